@@ -1,0 +1,43 @@
+# Two commands set up everything on a fresh machine with Python 3.11: `make demo` and `make test`.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: install demo test test-fast dev lint format clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install pinned dependencies from uv.lock
+
+demo: install ## sample store -> ingest -> build -> sync to local emulators -> report
+	$(BIN)/retention demo
+
+test: install ## run the whole test suite
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+dev: install ## Dagster UI on http://127.0.0.1:3000 with the project loaded
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .tools warehouse artifacts reports demo_data dbt_project/target .dagster_home

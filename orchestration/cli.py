@@ -1,0 +1,45 @@
+"""The `retention` command line. Each area registers its commands from its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from orchestration.errors import UserError
+
+app = typer.Typer(
+    name="retention",
+    help="Retention warehouse: ingest store data, build models, score customers, sync audiences.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+) -> None:
+    """Retention warehouse command line."""
+
+
+def _register() -> None:
+    from activation import cli as activation_cli
+    from orchestration import cli_data, cli_pipeline
+
+    for module in (cli_data, cli_pipeline, activation_cli):
+        module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point: run the CLI, turning user errors into one clear line."""
+    _register()
+    debug = "--debug" in sys.argv
+    try:
+        app()
+    except UserError as exc:
+        if debug:
+            raise
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise SystemExit(exc.exit_code) from None
