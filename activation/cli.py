@@ -1,7 +1,136 @@
-"""CLI commands of this area (filled in by the area's work)."""
+"""Activation CLI commands: `retention sync`, `retention syncs`, `retention emulators`."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from orchestration.errors import UserError
+
+
+def _syncs_table(results) -> Table:
+    table = Table(title="Audience syncs")
+    for column in (
+        "sync",
+        "status",
+        "added",
+        "updated",
+        "removed",
+        "failed",
+        "no consent",
+        "suppressed",
+        "writes",
+        "duration",
+    ):
+        table.add_column(column, justify="left" if column in ("sync", "status") else "right")
+    for r in results:
+        colour = {"success": "green", "dry_run": "cyan", "partial": "yellow"}.get(r.status, "red")
+        table.add_row(
+            r.sync_name,
+            f"[{colour}]{r.status}[/{colour}]",
+            str(r.added),
+            str(r.updated),
+            str(r.removed),
+            str(r.failed),
+            str(r.skipped_no_consent),
+            str(r.skipped_suppressed),
+            str(r.write_requests),
+            f"{r.duration_s:.1f}s",
+        )
+    return table
+
+
+def sync(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Sync names (default: every declared sync).")
+    ] = None,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Plan and store the diff; send nothing."),
+    approve_removals: bool = typer.Option(
+        False,
+        "--approve-removals",
+        help="Allow mirror syncs to remove more than max_removal_share.",
+    ),
+) -> None:
+    """Sync audiences to their destinations; exits 1 when a sync failed or was blocked."""
+    import duckdb
+
+    from activation.config import load_syncs
+    from activation.engine import run_sync
+    from orchestration.settings import DBT_PROJECT_DIR, duckdb_path
+
+    declared = {s.name: s for s in load_syncs(DBT_PROJECT_DIR)}
+    unknown = sorted(set(names or []) - set(declared))
+    if unknown:
+        raise UserError(f"unknown sync(s) {unknown}; declared: {sorted(declared)}")
+    selected = [declared[n] for n in names] if names else list(declared.values())
+    console = Console()
+    results = []
+    con = duckdb.connect(str(duckdb_path()))
+    try:
+        for item in selected:
+            results.append(run_sync(con, item, dry_run=dry_run, approve_removals=approve_removals))
+    finally:
+        con.close()
+    console.print(_syncs_table(results))
+    for result in results:
+        for error in result.errors[:5]:
+            console.print(f"[red]{result.sync_name}[/red]: {error}", highlight=False)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+def syncs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List declared syncs: name, audience model, destination, target, mode, channel."""
+    from activation.config import load_syncs
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    rows = [
+        {
+            "name": s.name,
+            "model": s.model,
+            "destination": s.destination,
+            "target": s.target,
+            "mode": s.mode,
+            "channel": s.channel,
+        }
+        for s in load_syncs(DBT_PROJECT_DIR)
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="Declared syncs")
+    for column in ("name", "model", "destination", "target", "mode", "channel"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    Console().print(table)
+
+
+def emulators(
+    port: int = typer.Option(0, help="Port on 127.0.0.1 (0: any free port)."),
+    fault_rate: float = typer.Option(0.0, help="Share of requests answered 429/503."),
+) -> None:
+    """Run every provider emulator on 127.0.0.1 until Ctrl-C and print their env vars."""
+    from activation.emulators import running_emulators
+
+    with running_emulators(port=port, fault_rate=fault_rate) as emus:
+        for key, value in sorted(emus.env.items()):
+            typer.echo(f"export {key}={value}")
+        typer.echo(f"# emulators listening on {emus.url}; Ctrl-C to stop", err=True)
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the `retention` app."""
+    app.command("sync")(sync)
+    app.command("syncs")(syncs)
+    app.command("emulators")(emulators)

@@ -1,7 +1,79 @@
-"""CLI commands of this area (filled in by the area's work)."""
+"""CLI commands of the data area: `retention sample` and `retention ingest`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from orchestration.errors import InputError
+from orchestration.ingest import FORMATS, IngestReport, ingest_path
+from orchestration.sample_store import DEFAULT_END_DATE, generate_store
+
+
+def sample(
+    path: Path = typer.Argument(..., help="Folder to write the canonical CSV files into."),
+    customers: int = typer.Option(10_000, "--customers", "-n", help="Number of customers."),
+    seed: int = typer.Option(42, "--seed", "-s", help="Random seed (same seed, same files)."),
+    end_date: str = typer.Option(
+        DEFAULT_END_DATE.isoformat(), "--end-date", help="Last day of history (YYYY-MM-DD)."
+    ),
+) -> None:
+    """Write a realistic synthetic store as canonical CSV files."""
+    if customers < 1:
+        raise InputError(f"--customers must be at least 1, got {customers}")
+    try:
+        end = date.fromisoformat(end_date)
+    except ValueError:
+        raise InputError(f"--end-date {end_date!r} is not a date; use YYYY-MM-DD") from None
+    counts = generate_store(path, customers=customers, seed=seed, end_date=end)
+    table = Table(title=f"Sample store in {path}")
+    table.add_column("file")
+    table.add_column("rows", justify="right")
+    for name, rows in counts.items():
+        table.add_row(f"{name}.csv", f"{rows:,}")
+    Console().print(table)
+
+
+def ingest(
+    path: Path = typer.Argument(..., help="A file, or a folder of files, to load."),
+    fmt: str = typer.Option(
+        "canonical", "--format", "-f", help=f"Input format: {' | '.join(FORMATS)}."
+    ),
+) -> None:
+    """Load store files into the warehouse's raw schema; bad rows go to raw.quarantine."""
+    print_report(ingest_path(path, fmt))
+
+
+def print_report(report: IngestReport) -> None:
+    """Print the run's load log (one row per file) and its quarantine reasons."""
+    console = Console()
+    table = Table(title=f"Ingest {report.load_id} ({report.format}) into {report.db_path}")
+    for column in ("file", "table", "read", "loaded", "quarantined"):
+        table.add_column(column, justify="left" if column in ("file", "table") else "right")
+    for f in report.files:
+        table.add_row(
+            Path(f.source_file).name, f.table_name, f"{f.rows_read:,}", f"{f.rows_loaded:,}",
+            f"{f.rows_quarantined:,}",
+        )
+    table.add_section()
+    table.add_row(
+        "total", "", f"{report.rows_read:,}", f"{report.rows_loaded:,}",
+        f"{report.rows_quarantined:,}",
+    )
+    console.print(table)
+    if report.anonymous_rows:
+        console.print(f"{report.anonymous_rows:,} rows without a customer id kept as anonymous")
+    for kind, n in report.quarantine_reasons.items():
+        console.print(f"quarantined {n:,}: {kind} (see raw.quarantine)")
+    for name in report.ignored_files:
+        console.print(f"ignored {name}: its name is not a raw table")
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the `retention` app."""
+    app.command("sample")(sample)
+    app.command("ingest")(ingest)

@@ -34,3 +34,18 @@ def prepare_environment(db_path: Path | None = None) -> Path:
     if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     return path
+
+
+def drop_dir() -> Path:
+    """The raw drop folder the ingest sensor watches: env `RETENTION_DROP_DIR`, default `data/drop`."""
+    return Path(os.environ.get("RETENTION_DROP_DIR", "data/drop")).resolve()
+
+
+def artifacts_dir() -> Path:
+    """Where trained models are saved: env `RETENTION_ARTIFACTS_DIR`, default `artifacts`."""
+    return Path(os.environ.get("RETENTION_ARTIFACTS_DIR", "artifacts")).resolve()
+
+
+def report_path() -> Path:
+    """The HTML report: env `RETENTION_REPORT_PATH`, default `reports/retention_report.html`."""
+    return Path(os.environ.get("RETENTION_REPORT_PATH", "reports/retention_report.html")).resolve()

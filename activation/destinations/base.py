@@ -1,0 +1,144 @@
+"""What every destination implements on top of the shared engine."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from activation.errors import SyncConfigError
+from activation.http import HttpClient
+from activation.ratelimit import RateLimit
+
+if TYPE_CHECKING:
+    from activation.config import SyncConfig
+
+RATE_SCALE_ENV = "RETENTION_SYNC_RATE_SCALE"
+
+
+class NoOptions(BaseModel):
+    """Destinations without options of their own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One audience member (or event) as the engine hands it to a destination."""
+
+    key: str
+    identifiers: dict[str, Any]
+    fields: dict[str, Any]
+    op: str  # add | update | remove
+    reason: str | None = None  # removals: left_audience | consent_withdrawn
+
+
+RowFailures = dict[str, str]
+"""record key -> the vendor's error text for rows the vendor rejected."""
+
+
+class Destination(ABC):
+    """A vendor adapter: declares its limits and options, and maps records to API calls."""
+
+    name: ClassVar[str]
+    Options: ClassVar[type[BaseModel]] = NoOptions
+    channels: ClassVar[frozenset[str]] = frozenset({"email", "sms", "whatsapp"})
+    identifier_keys: ClassVar[frozenset[str] | None] = None  # None: any name allowed
+    channel_identifier: ClassVar[Mapping[str, str]] = {}
+    supports_mirror: ClassVar[bool] = True
+    send_once: ClassVar[bool] = False  # message sends: one event is sent once, never updated
+    upsert_batch_size: ClassVar[int] = 100
+    remove_batch_size: ClassVar[int] = 100
+
+    def __init__(self, sync: SyncConfig, env: Mapping[str, str] | None = None) -> None:
+        self.sync = sync
+        self.options: Any = sync.options
+        self.env = os.environ if env is None else env
+
+    @classmethod
+    def check_sync(cls, sync: SyncConfig) -> list[tuple[str, str]]:
+        """Problems with `sync` for this destination as (field, what is allowed) pairs."""
+        problems: list[tuple[str, str]] = []
+        if sync.channel not in cls.channels:
+            problems.append(("channel", f"one of {sorted(cls.channels)} for {cls.name}"))
+        if cls.identifier_keys is not None:
+            unknown = sorted(set(sync.identifiers) - cls.identifier_keys)
+            if unknown:
+                problems.append(
+                    ("identifiers", f"keys among {sorted(cls.identifier_keys)}, not {unknown}")
+                )
+        needed = cls.channel_identifier.get(sync.channel)
+        if needed and needed not in sync.identifiers:
+            problems.append(("identifiers", f"a '{needed}' identifier for channel {sync.channel}"))
+        if sync.mode == "mirror" and not cls.supports_mirror:
+            problems.append(("mode", f"'upsert' ({cls.name} syncs cannot remove members)"))
+        return problems
+
+    @property
+    def write_requests(self) -> int:
+        """Write requests (or file writes) sent so far."""
+        return 0
+
+    def prepare(self) -> None:
+        """Resolve or create the target (list, segment) before writing; default: nothing."""
+        return None
+
+    def blocked(self, records: list[Record]) -> dict[str, str]:
+        """Keys of `records` the provider marks unsubscribed/suppressed -> that status."""
+        return {}
+
+    @abstractmethod
+    def upsert(self, records: list[Record]) -> RowFailures:
+        """Add or update `records` (at most `upsert_batch_size`); return per-row failures."""
+
+    def remove(self, records: list[Record]) -> RowFailures:
+        """Remove `records` from the target (mirror mode); return per-row failures."""
+        raise NotImplementedError(f"{self.name} does not support removals")
+
+
+class HttpDestination(Destination):
+    """A destination reached over HTTP with `<NAME>_API_KEY` and `<NAME>_BASE_URL`."""
+
+    default_base_url: ClassVar[str]
+    limits: ClassVar[Mapping[str, RateLimit]]
+
+    def __init__(self, sync: SyncConfig, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(sync, env)
+        prefix = self.name.upper()
+        api_key = self.env.get(f"{prefix}_API_KEY", "")
+        if not api_key:
+            raise SyncConfigError(
+                f"sync '{sync.name}': environment variable {prefix}_API_KEY is not set; "
+                f"export the {self.name} API key (see `retention emulators` for local testing)"
+            )
+        self.api_key = api_key
+        base_url = self.env.get(f"{prefix}_BASE_URL") or self.base_url_for(api_key)
+        scale = float(self.env.get(RATE_SCALE_ENV, "1") or 1)
+        self.client = HttpClient(
+            vendor=self.name,
+            base_url=base_url,
+            auth_headers=self.auth_headers(api_key),
+            limits={k: v.scaled(scale) for k, v in self.limits.items()},
+            secrets=(api_key, *api_key.split(":")),
+        )
+
+    def base_url_for(self, api_key: str) -> str:
+        """The vendor's real base URL (some depend on the key, e.g. Mailchimp's data centre)."""
+        return self.default_base_url
+
+    @abstractmethod
+    def auth_headers(self, api_key: str) -> dict[str, str]:
+        """Headers that authenticate a request with `api_key`."""
+
+    @property
+    def write_requests(self) -> int:
+        return self.client.write_requests
+
+
+def chunks(items: list, size: int) -> list[list]:
+    """`items` split into lists of at most `size`."""
+    return [items[i : i + size] for i in range(0, len(items), size)]

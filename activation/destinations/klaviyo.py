@@ -1,0 +1,319 @@
+"""Klaviyo: bulk profile import jobs (polled), bulk subscribe/unsubscribe jobs, list relationships.
+
+JSON:API bodies with the `revision` header. Adds are imported, then subscribed to the list with
+consent (profiles Klaviyo reports as suppressed/unsubscribed are skipped beforehand, because the
+subscribe API lifts suppressions). Mirror removals take people off the list without touching
+consent, except members whose consent was withdrawn in the warehouse: those are unsubscribed
+from the list, which also removes them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlparse
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from activation.destinations.base import HttpDestination, Record, RowFailures, chunks
+from activation.errors import DestinationError
+from activation.ratelimit import RateLimit
+
+REVISION = "2026-07-15"
+STANDARD_ATTRIBUTES = frozenset(
+    {"first_name", "last_name", "organization", "title", "locale", "image"}
+)
+JSONAPI = "application/vnd.api+json"
+EPOCH = "1970-01-01T00:00:00+00:00"
+
+
+class KlaviyoOptions(BaseModel):
+    """Options of a Klaviyo sync."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    revision: str = Field(REVISION, pattern=r"^\d{4}-\d{2}-\d{2}(\.\w+)?$")
+    subscribe: bool = True  # record marketing consent; False: list membership only
+    job_timeout_s: float = Field(900.0, gt=0)
+    poll_interval_s: float = Field(0.2, gt=0)
+
+
+def _per_minute(n: int) -> float:
+    return n / 60.0
+
+
+class KlaviyoDestination(HttpDestination):
+    """Klaviyo lists (target = list name, created if missing)."""
+
+    name = "klaviyo"
+    Options = KlaviyoOptions
+    channels = frozenset({"email", "sms"})
+    identifier_keys = frozenset({"email", "phone_number", "external_id"})
+    channel_identifier: ClassVar[dict[str, str]] = {"email": "email", "sms": "phone_number"}
+    upsert_batch_size = 10_000  # profiles per bulk import job
+    remove_batch_size = 1_000  # profiles per list-relationship delete
+    subscribe_batch_size = 1_000
+    unsubscribe_batch_size = 100
+    filter_values = 100  # values in one any() filter == max page size
+    default_base_url = "https://a.klaviyo.com"
+    # documented per-endpoint limits: burst per second, steady per minute
+    limits: ClassVar[dict[str, RateLimit]] = {
+        "bulk_import": RateLimit(_per_minute(150), 10),
+        "bulk_import_get": RateLimit(_per_minute(150), 10),
+        "subscribe": RateLimit(_per_minute(750), 75),
+        "unsubscribe": RateLimit(_per_minute(750), 75),
+        "list_relationships": RateLimit(_per_minute(150), 10),
+        "lists_read": RateLimit(_per_minute(750), 75),
+        "lists_create": RateLimit(_per_minute(150), 10),
+        "profiles_read": RateLimit(_per_minute(750), 75),
+    }
+
+    list_id: str | None = None
+
+    def auth_headers(self, api_key: str) -> dict[str, str]:
+        return {
+            "Authorization": f"Klaviyo-API-Key {api_key}",
+            "revision": self.options.revision,
+            "Accept": JSONAPI,
+            "Content-Type": JSONAPI,
+        }
+
+    def _json(self, method: str, path: str, limit: str, **kwargs: Any) -> dict:
+        response = self.client.request(
+            method, path, limit=limit, headers={"Content-Type": JSONAPI}, **kwargs
+        )
+        return response.json() if response.content else {}
+
+    def prepare(self) -> None:
+        target = self.sync.target.replace('"', '\\"')
+        found = self._json(
+            "GET", "/api/lists", "lists_read", params={"filter": f'equals(name,"{target}")'}
+        )
+        if found.get("data"):
+            self.list_id = found["data"][0]["id"]
+            return
+        created = self._json(
+            "POST",
+            "/api/lists",
+            "lists_create",
+            json_body={"data": {"type": "list", "attributes": {"name": self.sync.target}}},
+        )
+        self.list_id = created["data"]["id"]
+
+    # --- reading provider state -------------------------------------------------------------
+    def _profiles(self, params: dict[str, str]) -> list[dict]:
+        """All profiles matching `params` (with subscriptions), following cursor pages."""
+        params = {
+            **params,
+            "additional-fields[profile]": "subscriptions",
+            "page[size]": str(self.filter_values),
+        }
+        profiles: list[dict] = []
+        while True:
+            page = self._json("GET", "/api/profiles", "profiles_read", params=params)
+            profiles.extend(page.get("data", []))
+            next_url = (page.get("links") or {}).get("next")
+            if not next_url:
+                return profiles
+            cursor = parse_qs(urlparse(next_url).query).get("page[cursor]")
+            if not cursor:
+                return profiles
+            params = {**params, "page[cursor]": cursor[0]}
+
+    def _lookup(self, field: str, values: list[str]) -> list[dict]:
+        found: list[dict] = []
+        for group in chunks(sorted(set(values)), self.filter_values):
+            quoted = ",".join('"' + v.replace('"', '\\"') + '"' for v in group)
+            found.extend(self._profiles({"filter": f"any({field},[{quoted}])"}))
+        return found
+
+    def blocked(self, records: list[Record]) -> dict[str, str]:
+        if self.sync.channel == "email":
+            return self._blocked_email(records)
+        return self._blocked_sms(records)
+
+    def _blocked_email(self, records: list[Record]) -> dict[str, str]:
+        suppressed: dict[str, str] = {}
+        scans = [
+            f"greater-than(subscriptions.email.marketing.suppression.timestamp,{EPOCH})",
+            f'equals(subscriptions.email.marketing.list_suppressions.list_id,"{self.list_id}")',
+        ]
+        for flt in scans:
+            for profile in self._profiles({"filter": flt}):
+                email = (profile["attributes"].get("email") or "").lower()
+                marketing = profile["attributes"]["subscriptions"]["email"]["marketing"]
+                reasons = [s["reason"] for s in marketing.get("suppression") or []]
+                reasons += [s["reason"] for s in marketing.get("list_suppressions") or []]
+                suppressed[email] = "suppressed: " + ",".join(reasons or ["unknown"])
+        return {
+            r.key: suppressed[email]
+            for r in records
+            if (email := str(r.identifiers.get("email") or "").lower()) in suppressed
+        }
+
+    def _blocked_sms(self, records: list[Record]) -> dict[str, str]:
+        phones = [str(r.identifiers["phone_number"]) for r in records]
+        status = {}
+        for profile in self._lookup("phone_number", phones):
+            sms = (profile["attributes"].get("subscriptions") or {}).get("sms") or {}
+            consent = (sms.get("marketing") or {}).get("consent")
+            if consent == "UNSUBSCRIBED":
+                status[profile["attributes"]["phone_number"]] = "sms unsubscribed"
+        return {
+            r.key: status[r.identifiers["phone_number"]]
+            for r in records
+            if r.identifiers.get("phone_number") in status
+        }
+
+    # --- writes ----------------------------------------------------------------------------
+    def _profile(self, record: Record) -> dict:
+        attributes: dict[str, Any] = {
+            k: str(v) for k, v in record.identifiers.items() if v is not None
+        }
+        properties = {}
+        unset = []
+        for key, value in record.fields.items():
+            if key in STANDARD_ATTRIBUTES:
+                if value is not None:
+                    attributes[key] = str(value)
+            elif value is None:
+                unset.append(key)
+            else:
+                properties[key] = value
+        if properties:
+            attributes["properties"] = properties
+        profile: dict[str, Any] = {"type": "profile", "attributes": attributes}
+        if unset:
+            profile["meta"] = {"patch_properties": {"unset": unset}}
+        return profile
+
+    def upsert(self, records: list[Record]) -> RowFailures:
+        failures = self._import(records)
+        if self.options.subscribe:
+            adds = [r for r in records if r.op == "add" and r.key not in failures]
+            for group in chunks(adds, self.subscribe_batch_size):
+                self._subscribe(group)
+        return failures
+
+    def _import(self, records: list[Record]) -> RowFailures:
+        body: dict[str, Any] = {
+            "data": {
+                "type": "profile-bulk-import-job",
+                "attributes": {"profiles": {"data": [self._profile(r) for r in records]}},
+            }
+        }
+        if not self.options.subscribe and any(r.op == "add" for r in records):
+            body["data"]["relationships"] = {
+                "lists": {"data": [{"type": "list", "id": self.list_id}]}
+            }
+        job = self._json("POST", "/api/profile-bulk-import-jobs", "bulk_import", json_body=body)
+        job_id = job["data"]["id"]
+        attributes = self._wait_for_job(job_id)
+        if attributes["status"] != "complete":
+            reason = f"klaviyo bulk import job {job_id} ended {attributes['status']}"
+            return {r.key: reason for r in records}
+        if not attributes.get("failed_count"):
+            return {}
+        return self._import_errors(job_id, records)
+
+    def _wait_for_job(self, job_id: str) -> dict:
+        deadline = time.monotonic() + self.options.job_timeout_s
+        while True:
+            job = self._json("GET", f"/api/profile-bulk-import-jobs/{job_id}", "bulk_import_get")
+            attributes = job["data"]["attributes"]
+            if attributes["status"] in ("complete", "cancelled"):
+                return attributes
+            if time.monotonic() > deadline:
+                raise DestinationError(
+                    f"klaviyo: bulk import job {job_id} still {attributes['status']} after "
+                    f"{self.options.job_timeout_s:.0f}s",
+                    vendor=self.name,
+                )
+            time.sleep(self.options.poll_interval_s)
+
+    def _import_errors(self, job_id: str, records: list[Record]) -> RowFailures:
+        failures: RowFailures = {}
+        path = f"/api/profile-bulk-import-jobs/{job_id}/import-errors"
+        errors = self._json("GET", path, "bulk_import_get").get("data", [])
+        for error in errors:
+            attributes = error["attributes"]
+            pointer = (attributes.get("source") or {}).get("pointer", "")
+            index = pointer.rstrip("/").split("/")[-1] if pointer else ""
+            text = f"{attributes.get('title', '')}: {attributes.get('detail', '')}".strip(": ")
+            if index.isdigit() and int(index) < len(records):
+                failures[records[int(index)].key] = text
+        return failures
+
+    def _channel_params(self, record: Record) -> dict[str, Any]:
+        ids = record.identifiers
+        if self.sync.channel == "email":
+            attrs = {"email": ids["email"]}
+            subscriptions = {"email": {"marketing": {"consent": "SUBSCRIBED"}}}
+        else:
+            attrs = {"phone_number": ids["phone_number"]}
+            subscriptions = {"sms": {"marketing": {"consent": "SUBSCRIBED"}}}
+        return {"type": "profile", "attributes": {**attrs, "subscriptions": subscriptions}}
+
+    def _subscribe(self, records: list[Record]) -> None:
+        body = {
+            "data": {
+                "type": "profile-subscription-bulk-create-job",
+                "attributes": {
+                    "custom_source": f"retention-warehouse sync {self.sync.name}",
+                    "profiles": {"data": [self._channel_params(r) for r in records]},
+                },
+                "relationships": {"list": {"data": {"type": "list", "id": self.list_id}}},
+            }
+        }
+        self.client.request(
+            "POST",
+            "/api/profile-subscription-bulk-create-jobs",
+            limit="subscribe",
+            json_body=body,
+            headers={"Content-Type": JSONAPI},
+        )
+
+    def remove(self, records: list[Record]) -> RowFailures:
+        withdrawn = [r for r in records if r.reason == "consent_withdrawn"]
+        for group in chunks(withdrawn, self.unsubscribe_batch_size):
+            self._unsubscribe(group)
+        left = [r for r in records if r.reason != "consent_withdrawn"]
+        field = "email" if self.sync.channel == "email" else "phone_number"
+        values = [str(r.identifiers.get(field)) for r in left if r.identifiers.get(field)]
+        ids = [p["id"] for p in self._lookup(field, values)] if values else []
+        for group in chunks(ids, self.remove_batch_size):
+            self.client.request(
+                "DELETE",
+                f"/api/lists/{self.list_id}/relationships/profiles",
+                limit="list_relationships",
+                json_body={"data": [{"type": "profile", "id": pid} for pid in group]},
+                headers={"Content-Type": JSONAPI},
+            )
+        return {}
+
+    def _unsubscribe(self, records: list[Record]) -> None:
+        profiles = []
+        for record in records:
+            if self.sync.channel == "email":
+                attrs = {"email": record.identifiers["email"]}
+                subscriptions = {"email": {"marketing": {"consent": "UNSUBSCRIBED"}}}
+            else:
+                attrs = {"phone_number": record.identifiers["phone_number"]}
+                subscriptions = {"sms": {"marketing": {"consent": "UNSUBSCRIBED"}}}
+            profiles.append(
+                {"type": "profile", "attributes": {**attrs, "subscriptions": subscriptions}}
+            )
+        body = {
+            "data": {
+                "type": "profile-subscription-bulk-delete-job",
+                "attributes": {"profiles": {"data": profiles}},
+                "relationships": {"list": {"data": {"type": "list", "id": self.list_id}}},
+            }
+        }
+        self.client.request(
+            "POST",
+            "/api/profile-subscription-bulk-delete-jobs",
+            limit="unsubscribe",
+            json_body=body,
+            headers={"Content-Type": JSONAPI},
+        )

@@ -1,0 +1,128 @@
+"""Local provider emulators on 127.0.0.1, faithful to each vendor's contract.
+
+`running_emulators()` serves every vendor under its own path prefix of one server and yields
+an `Emulators` object: `.env` holds `<DEST>_BASE_URL` and `<DEST>_API_KEY` for each
+destination, and `.klaviyo`, `.mailchimp`, ... expose state and request logs.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from activation.emulators.common import FaultOptions, LoggedRequest, VendorEmulator
+from activation.emulators.crm import (
+    AttentiveEmulator,
+    BrazeEmulator,
+    IterableEmulator,
+    SendlaneEmulator,
+)
+from activation.emulators.klaviyo import KlaviyoEmulator
+from activation.emulators.mailchimp import DEFAULT_LIST_ID, MailchimpEmulator
+from activation.emulators.messaging import TwilioEmulator, WhatsappEmulator
+from activation.emulators.server import BackgroundServer
+from activation.emulators.webhook import WebhookEmulator
+
+__all__ = ["DEFAULT_LIST_ID", "Emulators", "LoggedRequest", "running_emulators"]
+
+
+@dataclass
+class Emulators:
+    """The running emulators, their base URL and the environment pointing syncs at them."""
+
+    url: str
+    klaviyo: KlaviyoEmulator
+    mailchimp: MailchimpEmulator
+    sendlane: SendlaneEmulator
+    iterable: IterableEmulator
+    braze: BrazeEmulator
+    attentive: AttentiveEmulator
+    twilio: TwilioEmulator
+    whatsapp: WhatsappEmulator
+    webhook: WebhookEmulator
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def all(self) -> list[VendorEmulator]:
+        """Every vendor emulator."""
+        return [
+            self.klaviyo,
+            self.mailchimp,
+            self.sendlane,
+            self.iterable,
+            self.braze,
+            self.attentive,
+            self.twilio,
+            self.whatsapp,
+            self.webhook,
+        ]
+
+    def write_requests(self) -> list[LoggedRequest]:
+        """Non-GET requests received by any emulator."""
+        return [r for emulator in self.all for r in emulator.write_requests]
+
+    def clear_logs(self) -> None:
+        """Forget every logged request."""
+        for emulator in self.all:
+            emulator.clear_log()
+
+
+def _api_keys() -> dict[str, str]:
+    token = secrets.token_hex(12)
+    return {
+        "klaviyo": f"pk_{token}",
+        "mailchimp": f"{token}-us6",
+        "sendlane": f"sl_{token}",
+        "iterable": f"it{token}",
+        "braze": f"br-{token}",
+        "attentive": f"at_{token}",
+        "twilio": f"SK{secrets.token_hex(16)}:{token}",
+        "whatsapp": f"EAA{token}",
+        "webhook": f"whsec_{token}",
+    }
+
+
+@contextmanager
+def running_emulators(
+    *,
+    fault_rate: float = 0.0,
+    retry_after_s: float = 1.0,
+    rate_scale: float = 1.0,
+    seed: int = 0,
+    klaviyo_job_seconds: float = 0.05,
+    port: int = 0,
+) -> Iterator[Emulators]:
+    """Serve all emulators on 127.0.0.1 for the duration of the `with` block.
+
+    `fault_rate`: share of requests answered 429 (with Retry-After) or 503 before processing;
+    `rate_scale`: multiplies the vendors' documented rate limits (tests use large values).
+    """
+    faults = FaultOptions(fault_rate, retry_after_s, rate_scale, seed)
+    keys = _api_keys()
+    emulators = {
+        "klaviyo": KlaviyoEmulator(faults, keys["klaviyo"], job_seconds=klaviyo_job_seconds),
+        "mailchimp": MailchimpEmulator(faults, keys["mailchimp"]),
+        "sendlane": SendlaneEmulator(faults, keys["sendlane"]),
+        "iterable": IterableEmulator(faults, keys["iterable"]),
+        "braze": BrazeEmulator(faults, keys["braze"]),
+        "attentive": AttentiveEmulator(faults, keys["attentive"]),
+        "twilio": TwilioEmulator(faults, keys["twilio"]),
+        "whatsapp": WhatsappEmulator(faults, keys["whatsapp"]),
+        "webhook": WebhookEmulator(faults, keys["webhook"]),
+    }
+    app = Starlette(routes=[Mount(e.prefix, routes=e.routes()) for e in emulators.values()])
+    server = BackgroundServer(app, port=port)
+    url = server.start()
+    env: dict[str, str] = {}
+    for name, emulator in emulators.items():
+        env[f"{name.upper()}_BASE_URL"] = url + emulator.prefix
+        env[f"{name.upper()}_API_KEY"] = emulator.api_key
+    try:
+        yield Emulators(url=url, env=env, **emulators)
+    finally:
+        server.stop()

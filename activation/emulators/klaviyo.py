@@ -1,0 +1,463 @@
+"""Klaviyo emulator: lists, profiles with email/SMS subscriptions and suppressions, bulk import
+jobs (asynchronous, polled, per-row import errors), bulk subscribe/unsubscribe, list
+relationships. Limits as documented (10k profiles / 5 MB per import, 1000 per subscribe,
+100 per unsubscribe, 1000 per relationship call, page size <= 100)."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from starlette.routing import Route
+
+from activation.emulators.common import EMAIL_OK, Call, VendorEmulator, reject
+from activation.ratelimit import RateLimit
+
+MAX_IMPORT = 10_000
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_SUBSCRIBE = 1_000
+MAX_UNSUBSCRIBE = 100
+MAX_RELATIONSHIPS = 1_000
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _per_minute(n: int) -> float:
+    return n / 60.0
+
+
+class KlaviyoEmulator(VendorEmulator):
+    """In-memory Klaviyo account."""
+
+    vendor = "klaviyo"
+    prefix = "/klaviyo"
+    media_type = "application/vnd.api+json"
+    limits: ClassVar[dict[str, RateLimit]] = {
+        "bulk_import": RateLimit(_per_minute(150), 10),
+        "bulk_import_get": RateLimit(_per_minute(150), 10),
+        "subscribe": RateLimit(_per_minute(750), 75),
+        "unsubscribe": RateLimit(_per_minute(750), 75),
+        "list_relationships": RateLimit(_per_minute(150), 10),
+        "lists_read": RateLimit(_per_minute(750), 75),
+        "lists_create": RateLimit(_per_minute(150), 10),
+        "profiles_read": RateLimit(_per_minute(750), 75),
+    }
+
+    def __init__(self, faults, api_key: str, job_seconds: float = 0.05) -> None:
+        super().__init__(faults, api_key)
+        self.job_seconds = job_seconds
+        self.profiles: dict[str, dict] = {}
+        self.lists: dict[str, dict] = {}
+        self.jobs: dict[str, dict] = {}
+        self._by_email: dict[str, dict] = {}
+        self._by_phone: dict[str, dict] = {}
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        return headers.get("authorization") == f"Klaviyo-API-Key {self.api_key}"
+
+    def error(self, status: int, message: str) -> Any:
+        code = {401: "not_authenticated", 429: "throttled", 503: "service_unavailable"}
+        return {
+            "errors": [
+                {
+                    "id": uuid.uuid4().hex,
+                    "status": status,
+                    "code": code.get(status, "invalid"),
+                    "title": "Invalid input." if status == 400 else message,
+                    "detail": message,
+                    "source": {"pointer": "/data/"},
+                }
+            ]
+        }
+
+    def routes(self) -> list[Route]:
+        r = self.route
+        return [
+            r("/api/lists", "GET", "lists_read", self._get_lists),
+            r("/api/lists", "POST", "lists_create", self._create_list),
+            r("/api/profiles", "GET", "profiles_read", self._get_profiles),
+            r("/api/profile-bulk-import-jobs", "POST", "bulk_import", self._create_import),
+            r("/api/profile-bulk-import-jobs/{job_id}", "GET", "bulk_import_get", self._get_job),
+            r(
+                "/api/profile-bulk-import-jobs/{job_id}/import-errors",
+                "GET",
+                "bulk_import_get",
+                self._get_import_errors,
+            ),
+            r("/api/profile-subscription-bulk-create-jobs", "POST", "subscribe", self._subscribe),
+            r(
+                "/api/profile-subscription-bulk-delete-jobs",
+                "POST",
+                "unsubscribe",
+                self._unsubscribe,
+            ),
+            r(
+                "/api/lists/{list_id}/relationships/profiles",
+                "POST",
+                "list_relationships",
+                self._add_relationships,
+            ),
+            r(
+                "/api/lists/{list_id}/relationships/profiles",
+                "DELETE",
+                "list_relationships",
+                self._remove_relationships,
+            ),
+        ]
+
+    # --- state helpers (also used by tests) -----------------------------------------------
+    def _upsert_profile(self, attributes: dict) -> dict:
+        email = attributes.get("email")
+        phone = attributes.get("phone_number")
+        profile = self._by_email.get((email or "").lower()) if email else None
+        if profile is None and phone:
+            profile = self._by_phone.get(phone)
+        if profile is None:
+            profile = {
+                "id": uuid.uuid4().hex[:26].upper(),
+                "email": None,
+                "phone_number": None,
+                "external_id": None,
+                "properties": {},
+                "attributes": {},
+                "email_consent": "NEVER_SUBSCRIBED",
+                "suppression": None,
+                "list_suppressions": [],
+                "sms_consent": "NEVER_SUBSCRIBED",
+                "created": _now(),
+            }
+            self.profiles[profile["id"]] = profile
+        for key in ("email", "phone_number", "external_id"):
+            if attributes.get(key):
+                profile[key] = attributes[key]
+        for key, value in attributes.items():
+            if key not in ("email", "phone_number", "external_id", "properties"):
+                profile["attributes"][key] = value
+        profile["properties"].update(attributes.get("properties") or {})
+        if profile["email"]:
+            self._by_email[profile["email"].lower()] = profile
+        if profile["phone_number"]:
+            self._by_phone[profile["phone_number"]] = profile
+        return profile
+
+    def seed_profile(
+        self,
+        email: str | None = None,
+        *,
+        phone_number: str | None = None,
+        email_suppressed: str | None = None,
+        sms_unsubscribed: bool = False,
+    ) -> dict:
+        """Create a profile; `email_suppressed` is a reason such as "UNSUBSCRIBE"."""
+        with self.lock:
+            profile = self._upsert_profile({"email": email, "phone_number": phone_number})
+            if email_suppressed:
+                profile["email_consent"] = "UNSUBSCRIBED"
+                profile["suppression"] = {"reason": email_suppressed, "timestamp": _now()}
+            if sms_unsubscribed:
+                profile["sms_consent"] = "UNSUBSCRIBED"
+            return profile
+
+    def list_members(self, name: str) -> set[str]:
+        """Emails (or phone numbers when no email) of the members of list `name`."""
+        with self.lock:
+            for lst in self.lists.values():
+                if lst["name"] == name:
+                    return {
+                        self.profiles[pid]["email"] or self.profiles[pid]["phone_number"]
+                        for pid in lst["members"]
+                    }
+            return set()
+
+    def profile(self, email: str) -> dict | None:
+        """The profile with `email`, if any."""
+        with self.lock:
+            return self._by_email.get(email.lower())
+
+    # --- handlers ------------------------------------------------------------------------
+    def _list_resource(self, lst: dict) -> dict:
+        return {
+            "type": "list",
+            "id": lst["id"],
+            "attributes": {
+                "name": lst["name"],
+                "created": lst["created"],
+                "updated": lst["created"],
+            },
+            "links": {"self": f"/api/lists/{lst['id']}/"},
+        }
+
+    def _get_lists(self, call: Call) -> tuple[int, Any]:
+        flt = call.request.query.get("filter", "")
+        lists = list(self.lists.values())
+        if flt:
+            match = re.fullmatch(r'equals\(name,"(.*)"\)', flt)
+            if not match:
+                raise reject(400, f"Invalid filter: {flt}")
+            lists = [lst for lst in lists if lst["name"] == match.group(1).replace('\\"', '"')]
+        return 200, {"data": [self._list_resource(lst) for lst in lists[:10]], "links": {}}
+
+    def _create_list(self, call: Call) -> tuple[int, Any]:
+        body = call.request.body or {}
+        data = body.get("data") or {}
+        name = (data.get("attributes") or {}).get("name")
+        if data.get("type") != "list" or not name:
+            raise reject(400, "data.type must be 'list' and attributes.name is required")
+        lst = {"id": uuid.uuid4().hex[:6], "name": name, "members": set(), "created": _now()}
+        self.lists[lst["id"]] = lst
+        return 201, {"data": self._list_resource(lst)}
+
+    def _profile_resource(self, p: dict, with_subscriptions: bool) -> dict:
+        attributes = {
+            "email": p["email"],
+            "phone_number": p["phone_number"],
+            "external_id": p["external_id"],
+            "properties": p["properties"],
+            "created": p["created"],
+            **p["attributes"],
+        }
+        if with_subscriptions:
+            attributes["subscriptions"] = {
+                "email": {
+                    "marketing": {
+                        "can_receive_email_marketing": p["suppression"] is None
+                        and p["email_consent"] == "SUBSCRIBED",
+                        "consent": p["email_consent"],
+                        "suppression": [p["suppression"]] if p["suppression"] else [],
+                        "list_suppressions": p["list_suppressions"],
+                    }
+                },
+                "sms": {
+                    "marketing": {
+                        "can_receive_sms_marketing": p["sms_consent"] == "SUBSCRIBED",
+                        "consent": p["sms_consent"],
+                    }
+                },
+            }
+        return {"type": "profile", "id": p["id"], "attributes": attributes, "links": {}}
+
+    def _matches(self, flt: str) -> list[dict]:
+        profiles = list(self.profiles.values())
+        if not flt:
+            return profiles
+        if m := re.fullmatch(r"any\((email|phone_number|external_id|id),\[(.*)\]\)", flt):
+            field, values = m.group(1), set(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
+            if len(values) > 100:
+                raise reject(400, "any() filters accept at most 100 values")
+            if field == "email":
+                values = {v.lower() for v in values}
+                return [p for p in profiles if (p["email"] or "").lower() in values]
+            return [p for p in profiles if p[field] in values]
+        if re.fullmatch(
+            r"greater-than\(subscriptions\.email\.marketing\.suppression\.timestamp,[^)]+\)", flt
+        ):
+            return [p for p in profiles if p["suppression"]]
+        if m := re.fullmatch(
+            r'equals\(subscriptions\.email\.marketing\.list_suppressions\.list_id,"(\w+)"\)', flt
+        ):
+            return [
+                p
+                for p in profiles
+                if any(s["list_id"] == m.group(1) for s in p["list_suppressions"])
+            ]
+        raise reject(400, f"Invalid filter: {flt}")
+
+    def _get_profiles(self, call: Call) -> tuple[int, Any]:
+        query = call.request.query
+        size = int(query.get("page[size]", "20"))
+        if not 1 <= size <= 100:
+            raise reject(400, "page[size] must be between 1 and 100")
+        matches = sorted(self._matches(query.get("filter", "")), key=lambda p: p["id"])
+        start = int(query.get("page[cursor]", "0") or 0)
+        page = matches[start : start + size]
+        subs = "subscriptions" in query.get("additional-fields[profile]", "")
+        links: dict[str, Any] = {"self": "/api/profiles/"}
+        if start + size < len(matches):
+            links["next"] = f"https://a.klaviyo.com/api/profiles/?page%5Bcursor%5D={start + size}"
+        return 200, {"data": [self._profile_resource(p, subs) for p in page], "links": links}
+
+    def _create_import(self, call: Call) -> tuple[int, Any]:
+        if len(call.request.raw) > MAX_IMPORT_BYTES:
+            raise reject(413, "The maximum allowed payload size is 5MB.")
+        data = (call.request.body or {}).get("data") or {}
+        if data.get("type") != "profile-bulk-import-job":
+            raise reject(400, "data.type must be 'profile-bulk-import-job'")
+        profiles = (((data.get("attributes") or {}).get("profiles")) or {}).get("data")
+        if not isinstance(profiles, list) or not profiles:
+            raise reject(400, "attributes.profiles.data must be a non-empty array")
+        if len(profiles) > MAX_IMPORT:
+            raise reject(400, f"Accepts up to {MAX_IMPORT} profiles per request.")
+        list_ids = [
+            d["id"] for d in ((data.get("relationships") or {}).get("lists") or {}).get("data", [])
+        ]
+        for list_id in list_ids:
+            if list_id not in self.lists:
+                raise reject(404, f"List {list_id} does not exist.")
+        errors, done = [], 0
+        for index, item in enumerate(profiles):
+            attributes = item.get("attributes") or {}
+            email, phone = attributes.get("email"), attributes.get("phone_number")
+            pointer = f"/data/attributes/profiles/data/{index}"
+            if item.get("type") != "profile" or not (
+                email or phone or attributes.get("external_id")
+            ):
+                errors.append((pointer, "Invalid profile", "A profile identifier is required."))
+                continue
+            if email is not None and not EMAIL_OK.match(email):
+                errors.append((pointer, "Invalid email", f"Invalid email address: {email}"))
+                continue
+            profile = self._upsert_profile(attributes)
+            unset = (((item.get("meta") or {}).get("patch_properties")) or {}).get("unset") or []
+            for key in [unset] if isinstance(unset, str) else unset:
+                profile["properties"].pop(key, None)
+            for list_id in list_ids:
+                self.lists[list_id]["members"].add(profile["id"])
+            done += 1
+        job = {
+            "id": uuid.uuid4().hex,
+            "created": time.monotonic(),
+            "created_at": _now(),
+            "total_count": len(profiles),
+            "completed_count": done,
+            "failed_count": len(errors),
+            "errors": errors,
+        }
+        self.jobs[job["id"]] = job
+        return 202, {"data": self._job_resource(job), "links": {"self": "/"}}
+
+    def _job_resource(self, job: dict) -> dict:
+        finished = time.monotonic() - job["created"] >= self.job_seconds
+        return {
+            "type": "profile-bulk-import-job",
+            "id": job["id"],
+            "attributes": {
+                "status": "complete" if finished else "processing",
+                "created_at": job["created_at"],
+                "total_count": job["total_count"],
+                "completed_count": job["completed_count"] if finished else 0,
+                "failed_count": job["failed_count"] if finished else 0,
+                "completed_at": _now() if finished else None,
+            },
+            "links": {"self": f"/api/profile-bulk-import-jobs/{job['id']}/"},
+        }
+
+    def _get_job(self, call: Call) -> tuple[int, Any]:
+        job = self.jobs.get(call.params["job_id"])
+        if not job:
+            raise reject(404, "Job not found.")
+        return 200, {"data": self._job_resource(job), "links": {"self": "/"}}
+
+    def _get_import_errors(self, call: Call) -> tuple[int, Any]:
+        job = self.jobs.get(call.params["job_id"])
+        if not job:
+            raise reject(404, "Job not found.")
+        data = [
+            {
+                "type": "import-error",
+                "id": f"{job['id']}-{i}",
+                "attributes": {
+                    "code": "invalid",
+                    "title": title,
+                    "detail": detail,
+                    "source": {"pointer": pointer},
+                },
+            }
+            for i, (pointer, title, detail) in enumerate(job["errors"])
+        ]
+        return 200, {"data": data, "links": {}}
+
+    def _job_profiles(self, call: Call, job_type: str, limit: int) -> tuple[list, str | None]:
+        data = (call.request.body or {}).get("data") or {}
+        if data.get("type") != job_type:
+            raise reject(400, f"data.type must be '{job_type}'")
+        profiles = ((data.get("attributes") or {}).get("profiles") or {}).get("data")
+        if not isinstance(profiles, list) or not profiles:
+            raise reject(400, "attributes.profiles.data must be a non-empty array")
+        if len(profiles) > limit:
+            raise reject(400, f"Maximum number of profiles per call: {limit}")
+        rel = (((data.get("relationships") or {}).get("list")) or {}).get("data") or {}
+        list_id = rel.get("id")
+        if list_id and list_id not in self.lists:
+            raise reject(404, f"List {list_id} does not exist.")
+        for item in profiles:
+            attributes = item.get("attributes") or {}
+            if "subscriptions" not in attributes:
+                raise reject(400, "attributes.subscriptions is required")
+            email = attributes.get("email")
+            if email is not None and not EMAIL_OK.match(email):
+                raise reject(400, f"Invalid email address: {email}")
+        return profiles, list_id
+
+    def _subscribe(self, call: Call) -> tuple[int, Any]:
+        profiles, list_id = self._job_profiles(
+            call, "profile-subscription-bulk-create-job", MAX_SUBSCRIBE
+        )
+        for item in profiles:
+            attributes = item["attributes"]
+            profile = self._upsert_profile(
+                {k: attributes[k] for k in ("email", "phone_number") if attributes.get(k)}
+            )
+            subs = attributes["subscriptions"]
+            if "email" in subs:
+                # as documented: subscribing lifts UNSUBSCRIBE / USER_SUPPRESSED suppressions
+                profile["email_consent"] = "SUBSCRIBED"
+                if profile["suppression"] and profile["suppression"]["reason"] != "HARD_BOUNCE":
+                    profile["suppression"] = None
+            if "sms" in subs:
+                profile["sms_consent"] = "SUBSCRIBED"
+            if list_id:
+                self.lists[list_id]["members"].add(profile["id"])
+        return 202, None
+
+    def _unsubscribe(self, call: Call) -> tuple[int, Any]:
+        profiles, list_id = self._job_profiles(
+            call, "profile-subscription-bulk-delete-job", MAX_UNSUBSCRIBE
+        )
+        for item in profiles:
+            attributes = item["attributes"]
+            profile = self._by_email.get((attributes.get("email") or "").lower()) or (
+                self._by_phone.get(attributes.get("phone_number"))
+            )
+            if profile is None:
+                continue
+            if "email" in attributes["subscriptions"]:
+                profile["email_consent"] = "UNSUBSCRIBED"
+                if list_id:
+                    profile["list_suppressions"].append(
+                        {"list_id": list_id, "reason": "USER_SUPPRESSED", "timestamp": _now()}
+                    )
+                else:
+                    profile["suppression"] = {"reason": "UNSUBSCRIBE", "timestamp": _now()}
+            if "sms" in attributes["subscriptions"]:
+                profile["sms_consent"] = "UNSUBSCRIBED"
+            if list_id:
+                self.lists[list_id]["members"].discard(profile["id"])
+        return 202, None
+
+    def _relationship_ids(self, call: Call) -> tuple[dict, list[str]]:
+        lst = self.lists.get(call.params["list_id"])
+        if lst is None:
+            raise reject(404, "List not found.")
+        data = (call.request.body or {}).get("data")
+        if not isinstance(data, list) or not data:
+            raise reject(400, "data must be a non-empty array of profile identifiers")
+        if len(data) > MAX_RELATIONSHIPS:
+            raise reject(400, f"This endpoint accepts a maximum of {MAX_RELATIONSHIPS} profiles")
+        if any(d.get("type") != "profile" or not d.get("id") for d in data):
+            raise reject(400, "each item needs type 'profile' and an id")
+        return lst, [d["id"] for d in data]
+
+    def _add_relationships(self, call: Call) -> tuple[int, Any]:
+        lst, ids = self._relationship_ids(call)
+        lst["members"].update(i for i in ids if i in self.profiles)
+        return 204, None
+
+    def _remove_relationships(self, call: Call) -> tuple[int, Any]:
+        lst, ids = self._relationship_ids(call)
+        lst["members"].difference_update(ids)
+        return 204, None

@@ -1,0 +1,264 @@
+"""Mailchimp emulator: audiences with member status, merge fields and static segments (tags).
+
+Batch subscribe accepts at most 500 members and reports invalid emails per row; like the real
+API it resubscribes an unsubscribed member when asked to, so clients must read status first.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from typing import Any, ClassVar
+
+from starlette.routing import Route
+
+from activation.emulators.common import EMAIL_OK, Call, VendorEmulator, reject
+from activation.ratelimit import RateLimit
+
+MAX_BATCH = 500
+DEFAULT_LIST_ID = "a1b2c3d4e5"
+
+
+class MailchimpEmulator(VendorEmulator):
+    """In-memory Mailchimp account with one audience, `DEFAULT_LIST_ID`, to start with."""
+
+    vendor = "mailchimp"
+    prefix = "/mailchimp/3.0"
+    limits: ClassVar[dict[str, RateLimit]] = {"api": RateLimit(10.0, 10)}
+
+    def __init__(self, faults, api_key: str) -> None:
+        super().__init__(faults, api_key)
+        self.lists: dict[str, dict] = {}
+        self.add_list(DEFAULT_LIST_ID)
+
+    def add_list(self, list_id: str) -> None:
+        """Create an empty audience."""
+        with self.lock:
+            self.lists[list_id] = {
+                "members": {},
+                "segments": {},
+                "merge_fields": {"FNAME", "LNAME"},
+            }
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        auth = headers.get("authorization", "")
+        if not auth.startswith("Basic "):
+            return False
+        try:
+            _, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+        except ValueError:
+            return False
+        return password == self.api_key
+
+    def error(self, status: int, message: str) -> Any:
+        titles = {
+            400: "Invalid Resource",
+            401: "API Key Invalid",
+            404: "Resource Not Found",
+            429: "Too Many Requests",
+            503: "Service Unavailable",
+        }
+        return {
+            "type": "https://mailchimp.com/developer/marketing/docs/errors/",
+            "title": titles.get(status, "Error"),
+            "status": status,
+            "detail": message,
+            "instance": str(uuid.uuid4()),
+        }
+
+    def routes(self) -> list[Route]:
+        r = self.route
+        return [
+            r("/lists/{list_id}", "POST", "api", self._batch),
+            r("/lists/{list_id}/members", "GET", "api", self._members),
+            r("/lists/{list_id}/merge-fields", "GET", "api", self._merge_fields),
+            r("/lists/{list_id}/merge-fields", "POST", "api", self._add_merge_field),
+            r("/lists/{list_id}/segments", "GET", "api", self._segments),
+            r("/lists/{list_id}/segments", "POST", "api", self._add_segment),
+            r("/lists/{list_id}/segments/{segment_id}", "POST", "api", self._segment_members),
+        ]
+
+    # --- test helpers --------------------------------------------------------------------
+    def set_status(self, email: str, status: str, list_id: str = DEFAULT_LIST_ID) -> None:
+        """Create or set a member's status (subscribed|unsubscribed|cleaned|pending)."""
+        with self.lock:
+            members = self.lists[list_id]["members"]
+            member = members.setdefault(email.lower(), {"email_address": email, "merge_fields": {}})
+            member["status"] = status
+
+    def member(self, email: str, list_id: str = DEFAULT_LIST_ID) -> dict | None:
+        """A member by email."""
+        with self.lock:
+            return self.lists[list_id]["members"].get(email.lower())
+
+    def segment_members(self, name: str, list_id: str = DEFAULT_LIST_ID) -> set[str]:
+        """Emails in static segment `name`."""
+        with self.lock:
+            for segment in self.lists[list_id]["segments"].values():
+                if segment["name"] == name:
+                    return set(segment["members"])
+            return set()
+
+    # --- handlers ------------------------------------------------------------------------
+    def _list(self, call: Call) -> dict:
+        lst = self.lists.get(call.params["list_id"])
+        if lst is None:
+            raise reject(404, "The requested resource could not be found.")
+        return lst
+
+    def _batch(self, call: Call) -> tuple[int, Any]:
+        lst = self._list(call)
+        body = call.request.body or {}
+        members = body.get("members")
+        if not isinstance(members, list):
+            raise reject(400, "Schema describes array, object found instead: members")
+        if len(members) > MAX_BATCH:
+            raise reject(400, f"You may only send up to {MAX_BATCH} members per request.")
+        new, updated, errors = [], [], []
+        for item in members:
+            email = str(item.get("email_address", ""))
+            status = item.get("status")
+            if status not in ("subscribed", "unsubscribed", "cleaned", "pending", "transactional"):
+                errors.append(
+                    {
+                        "email_address": email,
+                        "error": "Invalid status",
+                        "error_code": "ERROR_GENERIC",
+                    }
+                )
+                continue
+            if not EMAIL_OK.match(email):
+                errors.append(
+                    {
+                        "email_address": email,
+                        "error_code": "ERROR_GENERIC",
+                        "error": f"{email} looks fake or invalid, please enter a real "
+                        "email address.",
+                    }
+                )
+                continue
+            unknown = set(item.get("merge_fields") or {}) - lst["merge_fields"]
+            if unknown:
+                errors.append(
+                    {
+                        "email_address": email,
+                        "error_code": "ERROR_GENERIC",
+                        "error": f"Your merge fields were invalid: {sorted(unknown)}",
+                    }
+                )
+                continue
+            existing = lst["members"].get(email.lower())
+            if existing and existing["status"] == "cleaned":
+                errors.append(
+                    {
+                        "email_address": email,
+                        "error_code": "ERROR_CONTACT_EXISTS",
+                        "error": f"{email} was permanently deleted or cleaned and "
+                        "cannot be re-imported.",
+                    }
+                )
+                continue
+            if existing and not body.get("update_existing"):
+                errors.append(
+                    {
+                        "email_address": email,
+                        "error_code": "ERROR_CONTACT_EXISTS",
+                        "error": f"{email} is already a list member.",
+                    }
+                )
+                continue
+            member = existing or {"email_address": email, "merge_fields": {}}
+            member["status"] = status
+            member["merge_fields"].update(item.get("merge_fields") or {})
+            lst["members"][email.lower()] = member
+            (updated if existing else new).append({"email_address": email, "status": status})
+        return 200, {
+            "new_members": new,
+            "updated_members": updated,
+            "errors": errors,
+            "total_created": len(new),
+            "total_updated": len(updated),
+            "error_count": len(errors),
+        }
+
+    def _members(self, call: Call) -> tuple[int, Any]:
+        lst = self._list(call)
+        query = call.request.query
+        count = int(query.get("count", "10"))
+        if count > 1000:
+            raise reject(400, "count must be at most 1000")
+        offset = int(query.get("offset", "0"))
+        members = [
+            {
+                "email_address": m["email_address"],
+                "status": m["status"],
+                "id": hashlib.md5(m["email_address"].lower().encode()).hexdigest(),
+            }
+            for m in lst["members"].values()
+            if not query.get("status") or m["status"] == query["status"]
+        ]
+        return 200, {"members": members[offset : offset + count], "total_items": len(members)}
+
+    def _merge_fields(self, call: Call) -> tuple[int, Any]:
+        lst = self._list(call)
+        fields = [
+            {"tag": t, "name": t.title(), "type": "text"} for t in sorted(lst["merge_fields"])
+        ]
+        return 200, {"merge_fields": fields, "total_items": len(fields)}
+
+    def _add_merge_field(self, call: Call) -> tuple[int, Any]:
+        lst = self._list(call)
+        tag = (call.request.body or {}).get("tag", "")
+        if not tag or len(tag) > 10 or not tag.isupper():
+            raise reject(400, "tag must be 1-10 upper-case characters")
+        lst["merge_fields"].add(tag)
+        return 200, {"tag": tag, "name": (call.request.body or {}).get("name"), "type": "text"}
+
+    def _segments(self, call: Call) -> tuple[int, Any]:
+        lst = self._list(call)
+        segments = [
+            {"id": sid, "name": s["name"], "member_count": len(s["members"]), "type": "static"}
+            for sid, s in lst["segments"].items()
+        ]
+        return 200, {"segments": segments, "total_items": len(segments)}
+
+    def _add_segment(self, call: Call) -> tuple[int, Any]:
+        lst = self._list(call)
+        name = (call.request.body or {}).get("name")
+        if not name or "static_segment" not in (call.request.body or {}):
+            raise reject(400, "name and static_segment are required")
+        sid = len(lst["segments"]) + 1001
+        lst["segments"][sid] = {"name": name, "members": set()}
+        return 200, {"id": sid, "name": name, "member_count": 0, "type": "static"}
+
+    def _segment_members(self, call: Call) -> tuple[int, Any]:
+        lst = self._list(call)
+        segment = lst["segments"].get(int(call.params["segment_id"]))
+        if segment is None:
+            raise reject(404, "The requested resource could not be found.")
+        body = call.request.body or {}
+        to_add, to_remove = body.get("members_to_add", []), body.get("members_to_remove", [])
+        if len(to_add) > MAX_BATCH or len(to_remove) > MAX_BATCH:
+            raise reject(400, f"You may only add or remove up to {MAX_BATCH} members at a time.")
+        added, removed, missing = [], [], []
+        for email in to_add:
+            if email.lower() not in lst["members"]:
+                missing.append(email)
+                continue
+            segment["members"].add(lst["members"][email.lower()]["email_address"])
+            added.append({"email_address": email})
+        for email in to_remove:
+            member = lst["members"].get(email.lower())
+            if member and member["email_address"] in segment["members"]:
+                segment["members"].discard(member["email_address"])
+                removed.append({"email_address": email})
+        errors = [{"email_addresses": missing, "error": "Email addresses are not list members"}]
+        return 200, {
+            "members_added": added,
+            "members_removed": removed,
+            "errors": errors if missing else [],
+            "total_added": len(added),
+            "total_removed": len(removed),
+            "error_count": len(missing),
+        }

@@ -1,0 +1,231 @@
+"""The sync engine: diff, safety checks, write-ahead batches, per-row failures, run records."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import duckdb
+
+from activation import state
+from activation.config import SyncConfig
+from activation.destinations import DESTINATIONS
+from activation.destinations.base import Destination, Record, chunks
+from activation.diff import PlanSummary, plan_changes, stage_audience
+from activation.errors import AuthError, DestinationError
+
+log = logging.getLogger("activation.engine")
+
+FAILED_STATUSES = frozenset({"failed", "blocked"})
+
+
+@dataclass
+class SyncResult:
+    """What one sync run did (or, for a dry run, would do)."""
+
+    sync_name: str
+    status: str  # success | partial (some rows failed) | failed | blocked | dry_run
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    failed: int = 0
+    skipped_no_consent: int = 0
+    skipped_suppressed: int = 0
+    duration_s: float = 0.0
+    write_requests: int = 0
+    errors: list[str] = field(default_factory=list)
+    run_id: str = ""
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """False when the sync failed or was blocked (the CLI exits non-zero)."""
+        return self.status not in FAILED_STATUSES
+
+
+def _records(rows: list[tuple]) -> list[tuple[Record, str | None, str | None]]:
+    """(Record, payload json, hash) from `_plan` rows (key, op, reason, payload, hash)."""
+    out = []
+    for key, op, reason, payload, payload_hash in rows:
+        data = json.loads(payload) if payload else {"identifiers": {}, "fields": {}}
+        record = Record(key, data.get("identifiers", {}), data.get("fields", {}), op, reason)
+        out.append((record, payload, payload_hash))
+    return out
+
+
+def _removal_guard(sync: SyncConfig, plan: PlanSummary, approve: bool) -> str | None:
+    if sync.mode != "mirror" or approve or plan.removes == 0 or plan.currently_synced == 0:
+        return None
+    share = plan.removes / plan.currently_synced
+    if share <= sync.max_removal_share:
+        return None
+    return (
+        f"sync '{sync.name}' would remove {plan.removes} of {plan.currently_synced} members "
+        f"({share:.0%}) from {sync.destination} target '{sync.target}', above "
+        f"max_removal_share {sync.max_removal_share:.0%}; nothing was sent. Check the audience "
+        f"model {sync.model}, then approve with `retention sync {sync.name} --approve-removals`"
+    )
+
+
+def _store_plan(con: duckdb.DuckDBPyConnection, run_id: str, sync: SyncConfig) -> None:
+    con.execute(
+        "INSERT INTO activation.sync_planned_changes "
+        "SELECT ?, ?, record_key, op, reason, payload FROM _plan",
+        [run_id, sync.name],
+    )
+
+
+class _Batcher:
+    """Sends planned records batch by batch with write-ahead state."""
+
+    def __init__(self, con, sync: SyncConfig, destination: Destination, run_id: str) -> None:
+        self.con = con
+        self.sync = sync
+        self.destination = destination
+        self.run_id = run_id
+        self.failed = 0
+        self.done: dict[str, int] = {"add": 0, "update": 0, "remove": 0}
+        self.errors: list[str] = []
+
+    def send(self, items: list[tuple[Record, str | None, str | None]], size: int) -> None:
+        for batch in chunks(items, size):
+            batch_id = uuid.uuid4().hex
+            rows = [(r.key, r.op, h) for r, _, h in batch]
+            state.mark_pending(self.con, self.sync.name, batch_id, rows)
+            records = [r for r, _, _ in batch]
+            is_remove = records[0].op == "remove"
+            try:
+                if is_remove:
+                    failures = self.destination.remove(records)
+                else:
+                    failures = self.destination.upsert(records)
+            except AuthError:
+                raise
+            except DestinationError as exc:
+                failures = {r.key: str(exc) for r in records}
+                self.errors.append(str(exc))
+            payloads = {} if is_remove else {r.key: p for r, p, _ in batch if r.key not in failures}
+            state.mark_batch_done(
+                self.con, self.run_id, self.sync.name, batch_id, payloads, failures
+            )
+            self.failed += len(failures)
+            for record in records:
+                if record.key not in failures:
+                    self.done[record.op] += 1
+
+
+def run_sync(
+    con: duckdb.DuckDBPyConnection,
+    sync: SyncConfig,
+    *,
+    dry_run: bool = False,
+    approve_removals: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> SyncResult:
+    """Sync one audience to its destination; see the module docs of `activation` for semantics.
+
+    Consent is re-checked here: members without consent for `sync.channel` are never sent.
+    A dry run stores and returns the planned diff without any request to the destination.
+    """
+    started = time.monotonic()
+    state.ensure_schema(con)
+    destination_cls = DESTINATIONS[sync.destination]
+    stage_audience(con, sync)
+    plan = plan_changes(con, sync, send_once=destination_cls.send_once)
+    run_id = state.start_run(con, sync.name, sync.destination, dry_run)
+    result = SyncResult(
+        sync.name,
+        "running",
+        skipped_no_consent=plan.skipped_no_consent,
+        run_id=run_id,
+        dry_run=dry_run,
+    )
+    planned = {"adds": plan.adds, "updates": plan.updates, "removes": plan.removes}
+    blocked_msg = _removal_guard(sync, plan, approve_removals)
+    if blocked_msg:
+        log.warning(blocked_msg)
+        _store_plan(con, run_id, sync)
+        result.status, result.errors = "blocked", [blocked_msg]
+        result.removed = 0
+    elif dry_run:
+        _store_plan(con, run_id, sync)
+        result.status = "dry_run"
+        result.added, result.updated, result.removed = plan.adds, plan.updates, plan.removes
+    else:
+        _execute(con, sync, destination_cls(sync, env), run_id, result)
+    result.duration_s = time.monotonic() - started
+    state.finish_run(
+        con,
+        run_id,
+        {
+            "status": result.status,
+            "added": result.added,
+            "updated": result.updated,
+            "removed": result.removed,
+            "failed": result.failed,
+            "skipped_no_consent": result.skipped_no_consent,
+            "skipped_suppressed": result.skipped_suppressed,
+            "write_requests": result.write_requests,
+            "message": "; ".join(result.errors)[:4000] or None,
+        },
+        planned,
+    )
+    log.info(
+        "sync %s: %s (+%d ~%d -%d, %d failed, %d no consent, %d suppressed) in %.1fs",
+        sync.name,
+        result.status,
+        result.added,
+        result.updated,
+        result.removed,
+        result.failed,
+        result.skipped_no_consent,
+        result.skipped_suppressed,
+        result.duration_s,
+    )
+    return result
+
+
+def _execute(
+    con: duckdb.DuckDBPyConnection,
+    sync: SyncConfig,
+    destination: Destination,
+    run_id: str,
+    result: SyncResult,
+) -> None:
+    rows = con.execute(
+        "SELECT record_key, op, reason, payload, payload_hash FROM _plan ORDER BY op, record_key"
+    ).fetchall()
+    items = _records(rows)
+    upserts = [i for i in items if i[0].op != "remove"]
+    removes = [i for i in items if i[0].op == "remove"]
+    batcher = _Batcher(con, sync, destination, run_id)
+    try:
+        if upserts or removes:
+            destination.prepare()
+        candidates = [r for r, _, _ in upserts]
+        blocked = destination.blocked(candidates) if candidates else {}
+        if blocked:
+            state.mark_status(
+                con,
+                sync.name,
+                {k: f"provider status: {v}" for k, v in blocked.items()},
+                "suppressed",
+            )
+            upserts = [i for i in upserts if i[0].key not in blocked]
+        result.skipped_suppressed = len(blocked)
+        batcher.send(upserts, destination.upsert_batch_size)
+        batcher.send(removes, destination.remove_batch_size)
+    except DestinationError as exc:
+        result.errors.append(str(exc))
+        result.status = "failed"
+    result.added, result.updated = batcher.done["add"], batcher.done["update"]
+    result.removed = batcher.done["remove"]
+    result.failed = batcher.failed
+    result.errors.extend(batcher.errors[:20])
+    result.write_requests = destination.write_requests
+    if result.status != "failed":
+        result.status = "partial" if batcher.failed else "success"

@@ -1,0 +1,187 @@
+"""The one HTTP client every destination uses: rate limiting, retries, logging, error mapping.
+
+Retry policy lives in `should_retry` and `retry_wait`; jitter is an injectable function so tests
+can pin it. Logs method, path and status at INFO, bodies only at DEBUG, never headers or query
+strings (which may hold emails); error messages have every secret redacted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from activation.errors import (
+    ConnectionFailedError,
+    DestinationError,
+    RateLimitedError,
+    ServerError,
+    error_class_for_status,
+)
+from activation.ratelimit import RateLimit, TokenBucket
+
+log = logging.getLogger("activation.http")
+
+MAX_BACKOFF_S = 30.0
+MAX_RETRY_AFTER_S = 120.0
+
+
+def should_retry(exc: BaseException) -> bool:
+    """Retry 429, 5xx and connection failures; never other 4xx or programming errors."""
+    return isinstance(exc, RateLimitedError | ServerError | ConnectionFailedError)
+
+
+def retry_wait(attempt: int, exc: BaseException | None, jitter: Callable[[], float]) -> float:
+    """Seconds to wait before retry `attempt` (1-based): Retry-After if given, else backoff.
+
+    Backoff is exponential (0.25 s doubling, capped at 30 s) with "equal jitter": half fixed,
+    half random, so concurrent clients spread out.
+    """
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        return min(MAX_RETRY_AFTER_S, max(0.0, retry_after))
+    base = min(MAX_BACKOFF_S, 0.25 * 2 ** (attempt - 1))
+    return base / 2 + base / 2 * jitter()
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+class HttpClient:
+    """Talks to one vendor: base URL, auth headers, per-endpoint token buckets, retries."""
+
+    def __init__(
+        self,
+        *,
+        vendor: str,
+        base_url: str,
+        auth_headers: Mapping[str, str],
+        limits: Mapping[str, RateLimit],
+        secrets: tuple[str, ...] = (),
+        max_attempts: int = 8,
+        timeout_s: float = 60.0,
+        jitter: Callable[[], float] = random.random,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.vendor = vendor
+        self.base_url = base_url.rstrip("/")
+        self._auth_headers = dict(auth_headers)
+        self._buckets = {name: TokenBucket(limit) for name, limit in limits.items()}
+        self._secrets = tuple(s for s in secrets if s)
+        self._max_attempts = max_attempts
+        self._timeout_s = timeout_s
+        self._jitter = jitter
+        self._session = session or requests.Session()
+        self._lock = threading.Lock()
+        self.write_requests = 0
+        self.read_requests = 0
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret this client knows replaced by `***`."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        limit: str,
+        json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        data: bytes | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> requests.Response:
+        """Send one request under bucket `limit`, retrying 429/5xx; raise DestinationError."""
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            return retry_wait(state.attempt_number, exc, self._jitter)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=wait,
+            retry=retry_if_exception(should_retry),
+            reraise=True,
+        )
+        extra = dict(headers or {})
+        if idempotency_key:
+            extra["Idempotency-Key"] = idempotency_key
+        if json_body is not None:
+            data = json.dumps(json_body, separators=(",", ":")).encode()
+            extra.setdefault("Content-Type", "application/json")
+        return retrying(self._send_once, method, path, limit, data, form, params, extra)
+
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        limit: str,
+        data: bytes | None,
+        form: Mapping[str, str] | None,
+        params: Mapping[str, Any] | None,
+        headers: dict[str, str],
+    ) -> requests.Response:
+        bucket = self._buckets[limit]
+        bucket.acquire()
+        url = self.base_url + path
+        with self._lock:
+            if method.upper() == "GET":
+                self.read_requests += 1
+            else:
+                self.write_requests += 1
+        if data is not None and log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s body: %s", method, url, self.redact(data[:2000].decode(errors="replace"))
+            )
+        try:
+            response = self._session.request(
+                method,
+                url,
+                data=form if form is not None else data,
+                params=params,
+                headers={**self._auth_headers, **headers},
+                timeout=self._timeout_s,
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            log.info("%s %s -> connection failed", method, url)
+            raise ConnectionFailedError(
+                f"{self.vendor}: {method} {path} could not reach {self.base_url} "
+                f"({type(exc).__name__})",
+                vendor=self.vendor,
+            ) from None
+        log.info("%s %s -> %s", method, url, response.status_code)
+        if response.status_code < 400:
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("%s %s response: %s", method, url, self.redact(response.text[:2000]))
+            return response
+        retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+        if response.status_code == 429 and retry_after is not None:
+            bucket.pause(retry_after)
+        body = self.redact(response.text[:1000])
+        raise error_class_for_status(response.status_code)(
+            f"{self.vendor}: {method} {path} failed with HTTP {response.status_code}: {body}",
+            vendor=self.vendor,
+            status=response.status_code,
+            body=body,
+            request_id=response.headers.get("X-Request-Id"),
+            retry_after=retry_after,
+        )
+
+
+__all__ = ["HttpClient", "DestinationError", "should_retry", "retry_wait"]

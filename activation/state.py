@@ -1,0 +1,213 @@
+"""Sync state in DuckDB schema `activation`: runs, per-record state, planned changes, row errors.
+
+`sync_records.fields_hash` is the hash of what the provider holds (NULL: not at the provider);
+it only changes after the provider confirmed a write, so a crash leaves rows `pending` with
+their old hash and the next run simply sends them again.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import duckdb
+import pyarrow as pa
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS activation;
+CREATE TABLE IF NOT EXISTS activation.sync_runs (
+    run_id VARCHAR PRIMARY KEY, sync_name VARCHAR, destination VARCHAR,
+    started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR, dry_run BOOLEAN,
+    added INTEGER, updated INTEGER, removed INTEGER, failed INTEGER,
+    skipped_no_consent INTEGER, skipped_suppressed INTEGER, write_requests INTEGER,
+    planned JSON, message VARCHAR
+);
+CREATE TABLE IF NOT EXISTS activation.sync_records (
+    sync_name VARCHAR, record_key VARCHAR,
+    fields_hash VARCHAR, payload JSON,
+    status VARCHAR, pending_op VARCHAR, pending_hash VARCHAR, batch_id VARCHAR,
+    last_error VARCHAR, updated_at TIMESTAMP,
+    PRIMARY KEY (sync_name, record_key)
+);
+CREATE TABLE IF NOT EXISTS activation.sync_planned_changes (
+    run_id VARCHAR, sync_name VARCHAR, record_key VARCHAR, op VARCHAR, reason VARCHAR,
+    payload JSON
+);
+CREATE TABLE IF NOT EXISTS activation.sync_row_errors (
+    run_id VARCHAR, sync_name VARCHAR, record_key VARCHAR, op VARCHAR, error VARCHAR,
+    occurred_at TIMESTAMP
+);
+"""
+
+
+def now() -> datetime:
+    """Current UTC time without tzinfo (DuckDB TIMESTAMP)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the `activation` schema and tables if missing."""
+    con.execute(DDL)
+
+
+def start_run(
+    con: duckdb.DuckDBPyConnection, sync_name: str, destination: str, dry_run: bool
+) -> str:
+    """Insert a `running` sync_runs row and return its run id."""
+    run_id = uuid.uuid4().hex
+    con.execute(
+        "INSERT INTO activation.sync_runs (run_id, sync_name, destination, started_at, status, "
+        "dry_run) VALUES (?, ?, ?, ?, 'running', ?)",
+        [run_id, sync_name, destination, now(), dry_run],
+    )
+    return run_id
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict, planned: dict) -> None:
+    """Record the outcome of run `run_id`."""
+    con.execute(
+        "UPDATE activation.sync_runs SET finished_at = ?, status = ?, added = ?, updated = ?, "
+        "removed = ?, failed = ?, skipped_no_consent = ?, skipped_suppressed = ?, "
+        "write_requests = ?, planned = ?, message = ? WHERE run_id = ?",
+        [
+            now(),
+            counts["status"],
+            counts["added"],
+            counts["updated"],
+            counts["removed"],
+            counts["failed"],
+            counts["skipped_no_consent"],
+            counts["skipped_suppressed"],
+            counts["write_requests"],
+            json.dumps(planned),
+            counts["message"],
+            run_id,
+        ],
+    )
+
+
+def _upsert_rows(con: duckdb.DuckDBPyConnection, table: pa.Table, set_sql: str) -> None:
+    con.register("_state_batch", table)
+    try:
+        con.execute(
+            "INSERT INTO activation.sync_records AS r (sync_name, record_key, fields_hash, "
+            "payload, status, pending_op, pending_hash, batch_id, last_error, updated_at) "
+            "SELECT sync_name, record_key, NULL, NULL, status, pending_op, pending_hash, "
+            "batch_id, last_error, updated_at FROM _state_batch "
+            f"ON CONFLICT (sync_name, record_key) DO UPDATE SET {set_sql}"
+        )
+    finally:
+        con.unregister("_state_batch")
+
+
+def mark_pending(
+    con: duckdb.DuckDBPyConnection,
+    sync_name: str,
+    batch_id: str,
+    rows: list[tuple[str, str, str | None]],
+) -> None:
+    """Write-ahead: rows (key, op, new hash) are about to be sent in batch `batch_id`."""
+    n = len(rows)
+    table = pa.table(
+        {
+            "sync_name": [sync_name] * n,
+            "record_key": [r[0] for r in rows],
+            "status": ["pending"] * n,
+            "pending_op": [r[1] for r in rows],
+            "pending_hash": [r[2] for r in rows],
+            "batch_id": [batch_id] * n,
+            "last_error": pa.nulls(n, pa.string()),
+            "updated_at": [now()] * n,
+        }
+    )
+    _upsert_rows(
+        con,
+        table,
+        "status = 'pending', pending_op = excluded.pending_op, "
+        "pending_hash = excluded.pending_hash, batch_id = excluded.batch_id, "
+        "updated_at = excluded.updated_at",
+    )
+
+
+def mark_batch_done(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    sync_name: str,
+    batch_id: str,
+    payloads: dict[str, str],
+    failures: dict[str, str],
+) -> None:
+    """After the provider answered: confirm the batch except `failures` (key -> error).
+
+    Confirmed upserts get their pending hash and payload; confirmed removals lose theirs.
+    `payloads` maps record key -> payload JSON for upserts in this batch.
+    """
+    con.execute("BEGIN")
+    try:
+        if failures:
+            fail = pa.table({"record_key": list(failures), "error": list(failures.values())})
+            con.register("_failed", fail)
+            con.execute(
+                "UPDATE activation.sync_records r SET status = 'failed', last_error = f.error, "
+                "updated_at = ? FROM _failed f WHERE r.sync_name = ? AND r.batch_id = ? "
+                "AND r.record_key = f.record_key",
+                [now(), sync_name, batch_id],
+            )
+            con.execute(
+                "INSERT INTO activation.sync_row_errors SELECT ?, ?, f.record_key, r.pending_op, "
+                "f.error, ? FROM _failed f JOIN activation.sync_records r "
+                "ON r.sync_name = ? AND r.record_key = f.record_key",
+                [run_id, sync_name, now(), sync_name],
+            )
+            con.unregister("_failed")
+        if payloads:
+            pay = pa.table({"record_key": list(payloads), "payload": list(payloads.values())})
+            con.register("_payloads", pay)
+            con.execute(
+                "UPDATE activation.sync_records r SET payload = p.payload FROM _payloads p "
+                "WHERE r.sync_name = ? AND r.batch_id = ? AND r.status = 'pending' "
+                "AND r.record_key = p.record_key",
+                [sync_name, batch_id],
+            )
+            con.unregister("_payloads")
+        con.execute(
+            "UPDATE activation.sync_records SET "
+            "status = CASE WHEN pending_op = 'remove' THEN 'removed' ELSE 'synced' END, "
+            "fields_hash = CASE WHEN pending_op = 'remove' THEN NULL ELSE pending_hash END, "
+            "payload = CASE WHEN pending_op = 'remove' THEN NULL ELSE payload END, "
+            "last_error = NULL, updated_at = ? "
+            "WHERE sync_name = ? AND batch_id = ? AND status = 'pending'",
+            [now(), sync_name, batch_id],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def mark_status(
+    con: duckdb.DuckDBPyConnection, sync_name: str, statuses: dict[str, str], status: str
+) -> None:
+    """Set `status` with a reason (key -> text) on rows not sent this run (e.g. suppressed)."""
+    if not statuses:
+        return
+    n = len(statuses)
+    table = pa.table(
+        {
+            "sync_name": [sync_name] * n,
+            "record_key": list(statuses),
+            "status": [status] * n,
+            "pending_op": pa.nulls(n, pa.string()),
+            "pending_hash": pa.nulls(n, pa.string()),
+            "batch_id": pa.nulls(n, pa.string()),
+            "last_error": list(statuses.values()),
+            "updated_at": [now()] * n,
+        }
+    )
+    _upsert_rows(
+        con,
+        table,
+        "status = excluded.status, last_error = excluded.last_error, "
+        "updated_at = excluded.updated_at",
+    )

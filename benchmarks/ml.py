@@ -1,0 +1,136 @@
+"""ML benchmark: churn feature build + train + score and CLV on a simulated store, and the
+BG/NBD fit time of `ml.bgnbd` against lifetimes' BetaGeoFitter on the same data.
+
+    .venv/bin/python benchmarks/ml.py --customers 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+import warnings
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+# Run as a script this file's folder comes first on sys.path and `ml` would be this file.
+_HERE = str(Path(__file__).resolve().parent)
+sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != _HERE]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ml.bgnbd import fit_bgnbd  # noqa: E402
+from ml.churn_pipeline import build_churn_scores  # noqa: E402
+from ml.clv_pipeline import build_clv_predictions  # noqa: E402
+from ml.rfm import collapse, rfm_summary  # noqa: E402
+from ml.simulation import simulate_store  # noqa: E402
+
+AS_OF = date(2025, 1, 1)
+
+
+def peak_rss_gib() -> float:
+    """Peak resident set size of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def timed(label: str, func):
+    start = time.perf_counter()
+    value = func()
+    seconds = time.perf_counter() - start
+    print(f"{label:<42} {seconds:8.1f} s   peak RSS {peak_rss_gib():5.2f} GiB", flush=True)
+    return value, seconds
+
+
+def lifetimes_fit_seconds(frequency: np.ndarray, recency: np.ndarray, age: np.ndarray) -> float:
+    """Wall time of lifetimes.BetaGeoFitter.fit (its own scipy optimisation) on the data."""
+    from lifetimes import BetaGeoFitter
+
+    frame = pd.DataFrame({"frequency": frequency, "recency": recency, "T": age})
+    fitter = BetaGeoFitter(penalizer_coef=0.0)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitter.fit(frame["frequency"], frame["recency"], frame["T"])
+    seconds = time.perf_counter() - start
+    print(f"  lifetimes params {dict((k, round(v, 4)) for k, v in fitter.params_.items())}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument(
+        "--fit-customers",
+        type=int,
+        default=200_000,
+        help="customers in the BG/NBD fit comparison against lifetimes",
+    )
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        con = duckdb.connect(str(Path(tmp) / "bench.duckdb"))
+        con.execute(f"set threads = {args.threads}")
+        con.execute("set memory_limit = '5GB'")
+        print(f"customers: {args.customers:,}, threads: {args.threads}")
+        timed("simulate store (SQL)", lambda: simulate_store(con, args.customers, 0.42, AS_OF))
+        orders = con.execute("select count(*) from marts.fct_orders").fetchall()[0][0]
+        events = con.execute("select count(*) from staging.stg_shop__events").fetchall()[0][0]
+        print(f"  orders {orders:,}, events {events:,}")
+        churn, churn_s = timed(
+            "churn: features x3 + train x2 + baselines + score",
+            lambda: build_churn_scores(con, artifacts_dir=Path(tmp) / "artifacts"),
+        )
+        print(f"  rows scored {churn.rows_scored:,}; AUC margins {churn.metrics['auc_margins']}")
+        print(
+            f"  model AUC {churn.metrics['scorers']['model']['roc_auc']:.4f}, "
+            f"ECE {churn.metrics['expected_calibration_error']:.4f}"
+        )
+        clv, clv_s = timed(
+            "clv: RFM + BG/NBD + Gamma-Gamma + predict", lambda: build_clv_predictions(con)
+        )
+        print(f"  BG/NBD {clv.parameters['bgnbd']}")
+        print(f"ML total (churn + clv): {churn_s + clv_s:.1f} s, peak RSS {peak_rss_gib():.2f} GiB")
+
+        summary = rfm_summary(con, cutoff=AS_OF, unit_days=7.0)
+        n = min(args.fit_customers, len(summary))
+        pick = np.random.default_rng(0).choice(len(summary), n, replace=False)
+        f, r, t = summary.frequency[pick], summary.recency[pick], summary.T[pick]
+        print(f"BG/NBD fit comparison on {n:,} customers (weeks)")
+        _, ours_raw = timed("  ml.bgnbd (per customer rows)", lambda: fit_bgnbd(f, r, t))
+
+        def ours_collapsed():
+            unique_f, unique_r, unique_t, weights = collapse(
+                type(summary)(
+                    summary.customer_id[pick],
+                    f,
+                    r,
+                    t,
+                    summary.monetary[pick],
+                    summary.holdout_frequency[pick],
+                    7.0,
+                )
+            )
+            return fit_bgnbd(unique_f, unique_r, unique_t, weights=weights)
+
+        params, ours = timed("  ml.bgnbd (collapsed duplicate rows)", ours_collapsed)
+        print(
+            f"  ours params r={params.r:.4f} alpha={params.alpha:.4f} a={params.a:.4f} "
+            f"b={params.b:.4f}"
+        )
+        theirs = lifetimes_fit_seconds(f, r, t)
+        print(f"  lifetimes.BetaGeoFitter fit {theirs:.1f} s")
+        print(
+            f"speed-up vs lifetimes: {theirs / ours_raw:.1f}x (per-row), "
+            f"{theirs / ours:.1f}x (collapsed)"
+        )
+        con.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+with
+
+purchases as (
+    select
+        customer_id,
+        order_id,
+        net_revenue,
+        cast({{ dbt.date_trunc('month', 'order_date') }} as date) as activity_month
+    from {{ ref('fct_orders') }}
+    where is_purchase and customer_id is not null
+),
+
+first_purchases as (
+    select customer_id, min(activity_month) as cohort_month
+    from purchases
+    group by customer_id
+),
+
+cohort_sizes as (
+    select cohort_month, count(*) as cohort_size
+    from first_purchases
+    group by cohort_month
+),
+
+activity as (
+    select
+        first_purchases.cohort_month,
+        purchases.activity_month,
+        count(distinct purchases.customer_id) as customers_active,
+        count(*) as orders_count,
+        sum(purchases.net_revenue) as revenue
+    from purchases
+    inner join first_purchases on purchases.customer_id = first_purchases.customer_id
+    group by first_purchases.cohort_month, purchases.activity_month
+),
+
+month_offsets as (
+    {{ integer_series(3) }}
+),
+
+-- every month from the first purchase to the last, so months without purchases show 0
+months as (
+    select cast({{ dbt.dateadd('month', 'month_offsets.n', 'bounds.first_month') }} as date)
+        as activity_month
+    from month_offsets
+    cross join (
+        select min(activity_month) as first_month, max(activity_month) as last_month
+        from purchases
+    ) as bounds
+    where month_offsets.n <= {{ dbt.datediff('bounds.first_month', 'bounds.last_month', 'month') }}
+),
+
+-- every cohort x every later month
+grid as (
+    select cohort_sizes.cohort_month, cohort_sizes.cohort_size, months.activity_month
+    from cohort_sizes
+    inner join months on months.activity_month >= cohort_sizes.cohort_month
+),
+
+filled as (
+    select
+        grid.cohort_month,
+        grid.activity_month,
+        {{ dbt.datediff('grid.cohort_month', 'grid.activity_month', 'month') }}
+            as months_since_first_order,
+        grid.cohort_size,
+        coalesce(activity.customers_active, 0) as customers_active,
+        coalesce(activity.orders_count, 0) as orders_count,
+        coalesce(activity.revenue, 0) as revenue
+    from grid
+    left join activity
+        on grid.cohort_month = activity.cohort_month
+        and grid.activity_month = activity.activity_month
+)
+
+select
+    cohort_month,
+    activity_month,
+    months_since_first_order,
+    cohort_size,
+    customers_active,
+    {{ safe_divide('customers_active', 'cohort_size') }} as retention_rate,
+    orders_count,
+    revenue,
+    {{ safe_divide(
+        'sum(revenue) over (partition by cohort_month order by activity_month'
+        ~ ' rows between unbounded preceding and current row)',
+        'cohort_size'
+    ) }} as cumulative_revenue_per_customer
+from filled

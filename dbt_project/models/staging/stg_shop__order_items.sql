@@ -1,0 +1,32 @@
+with
+
+source as (
+    select * from {{ source('shop', 'order_items') }}
+),
+
+deduplicated as (
+    select
+        *,
+        row_number() over (
+            partition by order_id, product_id, size
+            order by _loaded_at desc, _source_file desc, _source_line desc
+        ) as row_rank
+    from source
+),
+
+renamed as (
+    select
+        order_id,
+        product_id,
+        nullif(trim(size), '') as size,
+        quantity,
+        unit_price,
+        list_price,
+        _source_file as source_file,
+        _source_line as source_line
+    from deduplicated
+    where row_rank = 1
+)
+
+-- items have no date of their own: fct_order_items keeps those of orders before as_of
+select * from renamed

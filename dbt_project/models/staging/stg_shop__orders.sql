@@ -1,0 +1,46 @@
+with
+
+source as (
+    select * from {{ source('shop', 'orders') }}
+),
+
+as_of as (
+    select cast(as_of_date as {{ dbt.type_timestamp() }}) as as_of_at from {{ ref('as_of_date') }}
+),
+
+deduplicated as (
+    select
+        source.*,
+        as_of.as_of_at,
+        row_number() over (
+            partition by source.order_id
+            order by source._loaded_at desc, source._source_file desc, source._source_line desc
+        ) as row_rank
+    from source
+    cross join as_of
+    where source.ordered_at < as_of.as_of_at
+),
+
+renamed as (
+    select
+        order_id,
+        nullif(trim(customer_id), '') as customer_id,
+        ordered_at,
+        cast(ordered_at as date) as order_date,
+        lower(trim(status)) as status,
+        upper(trim(currency)) as currency,
+        subtotal,
+        coalesce(discount_amount, 0) as discount_amount,
+        coalesce(shipping_amount, 0) as shipping_amount,
+        total,
+        nullif(trim(discount_code), '') as discount_code,
+        -- point in time: what happened on or after as_of was not known yet
+        case when shipped_at < as_of_at then shipped_at end as shipped_at,
+        case when delivered_at < as_of_at then delivered_at end as delivered_at,
+        _source_file as source_file,
+        _source_line as source_line
+    from deduplicated
+    where row_rank = 1
+)
+
+select * from renamed

@@ -1,0 +1,249 @@
+"""Train (or reuse), validate out of time, and score the churn model; write ml.churn_*."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_curve
+
+from ml import artifacts
+from ml.bgnbd import fit_bgnbd, p_alive
+from ml.churn_model import check_labels, fit_churn_model, predict_churn, risk_band
+from ml.config import ChurnConfig
+from ml.errors import NoDataBeforeCutoffError
+from ml.evaluation import calibration_table, classification_metrics, expected_calibration_error
+from ml.features import FeatureFrame, build_features, build_labels
+from ml.rfm import collapse, rfm_summary
+from ml.warehouse import (
+    all_customers,
+    ensure_ml_tables,
+    read_as_of,
+    record_run,
+    replace_table,
+    require_orders,
+)
+
+MODEL_NAME = "model"
+
+
+@dataclass(frozen=True)
+class ChurnResult:
+    """Outcome of one churn build."""
+
+    metrics: dict[str, Any]
+    model_version: str
+    reused: bool
+    rows_scored: int
+    card_path: Path
+    run_id: str | None = None
+    as_of: date | None = None
+    not_scored: dict[str, int] = field(default_factory=dict)
+
+
+def _labelled(con: duckdb.DuckDBPyConnection, cutoff: date, horizon: int) -> tuple:
+    frame = build_features(con, cutoff)
+    if frame.customer_id.size == 0:
+        raise NoDataBeforeCutoffError(
+            f"no purchase before the cutoff {cutoff} (as_of - {horizon} or 2x{horizon} days): "
+            "out-of-time validation needs two label windows of history; load older orders, "
+            "choose a later --as-of or a shorter horizon_days."
+        )
+    ids, churned = build_labels(con, cutoff, horizon)
+    if not np.array_equal(ids, frame.customer_id):
+        raise AssertionError(f"feature and label populations differ at {cutoff}")
+    check_labels(churned, cutoff, horizon)
+    return frame, churned
+
+
+def data_fingerprint(con: duckdb.DuckDBPyConnection, as_of: date) -> list[Any]:
+    """Counts, sums and latest dates of every input before `as_of` (detects new data)."""
+    cutoff = datetime.combine(as_of, datetime.min.time())
+    queries = [
+        "select count(*), max(ordered_at), sum(net_revenue), count(*) filter (where is_purchase) "
+        "from marts.fct_orders where ordered_at < $c",
+        "select count(*), max(occurred_at) from staging.stg_shop__events where occurred_at < $c",
+        "select count(*), max(submitted_at) from staging.stg_shop__feedback "
+        "where submitted_at < $c",
+        "select count(*), max(occurred_at) from staging.stg_shop__shipment_events "
+        "where occurred_at < $c",
+    ]
+    return [list(con.execute(q, {"c": cutoff}).fetchall()[0]) for q in queries]
+
+
+def _roc_points(y: np.ndarray, score: np.ndarray, points: int = 40) -> dict[str, list[float]]:
+    fpr, tpr, _ = roc_curve(y, score)
+    keep = np.unique(np.linspace(0, fpr.size - 1, min(points, fpr.size)).astype(int))
+    return {"fpr": fpr[keep].round(4).tolist(), "tpr": tpr[keep].round(4).tolist()}
+
+
+def _bgnbd_churn_score(con: duckdb.DuckDBPyConnection, frame: FeatureFrame) -> np.ndarray:
+    """1 - P(alive) from a BG/NBD fit on purchases before the frame's cutoff."""
+    summary = rfm_summary(con, cutoff=frame.cutoff, unit_days=7.0)
+    frequency, recency, age, weights = collapse(summary)
+    params = fit_bgnbd(frequency, recency, age, weights=weights, time_unit="weeks")
+    alive = p_alive(params, summary.frequency, summary.recency, summary.T)
+    by_id = pd.Series(alive, index=summary.customer_id)
+    return 1.0 - by_id.reindex(frame.customer_id).to_numpy()
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection,
+    model: Any,
+    frame: FeatureFrame,
+    churned: np.ndarray,
+    config: ChurnConfig,
+) -> dict[str, Any]:
+    """Model vs the three baselines on the validation split, calibration and AUC margins."""
+    prob = predict_churn(model, frame.values)
+    recency = frame.column("recency_days").astype(float)
+    scores = {
+        "model": prob,
+        f"rule_{config.rule_days}d": (recency >= config.rule_days).astype(float),
+        "recency": recency,
+        "bgnbd_1_minus_p_alive": _bgnbd_churn_score(con, frame),
+    }
+    scorers = {name: classification_metrics(churned, s) for name, s in scores.items()}
+    model_auc = scorers["model"]["roc_auc"]
+    return {
+        "scorers": scorers,
+        "auc_margins": {
+            name: model_auc - values["roc_auc"]
+            for name, values in scorers.items()
+            if name != "model"
+        },
+        "expected_calibration_error": expected_calibration_error(churned, prob),
+        "calibration_table": calibration_table(churned.astype(float), prob),
+        "roc_curves": {name: _roc_points(churned, s) for name, s in scores.items()},
+        "validation_customers": int(churned.size),
+        "validation_churn_rate": float(churned.mean()),
+    }
+
+
+def _train(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    config: ChurnConfig,
+    schema: list,
+    key: str,
+    model_dir: Path,
+) -> tuple[Any, dict[str, Any], Path]:
+    horizon = config.horizon_days
+    train_cutoff = as_of - timedelta(days=2 * horizon)
+    validation_cutoff = as_of - timedelta(days=horizon)
+    train_frame, train_y = _labelled(con, train_cutoff, horizon)
+    validation_frame, validation_y = _labelled(con, validation_cutoff, horizon)
+    check = fit_churn_model(train_frame.values, train_y, config)
+    metrics = validate(con, check, validation_frame, validation_y, config)
+    metrics["training_customers"] = int(train_y.size)
+    final = fit_churn_model(validation_frame.values, validation_y, config)
+    trained_at = datetime.now(UTC).replace(tzinfo=None)
+    card = {
+        "model_version": artifacts.stable_hash({"schema": schema, "key": key}),
+        "training_key": key,
+        "trained_at": trained_at,
+        "as_of": as_of,
+        "train_cutoff": train_cutoff,
+        "validation_cutoff": validation_cutoff,
+        "data_window_end": as_of,
+        "parameters": config.model_dump(),
+        "feature_schema": schema,
+        "metrics": metrics,
+    }
+    card_path = artifacts.save_model(final, artifacts.json_safe(card), model_dir)
+    return final, artifacts.read_card(model_dir), card_path
+
+
+def _score_rows(
+    con: duckdb.DuckDBPyConnection,
+    frame: FeatureFrame,
+    prob: np.ndarray,
+    config: ChurnConfig,
+    version: str,
+) -> pd.DataFrame:
+    scored = pd.DataFrame(
+        {
+            "customer_id": frame.customer_id,
+            "churn_probability": prob,
+            "risk_band": risk_band(prob, config.thresholds.medium, config.thresholds.high),
+            "score_reason": "scored",
+        }
+    )
+    rows = all_customers(con).merge(scored, on="customer_id", how="left")
+    unscored = rows["churn_probability"].isna()
+    rows.loc[unscored, "risk_band"] = "not_scored"
+    rows.loc[unscored, "score_reason"] = "no_purchase_before_as_of"
+    rows["model_version"] = version
+    rows["scored_at"] = datetime.now(UTC).replace(tzinfo=None)
+    return rows
+
+
+def build_churn_scores(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date | None = None,
+    artifacts_dir: Path,
+    config: ChurnConfig | None = None,
+) -> ChurnResult:
+    """Train (or reuse) the churn model as of `as_of` and replace `ml.churn_scores`.
+
+    The model is reused when one was trained on exactly the same data window, input data
+    fingerprint and config; its feature schema must match today's features (else
+    FeatureSchemaMismatchError). A fresh training is recorded in `ml.churn_model_runs`.
+    """
+    config = config or ChurnConfig()
+    as_of = as_of or read_as_of(con)
+    require_orders(con, as_of)
+    ensure_ml_tables(con)
+    frame = build_features(con, as_of)
+    key = artifacts.stable_hash(
+        {"as_of": as_of, "data": data_fingerprint(con, as_of), "config": config.model_dump()}
+    )
+    model_dir = Path(artifacts_dir) / "churn" / key
+    reused = (model_dir / artifacts.CARD_JSON).exists()
+    run_id = None
+    if reused:
+        model, card = artifacts.load_model(model_dir, frame.schema)
+        card_path = model_dir / artifacts.CARD_MD
+    else:
+        model, card, card_path = _train(con, as_of, config, frame.schema, key, model_dir)
+        run_id = str(uuid.uuid4())
+        record_run(
+            con,
+            "churn_model_runs",
+            run_id=run_id,
+            trained_at=datetime.fromisoformat(card["trained_at"]),
+            window=(date.fromisoformat(card["train_cutoff"]), as_of),
+            parameters={
+                "model_version": card["model_version"],
+                "train_cutoff": card["train_cutoff"],
+                "validation_cutoff": card["validation_cutoff"],
+                "as_of": str(as_of),
+                "config": card["parameters"],
+                "features": [name for name, _ in card["feature_schema"]],
+                "model_dir": str(model_dir),
+            },
+            metrics=card["metrics"],
+        )
+    rows = _score_rows(
+        con, frame, predict_churn(model, frame.values), config, card["model_version"]
+    )
+    replace_table(con, "churn_scores", rows)
+    return ChurnResult(
+        metrics=card["metrics"],
+        model_version=card["model_version"],
+        reused=reused,
+        rows_scored=int(frame.customer_id.size),
+        card_path=card_path,
+        run_id=run_id,
+        as_of=as_of,
+        not_scored=rows.loc[rows["score_reason"] != "scored", "score_reason"]
+        .value_counts()
+        .to_dict(),
+    )

@@ -1,0 +1,44 @@
+"""Typed settings for the churn and CLV models."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class RiskThresholds(BaseModel):
+    """Churn probability cut-offs: < medium -> low, < high -> medium, else high."""
+
+    model_config = ConfigDict(frozen=True)
+
+    medium: float = Field(0.4, gt=0.0, lt=1.0, description="Lowest probability rated medium.")
+    high: float = Field(0.7, gt=0.0, lt=1.0, description="Lowest probability rated high.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RiskThresholds:
+        if self.medium >= self.high:
+            raise ValueError(f"risk thresholds need medium < high, got {self.medium}, {self.high}")
+        return self
+
+
+class ChurnConfig(BaseModel):
+    """Churn model settings (label horizon, baseline rule, risk bands, model size)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    horizon_days: int = Field(90, ge=7, description="Churn = no purchase in this many days.")
+    rule_days: int = Field(120, ge=1, description="Baseline rule: churned after N idle days.")
+    thresholds: RiskThresholds = Field(default_factory=RiskThresholds)
+    random_state: int = Field(0, description="Seed for the model and calibration folds.")
+    max_iter: int = Field(200, ge=10, description="Boosting iterations (early stopping on).")
+    calibration: str = Field("isotonic", pattern="^(isotonic|sigmoid)$")
+
+
+class ClvConfig(BaseModel):
+    """CLV settings: time unit of the fit, discounting and horizons."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unit_days: float = Field(7.0, gt=0.0, description="Time unit of the BG/NBD fit, in days.")
+    annual_discount_rate: float = Field(0.10, ge=0.0, lt=1.0)
+    horizon_days: int = Field(365, ge=1, description="CLV horizon.")
+    discount_periods_per_year: int = Field(12, ge=1, description="Discounting granularity.")

@@ -1,0 +1,175 @@
+"""`retention demo` and `retention report`: the first ten minutes of a new user."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from orchestration import settings
+from orchestration.report import DEFAULT_REPORT_PATH, write_report
+
+
+class _RichStep:
+    """One line of the live display."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self._progress = progress
+        self._task = task
+
+    def update(self, detail: str, completed: int | None = None, total: int | None = None) -> None:
+        """Show `detail` next to the step and move its bar when counts are known."""
+        fields: dict = {"detail": detail}
+        if total is not None:
+            fields["total"] = total
+        if completed is not None:
+            fields["completed"] = completed
+        self._progress.update(self._task, **fields)
+
+
+class RichTracker:
+    """Live status of the demo's steps: a spinner, a bar when counts are known, elapsed time."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            SpinnerColumn(finished_text="[green]✓"),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(bar_width=24),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("[dim]{task.fields[detail]}"),
+            console=console,
+        )
+
+    def __enter__(self) -> RichTracker:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    @contextmanager
+    def step(self, label: str) -> Iterator[_RichStep]:
+        """A step line; marked done (✓) when the block exits without error."""
+        task = self._progress.add_task(label, total=None, detail="")
+        yield _RichStep(self._progress, task)
+        self._progress.update(task, total=1, completed=1)
+
+
+@contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to stdout (also by subprocesses like dbt) to stderr meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def print_summary(console: Console, summary) -> None:
+    """The end-of-demo summary: what was built, scored and synced, and where to look."""
+    console.rule("[bold]Retention demo: done")
+    built = ", ".join(f"{n} in {schema}" for schema, n in summary.tables_built.items())
+    console.print(f"[bold]Tables built:[/] {sum(summary.tables_built.values())} ({built})")
+
+    segments = Table(title="Customers per RFM segment", title_justify="left")
+    segments.add_column("segment")
+    segments.add_column("customers", justify="right")
+    for name, count in summary.rfm_segments.items():
+        segments.add_row(name, f"{count:,}")
+    console.print(segments)
+
+    if summary.churn_auc:
+        auc = "  ".join(f"{name} {value:.3f}" for name, value in summary.churn_auc.items())
+        console.print(f"[bold]Churn model AUC[/] (out-of-time validation): {auc}")
+
+    syncs = Table(title="Audiences synced per destination", title_justify="left")
+    for column in ("destination", "audiences", "members", "added", "removed", "failed"):
+        syncs.add_column(column, justify="left" if column == "destination" else "right")
+    for row in summary.destinations:
+        syncs.add_row(
+            row["destination"],
+            *(f"{row[c]:,}" for c in ("audiences", "members", "added", "removed", "failed")),
+        )
+    console.print(syncs)
+    if summary.failed_syncs:
+        console.print(f"[red]Syncs with failures:[/] {', '.join(summary.failed_syncs)}")
+
+    console.print(f"[bold]Report:[/]    {summary.report_path}")
+    console.print(f"[bold]Warehouse:[/] {summary.duckdb_path}")
+    console.print(f"[bold]Dagster UI:[/] {summary.dagster_ui}")
+
+
+def _report(
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where to write the HTML file (one self-contained file; opens offline).",
+        ),
+    ] = DEFAULT_REPORT_PATH,
+) -> None:
+    """Write the HTML report: segments, cohorts, sales, CLV, churn model, NPS/CSAT, syncs.
+
+    Reads the warehouse (RETENTION_DUCKDB_PATH, default warehouse/retention.duckdb) read-only.
+    """
+    result = write_report(settings.duckdb_path(), output)
+    typer.echo(f"Report written to {result.path}")
+    for key, reason in result.sections_missing.items():
+        typer.secho(f"  section '{key}' is empty: {reason}", fg=typer.colors.YELLOW, err=True)
+
+
+def _demo(
+    customers: Annotated[
+        int, typer.Option("--customers", min=100, help="Customers in the generated sample store.")
+    ] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the sample store.")] = 42,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print one machine-readable JSON summary and nothing else."),
+    ] = False,
+) -> None:
+    """Run everything on a sample store: generate, ingest, build, sync to local emulators, report.
+
+    Writes demo_data/, the warehouse (RETENTION_DUCKDB_PATH, default
+    warehouse/retention.duckdb) and reports/retention_report.html, then prints a summary.
+    """
+    from orchestration import demo
+
+    if as_json:
+        with stdout_to_stderr():
+            summary = demo.run_demo(customers=customers, seed=seed, tracker=demo.SilentTracker())
+        typer.echo(json.dumps(summary.to_dict(), default=str))
+        return
+    console = Console()
+    with RichTracker(console) as tracker:
+        summary = demo.run_demo(customers=customers, seed=seed, tracker=tracker)
+    print_summary(console, summary)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `retention demo` and `retention report` to the `retention` app."""
+    app.command("demo")(_demo)
+    app.command("report")(_report)

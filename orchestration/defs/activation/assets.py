@@ -1,0 +1,109 @@
+"""Sync assets, generated from the syncs declared in `models/audiences/*.yml`.
+
+Each sync asset depends on its audience model's asset, so a failing blocking check on the
+audience (or upstream, e.g. dim_customers) skips the sync in that run.
+"""
+
+
+from collections.abc import Sequence
+
+import dagster as dg
+from pydantic import Field
+
+from activation.config import SyncConfig
+from orchestration.defs.activation.resources import destination_resource_key
+from orchestration.defs.metadata import report_link
+from orchestration.defs.warehouse import WAREHOUSE_POOL
+
+ACTIVATION_GROUP = "activation"
+TRIGGERED_TAG = "triggered"
+
+
+class SyncRunConfig(dg.Config):
+    """Per-run options of one sync."""
+
+    dry_run: bool = Field(default=False, description="Plan the diff; send nothing.")
+    approve_removals: bool = Field(
+        default=False, description="Allow removing more than the sync's max_removal_share."
+    )
+
+
+def sync_key(sync_name: str) -> dg.AssetKey:
+    """The asset key of sync `sync_name`."""
+    return dg.AssetKey([ACTIVATION_GROUP, sync_name])
+
+
+def sync_op_name(sync_name: str) -> str:
+    """The op (step) name of sync `sync_name`, used to pass it run config."""
+    return sync_key(sync_name).to_python_identifier()
+
+
+def build_sync_asset(
+    sync: SyncConfig, audience_key: dg.AssetKey, *, triggered: bool
+) -> dg.AssetsDefinition:
+    """The asset that pushes `sync.model` to `sync.destination` with the sync engine."""
+    resource_key = destination_resource_key(sync.destination)
+
+    @dg.asset(
+        key=sync_key(sync.name),
+        deps=[audience_key],
+        group_name=ACTIVATION_GROUP,
+        kinds={sync.destination},
+        tags={TRIGGERED_TAG: ""} if triggered else None,
+        description=f"{sync.mode} {sync.model} into {sync.destination} '{sync.target}' "
+        f"({sync.channel}); declared in {sync.source_file}.",
+        metadata={
+            "destination": sync.destination,
+            "target": sync.target,
+            "mode": sync.mode,
+            "channel": sync.channel,
+        },
+        required_resource_keys={"warehouse", resource_key},
+        pool=WAREHOUSE_POOL,
+    )
+    def _sync(context: dg.AssetExecutionContext, config: SyncRunConfig) -> dg.MaterializeResult:
+        from activation.engine import run_sync
+
+        destination = getattr(context.resources, resource_key)
+        with context.resources.warehouse.write() as con:
+            result = run_sync(
+                con,
+                sync,
+                dry_run=config.dry_run,
+                approve_removals=config.approve_removals,
+                env=destination.sync_env(),
+            )
+        metadata = {
+            "status": result.status,
+            "added": result.added,
+            "updated": result.updated,
+            "removed": result.removed,
+            "failed": result.failed,
+            "skipped_no_consent": result.skipped_no_consent,
+            "skipped_suppressed": result.skipped_suppressed,
+            "dry_run": result.dry_run,
+            "sync_run_id": result.run_id,
+            **report_link(),
+        }
+        if not result.ok:
+            raise dg.Failure(
+                description=f"sync {sync.name} {result.status}: " + "; ".join(result.errors),
+                metadata=metadata,
+            )
+        if result.failed:
+            context.log.warning(f"sync {sync.name}: {result.failed} rows failed")
+        return dg.MaterializeResult(metadata=metadata)
+
+    return _sync
+
+
+def build_sync_assets(
+    syncs: Sequence[SyncConfig],
+    audience_keys: dict[str, dg.AssetKey],
+    triggered_models: set[str],
+) -> list[dg.AssetsDefinition]:
+    """One sync asset per declared sync (`audience_keys`: audience model name -> asset key)."""
+    return [
+        build_sync_asset(sync, audience_keys[sync.model], triggered=sync.model in triggered_models)
+        for sync in syncs
+    ]

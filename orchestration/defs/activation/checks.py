@@ -1,0 +1,79 @@
+"""Audience size checks: warn when an audience jumps or collapses between runs."""
+
+
+import dagster as dg
+from pydantic import Field
+
+from orchestration.defs.dbt.metadata import relation_name
+from orchestration.defs.warehouse import WarehouseResource
+
+ROW_COUNT = "dagster/row_count"
+
+
+class SizeChangeConfig(dg.Config):
+    """How much an audience may change between two runs before someone should look."""
+
+    max_change_share: float = Field(
+        default=0.5, description="Allowed |new - previous| / previous (0.5 = +/-50%)."
+    )
+
+
+def previous_row_count(
+    instance: dg.DagsterInstance, key: dg.AssetKey, current_run_id: str
+) -> int | None:
+    """`dagster/row_count` of the latest materialization of `key` from another run, if any."""
+    records = instance.fetch_materializations(key, limit=5).records
+    for record in records:
+        if record.run_id == current_run_id:
+            continue
+        value = record.asset_materialization.metadata.get(ROW_COUNT)
+        if value is not None:
+            return int(value.value)
+    return None
+
+
+def size_change(previous: int, current: int) -> float:
+    """Relative change from `previous` to `current` (an audience appearing from 0 counts as 1.0)."""
+    if previous == 0:
+        return 0.0 if current == 0 else 1.0
+    return abs(current - previous) / previous
+
+
+def build_size_change_check(audience_key: dg.AssetKey) -> dg.AssetChecksDefinition:
+    """A WARN check comparing the audience's row count with its previous run's."""
+
+    @dg.asset_check(
+        asset=audience_key,
+        name="size_change_vs_last_run",
+        description="The audience did not grow or shrink by more than max_change_share "
+        "since the last run.",
+    )
+    def _check(
+        context: dg.AssetCheckExecutionContext,
+        config: SizeChangeConfig,
+        warehouse: WarehouseResource,
+    ) -> dg.AssetCheckResult:
+        with warehouse.read() as con:
+            current = con.execute(f"select count(*) from {relation_name(audience_key)}").fetchone()[0]
+        previous = previous_row_count(context.instance, audience_key, context.run.run_id)
+        if previous is None:
+            return dg.AssetCheckResult(
+                passed=True,
+                description="first run: nothing to compare with",
+                metadata={"current": current},
+            )
+        change = size_change(previous, current)
+        return dg.AssetCheckResult(
+            passed=change <= config.max_change_share,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"{previous} -> {current} members ({change:+.0%} vs allowed "
+            f"{config.max_change_share:.0%})",
+            metadata={
+                "previous": previous,
+                "current": current,
+                "change_share": round(change, 4),
+                "max_change_share": config.max_change_share,
+            },
+        )
+
+    return _check

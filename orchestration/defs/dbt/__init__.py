@@ -1,0 +1,1 @@
+"""dbt models, tests and seeds as Dagster assets and asset checks."""

@@ -1,0 +1,80 @@
+"""Every dbt model, seed and test as one subsettable asset definition.
+
+ML assets sit between dbt models (marts -> churn/CLV -> customer_ltv, audiences). Dagster splits
+this subsettable definition into one step before and one after the ML steps in a run, so each
+step runs `dbt build` on its own selection.
+"""
+
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.defs.dbt.metadata import table_metadata
+from orchestration.defs.dbt.preflight import require_orders
+from orchestration.defs.dbt.project import load_dbt_project
+from orchestration.defs.dbt.resources import BuildOptions
+from orchestration.defs.dbt.translator import RetentionDbtTranslator
+from orchestration.defs.ingest.assets import RAW_SCHEMA
+from orchestration.defs.warehouse import WAREHOUSE_POOL, WarehouseResource
+
+DBT_ASSETS_NAME = "dbt_models"
+
+
+def build_dbt_assets(project: DbtProject, manifest: dict[str, Any]) -> dg.AssetsDefinition:
+    """The `@dbt_assets` definition for `project` (keys and groups from the translator)."""
+    nodes = manifest["nodes"]
+
+    @dbt_assets(
+        manifest=manifest,
+        project=project,
+        dagster_dbt_translator=RetentionDbtTranslator(),
+        name=DBT_ASSETS_NAME,
+        pool=WAREHOUSE_POOL,
+    )
+    def dbt_models(
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        warehouse: WarehouseResource,
+        build_options: BuildOptions,
+    ) -> Iterator[Any]:
+        with warehouse.write_lock():
+            if _reads_raw(context):
+                require_orders(warehouse, build_options.as_of_date)
+            invocation = dbt.cli(
+                ["build", *build_options.dbt_args()], context=context, raise_on_error=False
+            )
+            events = list(invocation.stream())
+            with warehouse.read() as con:
+                for event in events:
+                    if isinstance(event, dg.Output):
+                        key = context.asset_key_for_output(event.output_name)
+                        node = nodes[event.metadata["unique_id"].value]
+                        event = event.with_metadata(
+                            {**event.metadata, **table_metadata(con, key, node)}
+                        )
+                    yield event
+        error = invocation.get_error()
+        if error is not None:
+            raise error
+
+    return dbt_models
+
+
+def _reads_raw(context: dg.AssetExecutionContext) -> bool:
+    """Whether this step builds a model that reads a raw table (the staging models)."""
+    deps = context.assets_def.asset_deps
+    return any(
+        upstream.path[0] == RAW_SCHEMA
+        for key in context.selected_asset_keys
+        for upstream in deps.get(key, ())
+    )
+
+
+dbt_project = load_dbt_project()
+dbt_manifest: dict[str, Any] = json.loads(dbt_project.manifest_path.read_text())
+retention_dbt_assets = build_dbt_assets(dbt_project, dbt_manifest)
+

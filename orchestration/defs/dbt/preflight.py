@@ -1,0 +1,49 @@
+"""Checks run before dbt so a build with no usable data fails with one clear line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from orchestration.defs.warehouse import WarehouseResource
+from orchestration.errors import UserError
+
+
+class NoDataError(UserError):
+    """The warehouse has no orders to build from (at all, or before the as-of date)."""
+
+
+def require_orders(warehouse: WarehouseResource, as_of: str | None) -> None:
+    """Raise `NoDataError` unless raw.orders has at least one order before `as_of`."""
+    db_path = warehouse.path
+    if not db_path.exists():
+        raise NoDataError(
+            f"warehouse {db_path} does not exist: load data first with `retention ingest PATH` "
+            "(or `retention run --raw PATH`)"
+        )
+    with warehouse.read() as con:
+        _require_orders(con, db_path, as_of)
+
+
+def _require_orders(con: duckdb.DuckDBPyConnection, db_path: Path, as_of: str | None) -> None:
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'raw' and table_name = 'orders'"
+    ).fetchone()[0]
+    if not exists:
+        raise NoDataError(
+            f"warehouse {db_path} has no raw.orders table: load data first with "
+            "`retention ingest PATH` (or `retention run --raw PATH`)"
+        )
+    first, total = con.execute("select min(ordered_at), count(*) from raw.orders").fetchone()
+    if not total:
+        raise NoDataError(
+            f"raw.orders in {db_path} is empty: load orders with `retention ingest PATH`"
+        )
+    if as_of is not None and first.date() >= dt.date.fromisoformat(as_of):
+        raise NoDataError(
+            f"no orders before --as-of {as_of} (the first order is on {first.date()}); "
+            "pick a later date"
+        )

@@ -1,0 +1,26 @@
+"""Materialization metadata helpers shared by the ML and sync assets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+
+from orchestration.settings import report_path
+
+
+def report_link() -> dict[str, dg.MetadataValue]:
+    """A link to the HTML report (`retention report` writes it)."""
+    return {"report": dg.MetadataValue.url(report_path().as_uri())}
+
+
+def metric_metadata(metrics: Mapping[str, Any], prefix: str = "metric") -> dict[str, Any]:
+    """Numbers as `<prefix>/<name>` floats (plotted by Dagster over runs), the rest as JSON."""
+    metadata: dict[str, Any] = {}
+    for name, value in metrics.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            metadata[f"{prefix}/{name}"] = dg.MetadataValue.json(value)
+        else:
+            metadata[f"{prefix}/{name}"] = float(value)
+    return metadata

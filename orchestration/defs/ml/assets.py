@@ -1,0 +1,143 @@
+"""The churn model and scores, and the BG/NBD + Gamma-Gamma CLV predictions.
+
+Both read the marts dbt built for the current as-of date (`marts.as_of_date`) and write `ml.*`
+tables, which dbt declares as sources for customer_ltv and the audiences.
+"""
+
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from orchestration.defs.metadata import metric_metadata, report_link
+from orchestration.defs.warehouse import WAREHOUSE_POOL, WarehouseResource
+from orchestration.settings import artifacts_dir
+
+ML_GROUP = "ml"
+CHURN_MODEL = dg.AssetKey(["ml", "churn_model_runs"])
+CHURN_SCORES = dg.AssetKey(["ml", "churn_scores"])
+CLV_MODEL = dg.AssetKey(["ml", "clv_model_runs"])
+CLV_PREDICTIONS = dg.AssetKey(["ml", "clv_predictions"])
+
+# The relations ml/ reads (see ml/features.py, ml/warehouse.py and ml/clv_pipeline.py).
+AS_OF = dg.AssetKey(["marts", "as_of_date"])
+FCT_ORDERS = dg.AssetKey(["marts", "fct_orders"])
+CHURN_INPUTS = [
+    AS_OF,
+    FCT_ORDERS,
+    dg.AssetKey(["marts", "fct_order_items"]),
+    dg.AssetKey(["marts", "dim_customers"]),
+    dg.AssetKey(["staging", "stg_shop__events"]),
+    dg.AssetKey(["staging", "stg_shop__feedback"]),
+    dg.AssetKey(["staging", "stg_shop__shipment_events"]),
+]
+CLV_INPUTS = [AS_OF, FCT_ORDERS]
+
+
+def _band_sizes(warehouse_con, table: str, column: str) -> dict[str, int]:
+    rows = warehouse_con.execute(
+        f"select coalesce({column}, '(null)'), count(*) from {table} group by 1 order by 2 desc"
+    ).fetchall()
+    return dict(rows)
+
+
+@dg.multi_asset(
+    name="churn",
+    group_name=ML_GROUP,
+    specs=[
+        dg.AssetSpec(
+            CHURN_MODEL,
+            deps=CHURN_INPUTS,
+            kinds={"scikitlearn", "duckdb"},
+            description="Churn classifier trained as of the build date (artifact + model card "
+            "under artifacts/churn/); one row per training in ml.churn_model_runs.",
+        ),
+        dg.AssetSpec(
+            CHURN_SCORES,
+            deps=[*CHURN_INPUTS, CHURN_MODEL],
+            kinds={"duckdb"},
+            description="Churn probability and risk band for every customer.",
+        ),
+    ],
+    pool=WAREHOUSE_POOL,
+)
+def churn(warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
+    """Train (or reuse) the churn model and replace ml.churn_scores."""
+    from ml.churn_pipeline import build_churn_scores
+
+    with warehouse.write() as con:
+        result = build_churn_scores(con, artifacts_dir=artifacts_dir())
+        bands = _band_sizes(con, "ml.churn_scores", "risk_band")
+    yield dg.MaterializeResult(
+        asset_key=CHURN_MODEL,
+        metadata={
+            "model_version": result.model_version,
+            "reused": result.reused,
+            "run_id": result.run_id or "",
+            "as_of": str(result.as_of),
+            "model_card": dg.MetadataValue.path(str(result.card_path)),
+            **metric_metadata(result.metrics),
+            **report_link(),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=CHURN_SCORES,
+        metadata={
+            "dagster/row_count": sum(bands.values()),
+            "rows_scored": result.rows_scored,
+            "segment_sizes": dg.MetadataValue.json(bands),
+            "not_scored": dg.MetadataValue.json(result.not_scored),
+            "model_version": result.model_version,
+            **report_link(),
+        },
+    )
+
+
+@dg.multi_asset(
+    name="clv",
+    group_name=ML_GROUP,
+    specs=[
+        dg.AssetSpec(
+            CLV_MODEL,
+            deps=CLV_INPUTS,
+            kinds={"scipy", "duckdb"},
+            description="BG/NBD + Gamma-Gamma fit as of the build date; one row per fit in "
+            "ml.clv_model_runs (parameters with their time unit).",
+        ),
+        dg.AssetSpec(
+            CLV_PREDICTIONS,
+            deps=[*CLV_INPUTS, CLV_MODEL],
+            kinds={"duckdb"},
+            description="p_alive, expected purchases and predicted 365-day CLV per customer.",
+        ),
+    ],
+    pool=WAREHOUSE_POOL,
+)
+def clv(warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
+    """Fit BG/NBD + Gamma-Gamma and replace ml.clv_predictions."""
+    from ml.clv_pipeline import build_clv_predictions
+
+    with warehouse.write() as con:
+        result = build_clv_predictions(con)
+        total_clv = con.execute(
+            "select coalesce(sum(predicted_clv_365d), 0) from ml.clv_predictions"
+        ).fetchone()[0]
+    yield dg.MaterializeResult(
+        asset_key=CLV_MODEL,
+        metadata={
+            "run_id": result.run_id,
+            "as_of": str(result.as_of),
+            **metric_metadata(result.parameters, prefix="parameter"),
+            **report_link(),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=CLV_PREDICTIONS,
+        metadata={
+            "dagster/row_count": sum(result.reasons.values()) or result.rows_scored,
+            "rows_scored": result.rows_scored,
+            "segment_sizes": dg.MetadataValue.json(result.reasons),
+            "predicted_clv_365d_total": float(total_clv),
+            **report_link(),
+        },
+    )

@@ -1,0 +1,170 @@
+"""The demo: sample store -> ingest -> Dagster build -> sync to local emulators -> report.
+
+Each step runs the same function its own CLI command runs; this module only sequences them,
+reports progress through a `Tracker` and reads the summary back from the warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from orchestration import settings
+from orchestration.report import DEFAULT_REPORT_PATH, write_report
+from orchestration.report.summary import read_facts
+
+DEFAULT_DATA_DIR = Path("demo_data")
+DAGSTER_UI_HINT = "make dev  ->  http://127.0.0.1:3000"
+
+
+class Step(Protocol):
+    """A running step: reports what it is doing."""
+
+    def update(self, detail: str, completed: int | None = None, total: int | None = None) -> None:
+        """Show `detail` and, when known, progress as completed/total."""
+
+
+class Tracker(Protocol):
+    """Shows progress of the demo's steps (a rich live display, or nothing with --json)."""
+
+    def step(self, label: str) -> AbstractContextManager[Step]:
+        """Open a step labelled `label`; it is done when the context exits."""
+
+
+class _QuietStep:
+    def update(self, detail: str, completed: int | None = None, total: int | None = None) -> None:
+        """Nothing to show in quiet mode."""
+
+
+class SilentTracker:
+    """Tracker for `--json`: shows nothing."""
+
+    @contextmanager
+    def step(self, label: str) -> Iterator[Step]:
+        """Run the step without output."""
+        yield _QuietStep()
+
+
+@dataclass
+class DemoSummary:
+    """What the demo built, scored and synced, and where to look next."""
+
+    customers: int
+    seed: int
+    data_dir: str
+    duckdb_path: str
+    report_path: str
+    dagster_ui: str
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    tables_built: dict[str, int] = field(default_factory=dict)
+    rfm_segments: dict[str, int] = field(default_factory=dict)
+    churn_auc: dict[str, float] = field(default_factory=dict)
+    destinations: list[dict] = field(default_factory=list)
+    failed_syncs: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """The summary as plain JSON-ready data."""
+        return asdict(self)
+
+
+@contextmanager
+def _exported(env: dict[str, str]) -> Iterator[None]:
+    """Set `env` in os.environ (the destinations read their URLs and keys there), then restore."""
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
+def _timed(tracker: Tracker, label: str, seconds: dict[str, float]) -> Iterator[Step]:
+    start = time.perf_counter()
+    with tracker.step(label) as step:
+        yield step
+    seconds[label] = round(time.perf_counter() - start, 1)
+
+
+def run_demo(
+    *,
+    customers: int = 10_000,
+    seed: int = 42,
+    tracker: Tracker,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    report_path: Path = DEFAULT_REPORT_PATH,
+    db_path: Path | None = None,
+) -> DemoSummary:
+    """Run the whole pipeline on a generated store and return its summary.
+
+    `db_path` defaults to RETENTION_DUCKDB_PATH (else warehouse/retention.duckdb).
+    """
+    from activation.emulators import running_emulators
+    from orchestration.ingest import ingest_path
+    from orchestration.sample_store import generate_store
+
+    db_path = settings.prepare_environment(db_path)
+    seconds: dict[str, float] = {}
+    with _timed(tracker, "Generate sample store", seconds) as step:
+        counts = generate_store(data_dir, customers=customers, seed=seed)
+        step.update(", ".join(f"{n:,} {table}" for table, n in counts.items()))
+    with _timed(tracker, "Ingest into DuckDB", seconds) as step:
+        ingest_path(data_dir, db_path=db_path)
+        step.update(f"loaded into {db_path}")
+    with running_emulators() as emulators, _exported(emulators.env):
+        with _timed(tracker, "Build with Dagster (dbt, churn, CLV, audiences)", seconds) as step:
+            _build(step)
+        with _timed(tracker, "Sync audiences to local emulators", seconds) as step:
+            results = _sync_all(db_path, step)
+    with _timed(tracker, "Write HTML report", seconds) as step:
+        report = write_report(db_path, report_path)
+        step.update(str(report.path))
+    facts = read_facts(db_path)
+    return DemoSummary(
+        customers=customers,
+        seed=seed,
+        data_dir=str(data_dir.resolve()),
+        duckdb_path=str(db_path),
+        report_path=str(report.path),
+        dagster_ui=DAGSTER_UI_HINT,
+        step_seconds=seconds,
+        tables_built=facts.tables_built,
+        rfm_segments=facts.rfm_segments,
+        churn_auc=facts.churn_auc,
+        destinations=facts.destinations,
+        failed_syncs=[r.sync_name for r in results if not r.ok or r.failed],
+    )
+
+
+def _build(step: Step) -> None:
+    """Materialize the asset graph exactly as `retention build` does."""
+    from orchestration.cli_pipeline import build
+
+    build(as_of=None)
+    step.update("asset graph materialized")
+
+
+def _sync_all(db_path: Path, step: Step) -> list:
+    """Run every declared sync against the emulators, as `retention sync` does."""
+    import duckdb
+
+    from activation.config import load_syncs
+    from activation.engine import run_sync
+
+    syncs = load_syncs(settings.DBT_PROJECT_DIR)
+    results = []
+    with duckdb.connect(str(db_path)) as con:
+        for i, sync in enumerate(syncs, start=1):
+            step.update(sync.name, completed=i - 1, total=len(syncs))
+            results.append(run_sync(con, sync))
+        step.update(f"{len(syncs)} syncs", completed=len(syncs), total=len(syncs))
+    return results

@@ -1,0 +1,87 @@
+"""The `raw` schema: contract tables, `raw.quarantine` and `raw.load_log`, and their upkeep."""
+
+from __future__ import annotations
+
+import duckdb
+
+from orchestration.ingest.contract import LINEAGE_COLUMNS, TABLES, TableSpec
+
+QUARANTINE_COLUMNS = {
+    "source_file": "VARCHAR",
+    "line_number": "BIGINT",
+    "raw_text": "VARCHAR",
+    "table_name": "VARCHAR",
+    "reason": "VARCHAR",
+    "loaded_at": "TIMESTAMP",
+}
+LOAD_LOG_COLUMNS = {
+    "load_id": "VARCHAR",
+    "source_file": "VARCHAR",
+    "table_name": "VARCHAR",
+    "format": "VARCHAR",
+    "rows_read": "BIGINT",
+    "rows_loaded": "BIGINT",
+    "rows_quarantined": "BIGINT",
+    "loaded_at": "TIMESTAMP",
+}
+# Rows waiting for `raw.quarantine` during one run (temp table, same columns minus loaded_at).
+PENDING_QUARANTINE = "_pending_quarantine"
+
+
+def ident(name: str) -> str:
+    """Quote an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: str) -> str:
+    """Quote an SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _columns_sql(columns: dict[str, str]) -> str:
+    return ", ".join(f"{ident(name)} {dtype}" for name, dtype in columns.items())
+
+
+def raw_columns(spec: TableSpec) -> dict[str, str]:
+    """Columns of `raw.<table>`: the contract columns plus lineage."""
+    return {**spec.columns, **LINEAGE_COLUMNS}
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create schema `raw` with every contract table (empty), quarantine and load_log if absent.
+
+    All seven tables always exist so dbt sources resolve even when a store lacks some files.
+    """
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    for spec in TABLES.values():
+        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{spec.name} ({_columns_sql(raw_columns(spec))})")
+    con.execute(f"CREATE TABLE IF NOT EXISTS raw.quarantine ({_columns_sql(QUARANTINE_COLUMNS)})")
+    con.execute(f"CREATE TABLE IF NOT EXISTS raw.load_log ({_columns_sql(LOAD_LOG_COLUMNS)})")
+
+
+def create_pending_quarantine(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the run's temp table of quarantined rows."""
+    cols = {k: v for k, v in QUARANTINE_COLUMNS.items() if k != "loaded_at"}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {PENDING_QUARANTINE} ({_columns_sql(cols)})")
+
+
+def replace_table_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Empty `raw.<table>` and its quarantine rows before this run loads it (idempotent re-runs)."""
+    con.execute(f"DELETE FROM raw.{table}")
+    con.execute("DELETE FROM raw.quarantine WHERE table_name = ?", [table])
+
+
+def publish_quarantine(con: duckdb.DuckDBPyConnection, loaded_at: str) -> None:
+    """Move the run's pending quarantine rows into `raw.quarantine`."""
+    con.execute(
+        f"INSERT INTO raw.quarantine SELECT source_file, line_number, raw_text, table_name, reason, "
+        f"TIMESTAMP {literal(loaded_at)} FROM {PENDING_QUARANTINE} ORDER BY source_file, line_number"
+    )
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row count of every contract table in `raw`."""
+    sql = " UNION ALL ".join(
+        f"SELECT {literal(name)}, count(*) FROM raw.{name}" for name in TABLES
+    )
+    return {name: int(n) for name, n in con.execute(sql).fetchall()}

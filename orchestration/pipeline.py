@@ -1,0 +1,223 @@
+"""Run a job of the Dagster asset graph in-process: what `retention build` and `run` execute.
+
+The CLI, the demo and tests call `run_pipeline`; it executes a job from
+`orchestration.definitions:defs` (the same one the Dagster UI and daemon launch) under the
+warehouse write lock, and returns what the run did for a summary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from orchestration import settings, warehouse_lock
+from orchestration.errors import InputError, UserError
+
+BUILD_JOB = "build"
+FULL_REFRESH_JOB = "full_refresh"
+FULL_PIPELINE_JOB = "full_pipeline"
+INGEST_OP = "ingest_raw"
+SYNC_COUNTS = ("added", "updated", "removed", "failed", "skipped_no_consent")
+
+
+@dataclass
+class CheckFailure:
+    """An asset check that did not pass."""
+
+    asset: str
+    check: str
+    severity: str
+    description: str
+
+
+@dataclass
+class PipelineResult:
+    """What one run materialized, checked and synced."""
+
+    job: str
+    run_id: str
+    success: bool
+    duckdb_path: Path
+    log_path: Path
+    materialized: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed_checks: list[CheckFailure] = field(default_factory=list)
+    passed_checks: int = 0
+    failed_steps: dict[str, str] = field(default_factory=dict)
+    skipped_steps: list[str] = field(default_factory=list)
+
+    def groups(self) -> dict[str, int]:
+        """Materialized assets per top-level key (raw, staging, marts, ml, audiences, ...)."""
+        counts: dict[str, int] = {}
+        for key in self.materialized:
+            group = key.split("/", 1)[0]
+            counts[group] = counts.get(group, 0) + 1
+        return counts
+
+    def syncs(self) -> dict[str, dict[str, Any]]:
+        """Sync asset metadata (status and counts) by sync name."""
+        return {
+            key.split("/", 1)[1]: meta
+            for key, meta in self.materialized.items()
+            if key.startswith("activation/")
+        }
+
+
+def validate_as_of(as_of: str | None) -> str | None:
+    """`as_of` as YYYY-MM-DD, or InputError naming the bad value."""
+    if as_of is None:
+        return None
+    try:
+        return dt.date.fromisoformat(as_of).isoformat()
+    except ValueError:
+        raise InputError(f"--as-of {as_of!r} is not a date; use YYYY-MM-DD, e.g. 2024-06-30") from None
+
+
+def dagster_instance() -> dg.DagsterInstance:
+    """The Dagster instance at DAGSTER_HOME (default `.dagster_home`, the one `make dev` uses)."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve())))
+    home.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
+
+
+def run_config(
+    job: dg.JobDefinition,
+    *,
+    as_of: str | None,
+    target: str,
+    raw: Path | None,
+    fmt: str,
+    dry_run: bool,
+) -> dict[str, Any]:
+    """Run config for `job`: as-of date, dbt target, raw input and sync dry-run flags."""
+    from orchestration.defs.activation.assets import ACTIVATION_GROUP
+
+    ops: dict[str, Any] = {}
+    if raw is not None:
+        ops[INGEST_OP] = {"config": {"path": str(raw.resolve()), "format": fmt}}
+    for node in job.graph.node_defs:
+        if node.name.startswith(f"{ACTIVATION_GROUP}__"):
+            ops[node.name] = {"config": {"dry_run": dry_run}}
+    return {
+        "ops": ops,
+        "resources": {
+            "build_options": {"config": {"as_of_date": as_of, "dbt_target": target}},
+        },
+        "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+    }
+
+
+def run_pipeline(
+    job_name: str,
+    *,
+    as_of: str | None = None,
+    raw: Path | None = None,
+    fmt: str = "canonical",
+    dry_run: bool = False,
+    target: str = "duckdb",
+    db_path: Path | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> PipelineResult:
+    """Execute job `job_name` of the definitions in this process and summarise it.
+
+    Holds the warehouse write lock for the whole run (waiting for other writers), sends dbt and
+    Dagster logs to `logs/retention_<job>.log`, and raises the step's UserError (bad input, no
+    data, locked warehouse) so the CLI prints one line. Other failures are in the result.
+    """
+    as_of = validate_as_of(as_of)
+    if raw is not None and not raw.exists():
+        raise InputError(f"--raw {raw}: no such file or folder")
+    db = settings.prepare_environment(db_path)
+    log_path = Path("logs") / f"retention_{job_name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with warehouse_lock.write_lock(db, on_wait=on_wait), _captured(log_path):
+        from orchestration.definitions import defs
+
+        job = defs.get_job_def(job_name)
+        config = run_config(job, as_of=as_of, target=target, raw=raw, fmt=fmt, dry_run=dry_run)
+        result = job.execute_in_process(
+            run_config=config, instance=dagster_instance(), raise_on_error=False
+        )
+    summary = summarise(job_name, result, db, log_path.resolve())
+    _raise_user_error(result)
+    return summary
+
+
+@contextmanager
+def _captured(log_path: Path) -> Iterator[None]:
+    with log_path.open("w") as log, redirect_stdout(log), redirect_stderr(log):
+        yield
+
+
+def summarise(
+    job_name: str, result: dg.ExecuteInProcessResult, db: Path, log_path: Path
+) -> PipelineResult:
+    """Collect materializations, check results and failed or skipped steps of `result`."""
+    summary = PipelineResult(
+        job=job_name,
+        run_id=result.run_id,
+        success=result.success,
+        duckdb_path=db,
+        log_path=log_path,
+    )
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        summary.materialized[materialization.asset_key.to_user_string()] = {
+            name: value.value for name, value in materialization.metadata.items()
+        }
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            summary.passed_checks += 1
+            continue
+        summary.failed_checks.append(
+            CheckFailure(
+                asset=evaluation.asset_key.to_user_string(),
+                check=evaluation.check_name,
+                severity=evaluation.severity.value,
+                description=evaluation.description or "",
+            )
+        )
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        summary.failed_steps[event.step_key] = _root_message(error) if error else "failed"
+    summary.skipped_steps = [event.step_key for event in result.get_step_skipped_events()]
+    return summary
+
+
+def _root_message(error: Any) -> str:
+    while error.cause is not None and error.cls_name.startswith("DagsterExecution"):
+        error = error.cause
+    message = error.message.strip()
+    head, sep, rest = message.partition(": ")
+    return rest if sep and head.split(".")[-1] == error.cls_name else message
+
+
+def _user_error_classes() -> dict[str, type[UserError]]:
+    pending, classes = [UserError], {}
+    while pending:
+        cls = pending.pop()
+        classes[cls.__name__] = cls
+        pending.extend(cls.__subclasses__())
+    return classes
+
+
+def _raise_user_error(result: dg.ExecuteInProcessResult) -> None:
+    """Re-raise the first step failure caused by a UserError (same class, same message)."""
+    classes = _user_error_classes()
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        while error is not None:
+            if error.cls_name in classes:
+                cls = classes[error.cls_name]
+                try:
+                    raised = cls(_root_message(error))
+                except TypeError:
+                    raised = UserError(_root_message(error))
+                raise raised
+            error = error.cause

@@ -1,0 +1,139 @@
+"""Render a Report as one self-contained HTML page (plotly.js inlined once, no network)."""
+
+from __future__ import annotations
+
+import html
+import json
+
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from orchestration.report.model import Report, Section, Table
+
+_CSS = """
+:root { --ink:#111827; --muted:#6b7280; --line:#e5e7eb; --card:#ffffff; --bg:#f5f7fb;
+        --accent:#2563eb; --warn:#b45309; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--ink);
+       font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; }
+header { background:#0f172a; color:#f8fafc; padding:28px 40px 22px; }
+header h1 { margin:0 0 4px; font-size:26px; }
+header p { margin:0; color:#cbd5e1; }
+nav { display:flex; flex-wrap:wrap; gap:6px 18px; padding:10px 40px; background:#1e293b; }
+nav a { color:#bfdbfe; text-decoration:none; font-size:14px; }
+main { max-width:1200px; margin:0 auto; padding:24px 24px 60px; }
+.stats { display:flex; flex-wrap:wrap; gap:12px; margin:0 0 8px; }
+.stat { background:var(--card); border:1px solid var(--line); border-radius:10px;
+        padding:10px 16px; min-width:150px; }
+header .stat { background:#1e293b; border-color:#334155; }
+.stat b { display:block; font-size:22px; }
+.stat span { color:var(--muted); font-size:13px; }
+header .stat span { color:#94a3b8; }
+section { background:var(--card); border:1px solid var(--line); border-radius:14px;
+          padding:20px 24px; margin:22px 0; }
+section h2 { margin:0 0 4px; font-size:20px; }
+section p.lead { margin:0 0 14px; color:var(--muted); }
+.missing { border-left:4px solid var(--warn); background:#fffbeb; padding:10px 14px;
+           color:#78350f; border-radius:6px; }
+table { border-collapse:collapse; width:100%; font-size:13px; margin-top:10px; }
+caption { text-align:left; font-weight:600; padding:6px 0; }
+th, td { border-bottom:1px solid var(--line); padding:5px 8px; text-align:left; }
+th { background:#f9fafb; }
+td.num { text-align:right; font-variant-numeric:tabular-nums; }
+footer { color:var(--muted); font-size:13px; text-align:center; padding:20px; }
+"""
+
+_RENDER_JS = """
+document.querySelectorAll('script.figure-spec').forEach(function (spec) {
+  var fig = JSON.parse(spec.textContent);
+  var el = document.getElementById(spec.dataset.target);
+  Plotly.newPlot(el, fig.data, fig.layout, {displaylogo: false, responsive: true});
+});
+"""
+
+
+def _stats(stats: list[tuple[str, str]]) -> str:
+    items = "".join(
+        f'<div class="stat"><b>{html.escape(value)}</b><span>{html.escape(label)}</span></div>'
+        for label, value in stats
+    )
+    return f'<div class="stats">{items}</div>' if stats else ""
+
+
+def _table(table: Table) -> str:
+    df = table.frame
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    rows = []
+    for record in df.itertuples(index=False):
+        cells = []
+        for value in record:
+            numeric = isinstance(value, int | float) and not isinstance(value, bool)
+            text = f"{value:,.2f}" if isinstance(value, float) else str(value)
+            cls = ' class="num"' if numeric else ""
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    caption = html.escape(table.caption)
+    return (
+        f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _figure(section_key: str, index: int, figure) -> str:
+    target = f"fig-{section_key}-{index}"
+    spec = pio.to_json(figure, validate=False, pretty=False).replace("</", "<\\/")
+    return (
+        f'<div class="figure" id="{target}"></div>'
+        f'<script type="application/json" class="figure-spec" data-section="{section_key}" '
+        f'data-target="{target}">{spec}</script>'
+    )
+
+
+def _section(section: Section) -> str:
+    status = "missing" if section.missing else "ok"
+    parts = [
+        f'<section id="{section.key}" data-section="{section.key}" data-status="{status}">',
+        f"<h2>{html.escape(section.title)}</h2>",
+        f'<p class="lead">{html.escape(section.lead)}</p>',
+    ]
+    if section.missing:
+        parts.append(f'<p class="missing">{html.escape(section.missing)}</p>')
+    else:
+        parts.append(_stats(section.stats))
+        parts.extend(_figure(section.key, i, fig) for i, fig in enumerate(section.figures))
+        parts.extend(_table(t) for t in section.tables)
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def render(report: Report) -> str:
+    """The complete HTML document for `report`."""
+    nav = "".join(f'<a href="#{s.key}">{html.escape(s.title)}</a>' for s in report.sections)
+    body = "\n".join(_section(s) for s in report.sections)
+    meta = json.dumps({"sections": [s.key for s in report.sections]})
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(report.title)}</title>
+<style>{_CSS}</style>
+<script type="text/javascript">{get_plotlyjs()}</script>
+</head>
+<body>
+<header>
+<h1>{html.escape(report.title)}</h1>
+<p>{html.escape(report.subtitle)}</p>
+{_stats(report.stats)}
+</header>
+<nav>{nav}</nav>
+<main>
+{body}
+</main>
+<footer>Generated by <code>retention report</code>. Opens offline: every chart and its data
+are inside this file.</footer>
+<script type="application/json" id="report-meta">{meta}</script>
+<script>{_RENDER_JS}</script>
+</body>
+</html>
+"""

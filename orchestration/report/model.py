@@ -1,0 +1,43 @@
+"""What a report is made of: sections holding figures, tables and headline numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go
+
+
+class NoRows(Exception):
+    """A section's source table exists but holds nothing to show; the message says which."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A small table shown under a section's figures."""
+
+    caption: str
+    frame: pd.DataFrame
+
+
+@dataclass
+class Section:
+    """One titled part of the report. `missing` explains why it has no data, if it has none."""
+
+    key: str
+    title: str
+    lead: str
+    figures: list[go.Figure] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    stats: list[tuple[str, str]] = field(default_factory=list)
+    missing: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """The whole page: a header and the sections in reading order."""
+
+    title: str
+    subtitle: str
+    stats: list[tuple[str, str]]
+    sections: list[Section]

@@ -1,0 +1,278 @@
+"""Build each report section from the warehouse; a section whose source is absent says so."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from orchestration.report import curves, figures, queries
+from orchestration.report.model import NoRows, Section, Table
+from orchestration.report.warehouse import has_table
+
+SectionBuilder = Callable[[duckdb.DuckDBPyConnection, Section], None]
+
+_HOW_TO_BUILD = "run `retention build` (or `retention demo`) to create it"
+_HOW_TO_SYNC = "run `retention sync` (or `retention demo`) to record sync runs"
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def rfm(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+    """Treemap of RFM segments with customer counts and revenue."""
+    df = queries.rfm_segments(con)
+    if df.empty:
+        raise NoRows("marts.customer_rfm has no rows")
+    section.figures.append(figures.rfm_treemap(df))
+    top = df.sort_values("revenue", ascending=False).iloc[0]
+    section.stats += [
+        ("segments", str(len(df))),
+        ("customers scored", f"{int(df['customers'].sum()):,}"),
+        ("top revenue segment", f"{top['segment']} ({top['revenue'] / df['revenue'].sum():.0%})"),
+    ]
+    table = df.assign(
+        share=(df["customers"] / df["customers"].sum()).map("{:.1%}".format),
+        avg_recency_days=df["avg_recency_days"].round(0),
+    )[["segment", "customers", "share", "revenue", "avg_recency_days"]]
+    section.tables.append(Table("Customers and revenue per segment", table))
+
+
+def cohorts(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+    """Heatmap of the share of each monthly cohort still buying N months later."""
+    df = queries.cohort_retention(con)
+    if df.empty:
+        raise NoRows("marts.cohort_retention has no rows")
+    matrix = df.pivot_table(
+        index=df["cohort_month"].astype(str).str[:7],
+        columns="months_since_first_order",
+        values="retention_rate",
+        aggfunc="max",
+    ).sort_index()
+    section.figures.append(figures.cohort_heatmap(matrix))
+    month_1 = matrix[1].dropna() if 1 in matrix.columns else pd.Series(dtype=float)
+    section.stats += [
+        ("cohorts", str(len(matrix))),
+        ("avg. month-1 retention", f"{month_1.mean():.1%}" if len(month_1) else "n/a"),
+    ]
+
+
+def sales(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+    """Monthly net revenue and purchase orders."""
+    df = queries.monthly_sales(con)
+    if df.empty:
+        raise NoRows("marts.cx_metrics has no month with purchases")
+    section.figures.append(figures.sales_over_time(df))
+    section.stats += [
+        ("months", str(len(df))),
+        ("net revenue", _money(df["revenue"].sum())),
+        ("orders", f"{int(df['orders'].sum()):,}"),
+    ]
+
+
+def clv(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+    """Distribution of predicted CLV and the share of value held by the top decile."""
+    df = queries.clv_values(con)
+    if df.empty:
+        raise NoRows("marts.customer_ltv has no predicted_clv_365d values")
+    values = np.sort(df["clv"].to_numpy(dtype=float))[::-1]
+    top_n = max(1, int(np.ceil(len(values) * 0.1)))
+    total = float(values.sum())
+    share = float(values[:top_n].sum()) / total if total > 0 else 0.0
+    section.figures.append(figures.clv_histogram(values, float(values[top_n - 1])))
+    section.stats += [
+        ("customers with a prediction", f"{len(values):,}"),
+        ("predicted 365-day value", _money(total)),
+        ("top 10% hold", f"{share:.0%} of it"),
+    ]
+    tiers = (
+        df.groupby("clv_tier", dropna=False)["clv"]
+        .agg(customers="count", predicted_clv="sum", average="mean")
+        .reset_index()
+        .sort_values("predicted_clv", ascending=False)
+    )
+    tiers["clv_tier"] = tiers["clv_tier"].fillna("none")
+    section.tables.append(Table("Predicted CLV per tier", tiers))
+
+
+def churn(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+    """ROC and calibration curves of the churn model against its baselines."""
+    run = queries.latest_model_run(con, "churn_model_runs")
+    if run is None:
+        raise NoRows("ml.churn_model_runs has no training run")
+    metrics = run["metrics"]
+    model_curves = curves.from_metrics(metrics)
+    section.figures.append(figures.roc_figure(model_curves.roc))
+    section.figures.append(figures.calibration_figure(model_curves.calibration))
+    section.stats += [
+        (f"AUC, {name}", f"{auc:.3f}") for name, auc in curves.auc_by_scorer(metrics).items()
+    ]
+    section.stats += [
+        ("validation customers", f"{metrics.get('validation_customers', 0):,}"),
+        ("trained", str(run["trained_at"])[:16]),
+    ]
+
+
+def cx(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+    """Monthly NPS and CSAT."""
+    df = queries.cx_monthly(con)
+    if df.empty:
+        raise NoRows("marts.cx_metrics has no month with NPS or CSAT")
+    section.figures.append(figures.cx_trend(df, "nps", "csat"))
+    last = df.iloc[-1]
+    section.stats += [
+        ("months with feedback", str(len(df))),
+        (
+            "responses",
+            f"{int(df['nps_responses'].sum()):,} NPS, {int(df['csat_responses'].sum()):,} CSAT",
+        ),
+        ("latest NPS", "n/a" if pd.isna(last["nps"]) else f"{last['nps']:.0f}"),
+        ("latest CSAT", "n/a" if pd.isna(last["csat"]) else f"{last['csat']:.0f}%"),
+    ]
+
+
+def audience_history(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+    """Records held at each destination after every sync run."""
+    df = queries.audience_history(con)
+    if df.empty:
+        raise NoRows("activation.sync_runs has no finished sync run")
+    section.figures.append(figures.audience_sizes(df))
+    latest = df.groupby("sync_name").tail(1)
+    section.stats += [
+        ("syncs", str(len(latest))),
+        ("sync runs recorded", f"{len(df):,}"),
+        ("records held now", f"{int(latest['size'].sum()):,}"),
+    ]
+
+
+_OUTCOMES = ("added", "updated", "removed", "failed", "skipped_no_consent", "skipped_suppressed")
+
+
+def last_syncs(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+    """Outcome of each sync's latest run per destination, and the rows that failed."""
+    runs = queries.sync_runs(con)
+    if runs.empty:
+        raise NoRows("activation.sync_runs has no finished sync run")
+    latest = runs.groupby("sync_name").tail(1).fillna({c: 0 for c in _OUTCOMES})
+    per_destination = latest.groupby("destination")[list(_OUTCOMES)].sum().reset_index()
+    section.figures.append(figures.sync_outcomes(per_destination, _OUTCOMES))
+    section.stats += [
+        ("destinations", str(len(per_destination))),
+        ("syncs", str(len(latest))),
+        ("failed rows", f"{int(latest['failed'].sum()):,}"),
+        ("syncs not ok", str(int((latest["status"] != "success").sum()))),
+    ]
+    shown = ["sync_name", "destination", "status", *_OUTCOMES, "finished_at", "message"]
+    section.tables.append(Table("Latest run of each sync", latest[shown]))
+    failed = queries.failed_rows(con)
+    caption = "Failed rows in the latest runs (first 50)" if len(failed) else "No failed rows"
+    section.tables.append(Table(caption, failed))
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """A section: its title and lead text, the tables it reads and how to create them."""
+
+    key: str
+    title: str
+    lead: str
+    sources: tuple[str, ...]
+    how: str
+    builder: SectionBuilder
+
+
+SPECS: tuple[SectionSpec, ...] = (
+    SectionSpec(
+        key="rfm",
+        title="RFM segments",
+        lead="Every customer placed in one of 11 segments by recency, frequency and monetary value "
+        "(rules in dbt_project/seeds/rfm_segment_rules.csv). Box size = customers, colour = "
+        "revenue.",
+        sources=("marts.customer_rfm",),
+        how=_HOW_TO_BUILD,
+        builder=rfm,
+    ),
+    SectionSpec(
+        key="cohorts",
+        title="Monthly cohort retention",
+        lead="Share of each first-order month's customers who bought again N months later.",
+        sources=("marts.cohort_retention",),
+        how=_HOW_TO_BUILD,
+        builder=cohorts,
+    ),
+    SectionSpec(
+        key="sales",
+        title="Revenue and orders over time",
+        lead="Net revenue of purchases (cancelled and returned orders excluded) and order count "
+        "per month.",
+        sources=("marts.cx_metrics",),
+        how=_HOW_TO_BUILD,
+        builder=sales,
+    ),
+    SectionSpec(
+        key="clv",
+        title="Predicted customer lifetime value",
+        lead="BG/NBD + Gamma-Gamma predicted value over the next 365 days, per customer.",
+        sources=("marts.customer_ltv",),
+        how=_HOW_TO_BUILD,
+        builder=clv,
+    ),
+    SectionSpec(
+        key="churn",
+        title="Churn model vs baselines",
+        lead="Out-of-time validation of the churn model against the 120-day no-purchase rule and "
+        "other baselines: ROC curves (higher is better) and calibration (closer to the "
+        "diagonal is better).",
+        sources=("ml.churn_model_runs",),
+        how=_HOW_TO_BUILD,
+        builder=churn,
+    ),
+    SectionSpec(
+        key="cx",
+        title="NPS and CSAT",
+        lead=(
+            "Net Promoter Score (% promoters - % detractors) and CSAT (% of 4-5 ratings) per month."
+        ),
+        sources=("marts.cx_metrics",),
+        how=_HOW_TO_BUILD,
+        builder=cx,
+    ),
+    SectionSpec(
+        key="audiences",
+        title="Audience sizes over time",
+        lead="Members in each synced audience at every sync run.",
+        sources=("activation.sync_runs",),
+        how=_HOW_TO_SYNC,
+        builder=audience_history,
+    ),
+    SectionSpec(
+        key="syncs",
+        title="Last sync per destination",
+        lead="What the latest run of every sync added, updated, removed, skipped (no consent) and "
+        "failed, with the destination's error for each failed row.",
+        sources=("activation.sync_runs", "activation.sync_row_errors"),
+        how=_HOW_TO_SYNC,
+        builder=last_syncs,
+    ),
+)
+
+
+def build_sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
+    """Every section in reading order; absent or empty sources are explained, not fatal."""
+    sections = []
+    for spec in SPECS:
+        section = Section(key=spec.key, title=spec.title, lead=spec.lead)
+        absent = [s for s in spec.sources if not has_table(con, *s.split("."))]
+        if absent:
+            section.missing = f"No data: table {', '.join(absent)} does not exist yet; {spec.how}."
+        else:
+            try:
+                spec.builder(con, section)
+            except NoRows as exc:
+                section.missing = f"No data: {exc}; {spec.how}."
+        sections.append(section)
+    return sections

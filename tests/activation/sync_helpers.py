@@ -1,0 +1,81 @@
+"""Helpers for activation tests: temp dbt projects with sync yml and audience tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from activation.config import SyncConfig, load_syncs
+
+FAST = 200.0  # emulator and client rate limits x200 keep the suite fast
+
+
+def member(i: int, *, email_consent: bool = True, sms_consent: bool = True, **extra) -> dict:
+    """One audience row for customer `i`."""
+    row = {
+        "customer_id": f"c{i:05d}",
+        "email": f"customer{i}@example.com",
+        "phone": f"+1555{i:07d}",
+        "first_name": f"First{i}",
+        "clv_tier": "high" if i % 2 else "medium",
+        "has_email_consent": email_consent,
+        "has_sms_consent": sms_consent,
+        "has_whatsapp_consent": sms_consent,
+        "channel": "email",
+    }
+    row.update(extra)
+    return row
+
+
+def write_audience(db_path: Path, model: str, rows: list[dict]) -> None:
+    """(Re)create `audiences.<model>` holding `rows`."""
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute("CREATE SCHEMA IF NOT EXISTS audiences")
+        columns = list(rows[0]) if rows else list(member(0))
+        types = {c: "BOOLEAN" if c.startswith("has_") else "VARCHAR" for c in columns}
+        con.execute(f"DROP TABLE IF EXISTS audiences.{model}")
+        con.execute(
+            f"CREATE TABLE audiences.{model} ("
+            + ", ".join(f"{c} {types[c]}" for c in columns)
+            + ")"
+        )
+        if rows:
+            con.executemany(
+                f"INSERT INTO audiences.{model} VALUES ({', '.join('?' for _ in columns)})",
+                [[r.get(c) for c in columns] for r in rows],
+            )
+    finally:
+        con.close()
+
+
+def write_project(project: Path, model: str, syncs: list[dict], exposures: bool = True) -> Path:
+    """A dbt project dir whose `models/audiences/<model>.yml` declares `syncs`."""
+    folder = project / "models" / "audiences"
+    folder.mkdir(parents=True, exist_ok=True)
+    doc: dict = {
+        "version": 2,
+        "models": [{"name": model, "config": {"meta": {"activation": {"syncs": syncs}}}}],
+    }
+    if exposures:
+        doc["exposures"] = [
+            {
+                "name": s["name"],
+                "type": "application",
+                "owner": {"name": "Lifecycle", "email": "marketing@example.com"},
+                "depends_on": [f"ref('{model}')"],
+            }
+            for s in syncs
+        ]
+    path = folder / f"{model}.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def one_sync(tmp_path: Path, spec: dict, model: str = "aud_test") -> SyncConfig:
+    """Declare `spec` in a temp project and load it back through `load_syncs`."""
+    write_project(tmp_path / "dbt_project", model, [spec])
+    (sync,) = load_syncs(tmp_path / "dbt_project")
+    return sync

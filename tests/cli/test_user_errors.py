@@ -1,0 +1,102 @@
+"""Every error a user can cause prints one clear line (no traceback unless --debug)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from cli_run import assert_one_line_error, run_cli
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> dict[str, str]:
+    """Env pointing the CLI at a fresh temp warehouse path (file not created)."""
+    return {"RETENTION_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb")}
+
+
+@pytest.fixture
+def locked_warehouse(tmp_path: Path) -> Iterator[tuple[dict[str, str], int]]:
+    """A warehouse file another process holds open for writing; yields (env, holder pid)."""
+    path = tmp_path / "locked.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
+            "print('ready', flush=True); time.sleep(120)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        yield {"RETENTION_DUCKDB_PATH": str(path)}, holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_missing_input_file(warehouse, tmp_path: Path) -> None:
+    missing = tmp_path / "nope" / "orders.csv"
+    assert_one_line_error(run_cli("ingest", str(missing), env=warehouse), 2, str(missing))
+
+
+def test_unknown_format(warehouse, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text("order_id,customer_id\n1,2\n")
+    done = run_cli("ingest", str(tmp_path / "orders.csv"), "--format", "excel", env=warehouse)
+    assert_one_line_error(done, 2, "excel", "canonical")
+
+
+def test_wrong_header_names_expected_columns(warehouse, tmp_path: Path) -> None:
+    bad = tmp_path / "orders.csv"
+    bad.write_text("id;when;amount\n1;2024-01-01;10\n")
+    line = assert_one_line_error(run_cli("ingest", str(bad), env=warehouse), 2, "orders.csv")
+    assert "order_id" in line
+
+
+def test_report_without_warehouse(warehouse) -> None:
+    assert_one_line_error(run_cli("report", env=warehouse), 1, "no warehouse at", "retention demo")
+
+
+def test_debug_shows_the_traceback(warehouse) -> None:
+    done = run_cli("--debug", "report", env=warehouse)
+    assert done.returncode != 0
+    assert "Traceback" in done.stderr
+    assert "WarehouseMissingError" in done.stderr
+
+
+def test_report_on_locked_warehouse(locked_warehouse) -> None:
+    env, pid = locked_warehouse
+    assert_one_line_error(run_cli("report", env=env), 1, "locked by process", str(pid), "wait")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("build",), ("syncs",), ("sync", "--dry-run")],
+    ids=["build", "syncs", "sync"],
+)
+def test_writers_on_locked_warehouse(locked_warehouse, args: tuple[str, ...]) -> None:
+    env, pid = locked_warehouse
+    assert_one_line_error(run_cli(*args, env=env, timeout=120), 1, str(pid))
+
+
+def test_ingest_on_locked_warehouse(locked_warehouse, tmp_path: Path) -> None:
+    env, pid = locked_warehouse
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,customer_id,ordered_at,status,currency,subtotal,discount_amount,"
+        "shipping_amount,total,discount_code,shipped_at,delivered_at\n"
+        "o1,c1,2024-01-01 10:00:00,delivered,EUR,10,0,0,10,,,\n"
+    )
+    assert_one_line_error(run_cli("ingest", str(orders), env=env), 1, str(pid))
+
+
+def test_unknown_sync_name(warehouse) -> None:
+    done = run_cli("sync", "no_such_sync", env=warehouse)
+    assert_one_line_error(done, 2, "no_such_sync", "retention syncs")

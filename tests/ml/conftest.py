@@ -1,0 +1,54 @@
+"""Fixtures for the ML tests: a simulated store in a temp DuckDB and the CDNOW sample."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ml.simulation import simulate_store
+
+AS_OF = date(2025, 1, 1)
+
+
+@pytest.fixture(scope="session")
+def simulated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 6,000-customer simulated store (marts + staging tables), built once per session."""
+    path = tmp_path_factory.mktemp("ml_sim") / "sim.duckdb"
+    with duckdb.connect(str(path)) as con:
+        simulate_store(con, customers=6000, seed=0.42, as_of=AS_OF)
+    return path
+
+
+@pytest.fixture
+def sim_con(simulated_db: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    """A private copy of the simulated store (tests may write ml.* tables or alter rows)."""
+    copy = tmp_path / "sim.duckdb"
+    copy.write_bytes(simulated_db.read_bytes())
+    con = duckdb.connect(str(copy))
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def cdnow_con(shared_dir: Path) -> duckdb.DuckDBPyConnection:
+    """In-memory DuckDB with the CDNOW sample as table `cdnow` (customer_id, purchase_date,
+    amount)."""
+    path = shared_dir / "data" / "cdnow" / "CDNOW_sample.txt"
+    con = duckdb.connect()
+    con.execute(
+        f"""
+        create table cdnow as
+        with raw as (
+            select string_split_regex(trim(line), '\\s+') as f
+            from read_csv('{path}', delim = '|', header = false, columns = {{'line': 'VARCHAR'}})
+        )
+        select f[1] as customer_id, strptime(f[3], '%Y%m%d')::date as purchase_date,
+               f[5]::double as amount
+        from raw
+        """
+    )
+    yield con
+    con.close()
