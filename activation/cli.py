@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Annotated
 
@@ -10,7 +11,25 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from orchestration.errors import UserError
+from orchestration.errors import InputError, UserError
+
+
+def _connect(path, *, read_only: bool = False):
+    """Open the warehouse; a lock held by another process becomes a one-line UserError."""
+    import duckdb
+
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" not in text.lower():
+            raise
+        pid = re.search(r"PID (\d+)", text)
+        holder = f"process {pid.group(1)}" if pid else "another process"
+        raise UserError(
+            f"warehouse {path} is locked by {holder}; wait for it to finish (or stop it) "
+            "and run the command again"
+        ) from None
 
 
 def _syncs_table(results) -> Table:
@@ -57,8 +76,6 @@ def sync(
     ),
 ) -> None:
     """Sync audiences to their destinations; exits 1 when a sync failed or was blocked."""
-    import duckdb
-
     from activation.config import load_syncs
     from activation.engine import run_sync
     from orchestration.settings import DBT_PROJECT_DIR, duckdb_path
@@ -66,11 +83,13 @@ def sync(
     declared = {s.name: s for s in load_syncs(DBT_PROJECT_DIR)}
     unknown = sorted(set(names or []) - set(declared))
     if unknown:
-        raise UserError(f"unknown sync(s) {unknown}; declared: {sorted(declared)}")
+        raise InputError(
+            f"unknown sync(s) {unknown}; declared: {sorted(declared)} (see `retention syncs`)"
+        )
     selected = [declared[n] for n in names] if names else list(declared.values())
     console = Console()
     results = []
-    con = duckdb.connect(str(duckdb_path()))
+    con = _connect(duckdb_path())
     try:
         for item in selected:
             results.append(run_sync(con, item, dry_run=dry_run, approve_removals=approve_removals))
@@ -84,11 +103,33 @@ def sync(
         raise typer.Exit(1)
 
 
-def syncs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List declared syncs: name, audience model, destination, target, mode, channel."""
-    from activation.config import load_syncs
-    from orchestration.settings import DBT_PROJECT_DIR
+def _last_runs(path) -> dict[str, tuple]:
+    """sync name -> (status, finished_at) of its latest run, if the warehouse has any."""
+    if not path.exists():
+        return {}
+    con = _connect(path, read_only=True)
+    try:
+        found = con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'activation' AND table_name = 'sync_runs'"
+        ).fetchone()[0]
+        if not found:
+            return {}
+        rows = con.execute(
+            "SELECT sync_name, status, finished_at FROM activation.sync_runs "
+            "QUALIFY row_number() OVER (PARTITION BY sync_name ORDER BY started_at DESC) = 1"
+        ).fetchall()
+    finally:
+        con.close()
+    return {name: (status, finished) for name, status, finished in rows}
 
+
+def syncs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List declared syncs: name, audience model, destination, target, mode, channel, last run."""
+    from activation.config import load_syncs
+    from orchestration.settings import DBT_PROJECT_DIR, duckdb_path
+
+    last = _last_runs(duckdb_path())
     rows = [
         {
             "name": s.name,
@@ -97,6 +138,8 @@ def syncs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
             "target": s.target,
             "mode": s.mode,
             "channel": s.channel,
+            "last_status": last.get(s.name, (None, None))[0],
+            "last_run_at": str(last[s.name][1]) if s.name in last else None,
         }
         for s in load_syncs(DBT_PROJECT_DIR)
     ]
@@ -104,7 +147,7 @@ def syncs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table(title="Declared syncs")
-    for column in ("name", "model", "destination", "target", "mode", "channel"):
+    for column in rows[0] if rows else ("name",):
         table.add_column(column)
     for row in rows:
         table.add_row(*(str(v) for v in row.values()))

@@ -12,7 +12,6 @@ import uuid
 from datetime import UTC, datetime
 
 import duckdb
-import pyarrow as pa
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS activation;
@@ -87,18 +86,24 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict, planne
     )
 
 
-def _upsert_rows(con: duckdb.DuckDBPyConnection, table: pa.Table, set_sql: str) -> None:
-    con.register("_state_batch", table)
-    try:
-        con.execute(
-            "INSERT INTO activation.sync_records AS r (sync_name, record_key, fields_hash, "
-            "payload, status, pending_op, pending_hash, batch_id, last_error, updated_at) "
-            "SELECT sync_name, record_key, NULL, NULL, status, pending_op, pending_hash, "
-            "batch_id, last_error, updated_at FROM _state_batch "
-            f"ON CONFLICT (sync_name, record_key) DO UPDATE SET {set_sql}"
-        )
-    finally:
-        con.unregister("_state_batch")
+def _temp_rows(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list]) -> None:
+    """Temp table `name` from equally long Python lists (zipped with unnest)."""
+    select = ", ".join(f"CAST(unnest(${c}) AS VARCHAR) AS {c}" for c in columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select}", columns)
+
+
+def _upsert_rows(
+    con: duckdb.DuckDBPyConnection, sync_name: str, columns: dict[str, list], set_sql: str
+) -> None:
+    _temp_rows(con, "_state_batch", columns)
+    con.execute(
+        "INSERT INTO activation.sync_records AS r (sync_name, record_key, status, pending_op, "
+        "pending_hash, batch_id, last_error, updated_at) "
+        "SELECT $sync, record_key, status, pending_op, pending_hash, batch_id, last_error, $now "
+        "FROM _state_batch "
+        f"ON CONFLICT (sync_name, record_key) DO UPDATE SET {set_sql}",
+        {"sync": sync_name, "now": now()},
+    )
 
 
 def mark_pending(
@@ -109,21 +114,18 @@ def mark_pending(
 ) -> None:
     """Write-ahead: rows (key, op, new hash) are about to be sent in batch `batch_id`."""
     n = len(rows)
-    table = pa.table(
-        {
-            "sync_name": [sync_name] * n,
-            "record_key": [r[0] for r in rows],
-            "status": ["pending"] * n,
-            "pending_op": [r[1] for r in rows],
-            "pending_hash": [r[2] for r in rows],
-            "batch_id": [batch_id] * n,
-            "last_error": pa.nulls(n, pa.string()),
-            "updated_at": [now()] * n,
-        }
-    )
+    columns = {
+        "record_key": [r[0] for r in rows],
+        "status": ["pending"] * n,
+        "pending_op": [r[1] for r in rows],
+        "pending_hash": [r[2] for r in rows],
+        "batch_id": [batch_id] * n,
+        "last_error": [None] * n,
+    }
     _upsert_rows(
         con,
-        table,
+        sync_name,
+        columns,
         "status = 'pending', pending_op = excluded.pending_op, "
         "pending_hash = excluded.pending_hash, batch_id = excluded.batch_id, "
         "updated_at = excluded.updated_at",
@@ -146,8 +148,9 @@ def mark_batch_done(
     con.execute("BEGIN")
     try:
         if failures:
-            fail = pa.table({"record_key": list(failures), "error": list(failures.values())})
-            con.register("_failed", fail)
+            _temp_rows(
+                con, "_failed", {"record_key": list(failures), "error": list(failures.values())}
+            )
             con.execute(
                 "UPDATE activation.sync_records r SET status = 'failed', last_error = f.error, "
                 "updated_at = ? FROM _failed f WHERE r.sync_name = ? AND r.batch_id = ? "
@@ -160,17 +163,16 @@ def mark_batch_done(
                 "ON r.sync_name = ? AND r.record_key = f.record_key",
                 [run_id, sync_name, now(), sync_name],
             )
-            con.unregister("_failed")
         if payloads:
-            pay = pa.table({"record_key": list(payloads), "payload": list(payloads.values())})
-            con.register("_payloads", pay)
+            _temp_rows(
+                con, "_payloads", {"record_key": list(payloads), "payload": list(payloads.values())}
+            )
             con.execute(
                 "UPDATE activation.sync_records r SET payload = p.payload FROM _payloads p "
                 "WHERE r.sync_name = ? AND r.batch_id = ? AND r.status = 'pending' "
                 "AND r.record_key = p.record_key",
                 [sync_name, batch_id],
             )
-            con.unregister("_payloads")
         con.execute(
             "UPDATE activation.sync_records SET "
             "status = CASE WHEN pending_op = 'remove' THEN 'removed' ELSE 'synced' END, "
@@ -193,21 +195,18 @@ def mark_status(
     if not statuses:
         return
     n = len(statuses)
-    table = pa.table(
-        {
-            "sync_name": [sync_name] * n,
-            "record_key": list(statuses),
-            "status": [status] * n,
-            "pending_op": pa.nulls(n, pa.string()),
-            "pending_hash": pa.nulls(n, pa.string()),
-            "batch_id": pa.nulls(n, pa.string()),
-            "last_error": list(statuses.values()),
-            "updated_at": [now()] * n,
-        }
-    )
+    columns = {
+        "record_key": list(statuses),
+        "status": [status] * n,
+        "pending_op": [None] * n,
+        "pending_hash": [None] * n,
+        "batch_id": [None] * n,
+        "last_error": list(statuses.values()),
+    }
     _upsert_rows(
         con,
-        table,
+        sync_name,
+        columns,
         "status = excluded.status, last_error = excluded.last_error, "
         "updated_at = excluded.updated_at",
     )

@@ -38,11 +38,22 @@ def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process (all threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(label: str, func):
-    start = time.perf_counter()
+    """Run `func`, print wall time, CPU time and peak RSS; return (value, wall seconds)."""
+    start, cpu = time.perf_counter(), cpu_seconds()
     value = func()
     seconds = time.perf_counter() - start
-    print(f"{label:<42} {seconds:8.1f} s   peak RSS {peak_rss_gib():5.2f} GiB", flush=True)
+    print(
+        f"{label:<50} wall {seconds:7.1f} s  cpu {cpu_seconds() - cpu:7.1f} s  "
+        f"peak RSS {peak_rss_gib():5.2f} GiB",
+        flush=True,
+    )
     return value, seconds
 
 

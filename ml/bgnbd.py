@@ -47,24 +47,50 @@ def _as_arrays(
 def log_likelihood_terms(
     log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-customer log-likelihood and its gradient w.r.t. (log r, log alpha, log a, log b)."""
+    """Per-customer log-likelihood and its gradient w.r.t. (log r, log alpha, log a, log b).
+
+    The gamma-function terms depend on x only, so they are computed once per distinct x.
+    """
+    xs, index = np.unique(x, return_inverse=True)
+    return _terms(log_params, xs, index.ravel(), x, t_x, big_t)
+
+
+def _terms(
+    log_params: np.ndarray,
+    xs: np.ndarray,
+    index: np.ndarray,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    big_t: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     r, alpha, a, b = np.exp(log_params)
+    x_terms = np.stack(
+        [
+            gammaln(r + xs)
+            - gammaln(r)
+            + gammaln(a + b)
+            + gammaln(b + xs)
+            - gammaln(b)
+            - gammaln(a + b + xs),
+            psi(r + xs) - psi(r),
+            psi(a + b) - psi(a + b + xs),
+            psi(b + xs) - psi(b),
+        ]
+    )[:, index]
     log_alpha_t = np.log(alpha + big_t)
     log_alpha_tx = np.log(alpha + t_x)
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
     a3 = -(r + x) * log_alpha_t
     repeat = x > 0
     bx1 = np.where(repeat, b + x - 1.0, 1.0)
     a4 = np.where(repeat, np.log(a) - np.log(bx1) - (r + x) * log_alpha_tx, -np.inf)
     tail = np.logaddexp(a3, a4)
-    ll = a1 + a2 + tail
+    ll = x_terms[0] + r * np.log(alpha) + tail
     w4 = np.exp(a4 - tail)
     w3 = 1.0 - w4
-    d_r = psi(r + x) - psi(r) + np.log(alpha) - w3 * log_alpha_t - w4 * log_alpha_tx
+    d_r = x_terms[1] + np.log(alpha) - w3 * log_alpha_t - w4 * log_alpha_tx
     d_alpha = r / alpha - (r + x) * (w3 / (alpha + big_t) + w4 / (alpha + t_x))
-    d_a = psi(a + b) - psi(a + b + x) + w4 / a
-    d_b = psi(a + b) + psi(b + x) - psi(b) - psi(a + b + x) - w4 / bx1
+    d_a = x_terms[2] + w4 / a
+    d_b = x_terms[2] + x_terms[3] - w4 / bx1
     grad = np.stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
     return ll, grad
 
@@ -86,9 +112,10 @@ def fit_bgnbd(
             "load more orders before fitting CLV."
         )
     total = w.sum()
+    xs, index = np.unique(x, return_inverse=True)
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        ll, grad = log_likelihood_terms(theta, x, t_x, big_t)
+        ll, grad = _terms(theta, xs, index.ravel(), x, t_x, big_t)
         return -float(w @ ll) / total, -(grad @ w) / total
 
     scale = max(float(np.average(big_t, weights=w)), 1e-6)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,12 +16,16 @@ from orchestration.sample_store import DEFAULT_END_DATE, generate_store
 
 
 def sample(
-    path: Path = typer.Argument(..., help="Folder to write the canonical CSV files into."),
-    customers: int = typer.Option(10_000, "--customers", "-n", help="Number of customers."),
-    seed: int = typer.Option(42, "--seed", "-s", help="Random seed (same seed, same files)."),
-    end_date: str = typer.Option(
-        DEFAULT_END_DATE.isoformat(), "--end-date", help="Last day of history (YYYY-MM-DD)."
-    ),
+    path: Annotated[Path, typer.Argument(help="Folder to write the canonical CSV files into.")],
+    customers: Annotated[
+        int, typer.Option("--customers", "-n", help="Number of customers.")
+    ] = 10_000,
+    seed: Annotated[
+        int, typer.Option("--seed", "-s", help="Random seed (same seed, same files).")
+    ] = 42,
+    end_date: Annotated[
+        str, typer.Option("--end-date", help="Last day of history (YYYY-MM-DD).")
+    ] = DEFAULT_END_DATE.isoformat(),
 ) -> None:
     """Write a realistic synthetic store as canonical CSV files."""
     if customers < 1:
@@ -39,10 +44,10 @@ def sample(
 
 
 def ingest(
-    path: Path = typer.Argument(..., help="A file, or a folder of files, to load."),
-    fmt: str = typer.Option(
-        "canonical", "--format", "-f", help=f"Input format: {' | '.join(FORMATS)}."
-    ),
+    path: Annotated[Path, typer.Argument(help="A file, or a folder of files, to load.")],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help=f"Input format: {' | '.join(FORMATS)}.")
+    ] = "canonical",
 ) -> None:
     """Load store files into the warehouse's raw schema; bad rows go to raw.quarantine."""
     print_report(ingest_path(path, fmt))
@@ -56,12 +61,18 @@ def print_report(report: IngestReport) -> None:
         table.add_column(column, justify="left" if column in ("file", "table") else "right")
     for f in report.files:
         table.add_row(
-            Path(f.source_file).name, f.table_name, f"{f.rows_read:,}", f"{f.rows_loaded:,}",
+            Path(f.source_file).name,
+            f.table_name,
+            f"{f.rows_read:,}",
+            f"{f.rows_loaded:,}",
             f"{f.rows_quarantined:,}",
         )
     table.add_section()
     table.add_row(
-        "total", "", f"{report.rows_read:,}", f"{report.rows_loaded:,}",
+        "total",
+        "",
+        f"{report.rows_read:,}",
+        f"{report.rows_loaded:,}",
         f"{report.rows_quarantined:,}",
     )
     console.print(table)

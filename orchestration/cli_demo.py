@@ -163,7 +163,8 @@ def _demo(
             summary = demo.run_demo(customers=customers, seed=seed, tracker=demo.SilentTracker())
         typer.echo(json.dumps(summary.to_dict(), default=str))
         return
-    console = Console()
+    # Bound to the real stdout: the build redirects sys.stdout into its log file meanwhile.
+    console = Console(file=sys.stdout)
     with RichTracker(console) as tracker:
         summary = demo.run_demo(customers=customers, seed=seed, tracker=tracker)
     print_summary(console, summary)

@@ -12,11 +12,17 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from orchestration import settings
+from orchestration.errors import UserError
 from orchestration.report import DEFAULT_REPORT_PATH, write_report
 from orchestration.report.summary import read_facts
+from orchestration.warehouse_lock import write_lock
+
+if TYPE_CHECKING:
+    from activation.engine import SyncResult
+    from orchestration.pipeline import PipelineResult
 
 DEFAULT_DATA_DIR = Path("demo_data")
 DAGSTER_UI_HINT = "make dev  ->  http://127.0.0.1:3000"
@@ -66,6 +72,7 @@ class DemoSummary:
     churn_auc: dict[str, float] = field(default_factory=dict)
     destinations: list[dict] = field(default_factory=list)
     failed_syncs: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """The summary as plain JSON-ready data."""
@@ -118,13 +125,18 @@ def run_demo(
         counts = generate_store(data_dir, customers=customers, seed=seed)
         step.update(", ".join(f"{n:,} {table}" for table, n in counts.items()))
     with _timed(tracker, "Ingest into DuckDB", seconds) as step:
-        ingest_path(data_dir, db_path=db_path)
-        step.update(f"loaded into {db_path}")
-    with running_emulators() as emulators, _exported(emulators.env):
-        with _timed(tracker, "Build with Dagster (dbt, churn, CLV, audiences)", seconds) as step:
-            _build(step)
-        with _timed(tracker, "Sync audiences to local emulators", seconds) as step:
-            results = _sync_all(db_path, step)
+        ingested = ingest_path(data_dir, db_path=db_path)
+        loaded = sum(f.rows_loaded for f in ingested.files)
+        quarantined = sum(f.rows_quarantined for f in ingested.files)
+        step.update(f"{loaded:,} rows loaded, {quarantined:,} quarantined")
+    with _timed(tracker, "Build with Dagster (dbt, churn, CLV, audiences)", seconds) as step:
+        build = _build(step)
+    with (
+        _timed(tracker, "Sync audiences to local provider emulators", seconds) as step,
+        running_emulators() as emulators,
+        _exported(emulators.env),
+    ):
+        results = _sync_all(db_path, step)
     with _timed(tracker, "Write HTML report", seconds) as step:
         report = write_report(db_path, report_path)
         step.update(str(report.path))
@@ -142,18 +154,25 @@ def run_demo(
         churn_auc=facts.churn_auc,
         destinations=facts.destinations,
         failed_syncs=[r.sync_name for r in results if not r.ok or r.failed],
+        failed_checks=[f"{c.asset}: {c.check}" for c in build.failed_checks],
     )
 
 
-def _build(step: Step) -> None:
-    """Materialize the asset graph exactly as `retention build` does."""
-    from orchestration.cli_pipeline import build
+def _build(step: Step) -> PipelineResult:
+    """Materialize the asset graph exactly as `retention build` does; UserError if it failed."""
+    from orchestration.pipeline import BUILD_JOB, run_pipeline
 
-    build(as_of=None)
-    step.update("asset graph materialized")
+    result = run_pipeline(BUILD_JOB, on_wait=step.update)
+    if not result.success:
+        failed = "; ".join(f"{key}: {message}" for key, message in result.failed_steps.items())
+        raise UserError(
+            f"the build failed ({failed or 'see the log'}); full log in {result.log_path}"
+        )
+    step.update(f"{len(result.materialized)} assets, {result.passed_checks} checks passed")
+    return result
 
 
-def _sync_all(db_path: Path, step: Step) -> list:
+def _sync_all(db_path: Path, step: Step) -> list[SyncResult]:
     """Run every declared sync against the emulators, as `retention sync` does."""
     import duckdb
 
@@ -162,9 +181,9 @@ def _sync_all(db_path: Path, step: Step) -> list:
 
     syncs = load_syncs(settings.DBT_PROJECT_DIR)
     results = []
-    with duckdb.connect(str(db_path)) as con:
-        for i, sync in enumerate(syncs, start=1):
-            step.update(sync.name, completed=i - 1, total=len(syncs))
+    with write_lock(db_path, on_wait=step.update), duckdb.connect(str(db_path)) as con:
+        for done, sync in enumerate(syncs):
+            step.update(sync.name, completed=done, total=len(syncs))
             results.append(run_sync(con, sync))
-        step.update(f"{len(syncs)} syncs", completed=len(syncs), total=len(syncs))
+    step.update(f"{len(syncs)} syncs", completed=len(syncs), total=len(syncs))
     return results

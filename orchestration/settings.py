@@ -24,12 +24,16 @@ def prepare_environment(db_path: Path | None = None) -> Path:
 
     Sets `RETENTION_DUCKDB_PATH` (absolute), turns off dbt's anonymous usage stats and puts
     this interpreter's `bin/` first on PATH so dagster-dbt finds the venv's `dbt`.
+    dbt tests run only once all the models they read are selected (`DBT_INDIRECT_SELECTION`
+    buildable): Dagster runs the dbt graph in several steps around the ML assets, and a test
+    joining a seed to a mart must wait for the step that builds the mart.
     """
     path = (db_path or duckdb_path()).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     os.environ["RETENTION_DUCKDB_PATH"] = str(path)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     bin_dir = str(Path(sys.executable).parent)
     if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")

@@ -16,11 +16,17 @@ def report_link() -> dict[str, dg.MetadataValue]:
 
 
 def metric_metadata(metrics: Mapping[str, Any], prefix: str = "metric") -> dict[str, Any]:
-    """Numbers as `<prefix>/<name>` floats (plotted by Dagster over runs), the rest as JSON."""
+    """Numbers as `<prefix>/<name>` floats (plotted by Dagster over runs), mappings and lists as
+    JSON, anything else as text."""
     metadata: dict[str, Any] = {}
     for name, value in metrics.items():
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            metadata[f"{prefix}/{name}"] = dg.MetadataValue.json(value)
+        key = f"{prefix}/{name}"
+        if isinstance(value, bool):
+            metadata[key] = value
+        elif isinstance(value, int | float):
+            metadata[key] = float(value)
+        elif isinstance(value, Mapping | list):
+            metadata[key] = dg.MetadataValue.json(value)
         else:
-            metadata[f"{prefix}/{name}"] = float(value)
+            metadata[key] = str(value)
     return metadata

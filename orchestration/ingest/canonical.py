@@ -68,7 +68,9 @@ def discover(path: Path) -> Discovered:
     return Discovered(files, tuple(ignored))
 
 
-def plan_sources(con: duckdb.DuckDBPyConnection, files: dict[str, list[Path]]) -> dict[str, list[Source]]:
+def plan_sources(
+    con: duckdb.DuckDBPyConnection, files: dict[str, list[Path]]
+) -> dict[str, list[Source]]:
     """Check every header before loading anything, and build each file's `Source`."""
     plans: dict[str, list[Source]] = {}
     for table, paths in files.items():

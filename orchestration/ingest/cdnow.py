@@ -25,7 +25,12 @@ FORMAT = "cdnow"
 ENTITY = "cdnow_transactions"
 RECORDS = TableSpec(
     ENTITY,
-    {"customer_id": "VARCHAR", "purchase_date": "DATE", "cds": "INTEGER", "dollars": "DECIMAL(18,2)"},
+    {
+        "customer_id": "VARCHAR",
+        "purchase_date": "DATE",
+        "cds": "INTEGER",
+        "dollars": "DECIMAL(18,2)",
+    },
     required=("customer_id", "purchase_date", "cds", "dollars"),
     non_negative=("cds", "dollars"),
 )
@@ -37,7 +42,9 @@ LAYOUTS = {"full": (4, (1, 2, 3, 4)), "sample": (5, (1, 3, 4, 5))}
 def _files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".txt", ".csv", ".dat"))
+    files = sorted(
+        p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".txt", ".csv", ".dat")
+    )
     if not files:
         raise InputError(f"{path}: no CDNOW .txt files; expected fields: {' '.join(FULL_HEADER)}")
     return files
@@ -71,8 +78,12 @@ def _source(path: Path) -> tuple[Source, int]:
         f"store_rejects = true, rejects_table = {literal(rejects)}, "
         f"rejects_scan = {literal(rejects + '_scan')}))"
     )
-    columns = {"customer_id": "src.t[%d]" % cid, "purchase_date": "src.t[%d]" % date,
-               "cds": "src.t[%d]" % cds, "dollars": "src.t[%d]" % dollars}
+    columns = {
+        "customer_id": f"src.t[{cid}]",
+        "purchase_date": f"src.t[{date}]",
+        "cds": f"src.t[{cds}]",
+        "dollars": f"src.t[{dollars}]",
+    }
     source = Source(path, ENTITY, relation, columns, "src.line", 2 if has_header else 1, rejects)
     return source, count
 

@@ -112,7 +112,12 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "products",
-            {"product_id": "VARCHAR", "name": "VARCHAR", "category": "VARCHAR", "list_price": MONEY},
+            {
+                "product_id": "VARCHAR",
+                "name": "VARCHAR",
+                "category": "VARCHAR",
+                "list_price": MONEY,
+            },
             primary_key=("product_id",),
             required=("product_id",),
             non_negative=("list_price",),
@@ -162,4 +167,12 @@ TABLES: dict[str, TableSpec] = {
 }
 
 # Load order: parents before children, so orphan checks can see the parents.
-LOAD_ORDER = ("customers", "products", "orders", "order_items", "events", "feedback", "shipment_events")
+LOAD_ORDER = (
+    "customers",
+    "products",
+    "orders",
+    "order_items",
+    "events",
+    "feedback",
+    "shipment_events",
+)

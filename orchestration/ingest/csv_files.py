@@ -38,6 +38,19 @@ def read_header(path: Path) -> tuple[str, list[str]]:
     return best, [h.strip() for h in next(csv.reader(io.StringIO(text), delimiter=best))]
 
 
+def csv_paths(path: Path, what: str) -> list[Path]:
+    """`path` itself when it is a file, else the folder's CSV files in name order.
+
+    Raises InputError naming the folder and `what` its files should hold when it has none.
+    """
+    if path.is_file():
+        return [path]
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in CSV_SUFFIXES)
+    if not files:
+        raise InputError(f"{path}: no CSV files of {what}")
+    return files
+
+
 def map_columns(
     path: Path,
     header: list[str],
@@ -64,7 +77,11 @@ def map_columns(
 
 
 def csv_source(
-    path: Path, table_name: str, delimiter: str, header: list[str], mapping: dict[str, str],
+    path: Path,
+    table_name: str,
+    delimiter: str,
+    header: list[str],
+    mapping: dict[str, str],
     columns: tuple[str, ...],
 ) -> Source:
     """A `Source` reading `path` with DuckDB's CSV reader: all VARCHAR, bad lines to rejects."""
@@ -84,7 +101,10 @@ def csv_source(
 
 
 def parquet_source(
-    path: Path, table_name: str, names: list[str], mapping: dict[str, str],
+    path: Path,
+    table_name: str,
+    names: list[str],
+    mapping: dict[str, str],
     columns: tuple[str, ...],
 ) -> Source:
     """A `Source` reading a Parquet file; every column is cast to VARCHAR and checked alike."""
@@ -92,10 +112,14 @@ def parquet_source(
         col: f"CAST(src.{ident(mapping[col])} AS VARCHAR)" if col in mapping else "NULL"
         for col in columns
     }
-    raw = "CAST(to_json(struct_pack(" + ", ".join(
-        f"{ident(n)} := src.{ident(n)}" for n in names
-    ) + ")) AS VARCHAR)"
-    return Source(path, table_name, f"read_parquet({literal(str(path))})", sources, raw, first_line=1)
+    raw = (
+        "CAST(to_json(struct_pack("
+        + ", ".join(f"{ident(n)} := src.{ident(n)}" for n in names)
+        + ")) AS VARCHAR)"
+    )
+    return Source(
+        path, table_name, f"read_parquet({literal(str(path))})", sources, raw, first_line=1
+    )
 
 
 def parquet_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:

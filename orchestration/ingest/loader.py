@@ -59,7 +59,8 @@ def load_table(
     )
     cols = ", ".join(f"v.{ident(c)}" for c in spec.columns)
     con.execute(
-        f"INSERT INTO raw.{spec.name} SELECT {cols}, v._file, v._line, TIMESTAMP {literal(loaded_at)} "
+        f"INSERT INTO raw.{spec.name} SELECT {cols}, v._file, v._line, "
+        f"TIMESTAMP {literal(loaded_at)} "
         f"FROM {view} v WHERE v._reason IS NULL{not_flagged}"
     )
     if has_flags:
@@ -71,7 +72,9 @@ def load_table(
         )
 
 
-def _flag_duplicates(con: duckdb.DuckDBPyConnection, spec: TableSpec, view: str, flags: str) -> None:
+def _flag_duplicates(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, view: str, flags: str
+) -> None:
     key = ", ".join(ident(c) for c in spec.primary_key)
     dup_keys = unique_name(f"dupkeys_{spec.name}")
     con.execute(
@@ -83,7 +86,9 @@ def _flag_duplicates(con: duckdb.DuckDBPyConnection, spec: TableSpec, view: str,
     shown = " || ', ' || ".join(
         f"'{c}=' || coalesce(CAST(v.{ident(c)} AS VARCHAR), 'NULL')" for c in spec.primary_key
     )
-    match = " AND ".join(f"v.{ident(c)} IS NOT DISTINCT FROM d.{ident(c)}" for c in spec.primary_key)
+    match = " AND ".join(
+        f"v.{ident(c)} IS NOT DISTINCT FROM d.{ident(c)}" for c in spec.primary_key
+    )
     con.execute(
         f"INSERT INTO {flags} SELECT _file, _line, 'duplicate primary key (' || key_text || '): "
         f"first row kept at line ' || first_line || ' of ' || first_file FROM ("
@@ -103,13 +108,18 @@ def _flag_orphans(
         f"INSERT INTO {flags} SELECT v._file, v._line, 'orphan: {col} ' || '''' || v.{ident(col)} "
         f"|| '''' || ' not found in {parent}' FROM {view} v WHERE v._reason IS NULL "
         f"AND v.{ident(col)} IS NOT NULL "
-        f"AND NOT EXISTS (SELECT 1 FROM raw.{parent} p WHERE p.{ident(parent_col)} = v.{ident(col)}) "
+        f"AND NOT EXISTS (SELECT 1 FROM raw.{parent} p "
+        f"WHERE p.{ident(parent_col)} = v.{ident(col)}) "
         f"AND NOT EXISTS (SELECT 1 FROM {flags} f WHERE f._file = v._file AND f._line = v._line)"
     )
 
 
 def file_loads(
-    con: duckdb.DuckDBPyConnection, staged: list[Staged], table: str, loaded_into: str | None, fmt: str
+    con: duckdb.DuckDBPyConnection,
+    staged: list[Staged],
+    table: str,
+    loaded_into: str | None,
+    fmt: str,
 ) -> list[FileLoad]:
     """Per-file counts: read (from staging), loaded (rows with that `_source_file` in
     `raw.<loaded_into>`, or valid rows when None) and quarantined (pending rows)."""
@@ -120,7 +130,9 @@ def file_loads(
             [s.source_file, table],
         ).fetchone()[0]
         if loaded_into is None:
-            loaded = con.execute(f"SELECT count(*) FROM {s.checked} WHERE _reason IS NULL").fetchone()[0]
+            loaded = con.execute(
+                f"SELECT count(*) FROM {s.checked} WHERE _reason IS NULL"
+            ).fetchone()[0]
         else:
             loaded = con.execute(
                 f"SELECT count(*) FROM raw.{loaded_into} WHERE _source_file = ?", [s.source_file]

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.errors import InputError
 from orchestration.ingest.contract import TableSpec
-from orchestration.ingest.csv_files import CSV_SUFFIXES, csv_source, map_columns, read_header
+from orchestration.ingest.csv_files import csv_paths, csv_source, map_columns, read_header
 from orchestration.ingest.loader import file_loads, quarantine_invalid, union_view
 from orchestration.ingest.report import FileLoad, Writer
 from orchestration.ingest.staging import check_source
@@ -56,21 +55,15 @@ NOT_CANCELLATION_NEGATIVE = (
 TABLES_WRITTEN = ("customers", "products", "orders", "order_items")
 
 
-def _files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in CSV_SUFFIXES)
-    if not files:
-        raise InputError(f"{path}: no CSV files of invoice lines; expected columns: {', '.join(h[0] for h in HEADER.values())}")
-    return files
-
-
 def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> Writer:
     """Check and stage invoice-line CSV file(s); return the step writing `raw`."""
     sources = []
-    for file in _files(path):
+    expected = ", ".join(h[0] for h in HEADER.values())
+    for file in csv_paths(path, f"invoice lines; expected columns: {expected}"):
         delimiter, header = read_header(file)
-        mapping = map_columns(file, header, HEADER, LINES.required, "Online Retail II invoice lines")
+        mapping = map_columns(
+            file, header, HEADER, LINES.required, "Online Retail II invoice lines"
+        )
         src = csv_source(file, ENTITY, delimiter, header, mapping, tuple(LINES.columns))
         # "13085.0" (spreadsheet exports) and "13085" are the same customer.
         cid = src.columns["customer_id"]

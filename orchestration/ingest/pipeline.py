@@ -11,7 +11,7 @@ import duckdb
 
 from orchestration import settings
 from orchestration.errors import InputError
-from orchestration.ingest import canonical, cdnow, online_retail
+from orchestration.ingest import canonical, cdnow, online_retail, shopify
 from orchestration.ingest.report import IngestReport, Writer
 from orchestration.ingest.warehouse import (
     PENDING_QUARANTINE,
@@ -27,6 +27,7 @@ FORMATS: dict[str, Callable[[duckdb.DuckDBPyConnection, Path], Writer]] = {
     "canonical": canonical.prepare,
     "online-retail-ii": online_retail.prepare,
     "cdnow": cdnow.prepare,
+    "shopify": shopify.prepare,
 }
 
 
@@ -56,8 +57,16 @@ def ingest_path(path: Path, fmt: str = "canonical", db_path: Path | None = None)
             con.executemany(
                 "INSERT INTO raw.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (load_id, f.source_file, f.table_name, f.format, f.rows_read, f.rows_loaded,
-                     f.rows_quarantined, loaded_at)
+                    (
+                        load_id,
+                        f.source_file,
+                        f.table_name,
+                        f.format,
+                        f.rows_read,
+                        f.rows_loaded,
+                        f.rows_quarantined,
+                        loaded_at,
+                    )
                     for f in loads
                 ],
             )

@@ -39,7 +39,10 @@ class Staged:
         base = f"SELECT rowid AS _idx, * FROM {self.checked}"
         file = literal(self.source_file)
         if self.linemap is None:
-            return f"SELECT {file} AS _file, _idx + {self.first_line} AS _line, * EXCLUDE (_idx) FROM ({base})"
+            return (
+                f"SELECT {file} AS _file, _idx + {self.first_line} AS _line, "
+                f"* EXCLUDE (_idx) FROM ({base})"
+            )
         return (
             f"SELECT {file} AS _file, c._idx + {self.first_line} + coalesce(m.shift, 0) AS _line, "
             f"c.* EXCLUDE (_idx) FROM ({base}) c "
@@ -74,7 +77,9 @@ def check_source(
 ) -> Staged:
     """Parse and check every row of `source` against `spec` in one statement."""
     checked = unique_name(f"checked_{spec.name}")
-    parsed = {col: parse_expr(col, dtype, source.columns[col]) for col, dtype in spec.columns.items()}
+    parsed = {
+        col: parse_expr(col, dtype, source.columns[col]) for col, dtype in spec.columns.items()
+    }
     typed = {col: f"_t_{i}" for i, col in enumerate(spec.columns)}
     fmt = {k: f"({v})" for k, v in parsed.items()}
     reason = reason_expr(
@@ -97,8 +102,12 @@ def check_source(
         skipped += _quarantine_rejects(con, source)
     linemap = _linemap(con, sorted(skipped), source.first_line) if skipped else None
     return Staged(
-        str(source.path), source.table_name, checked, rows + _count_rejects(con, source),
-        linemap, source.first_line,
+        str(source.path),
+        source.table_name,
+        checked,
+        rows + _count_rejects(con, source),
+        linemap,
+        source.first_line,
     )
 
 

@@ -54,7 +54,9 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     """
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for spec in TABLES.values():
-        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{spec.name} ({_columns_sql(raw_columns(spec))})")
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS raw.{spec.name} ({_columns_sql(raw_columns(spec))})"
+        )
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.quarantine ({_columns_sql(QUARANTINE_COLUMNS)})")
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.load_log ({_columns_sql(LOAD_LOG_COLUMNS)})")
 
@@ -74,14 +76,13 @@ def replace_table_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
 def publish_quarantine(con: duckdb.DuckDBPyConnection, loaded_at: str) -> None:
     """Move the run's pending quarantine rows into `raw.quarantine`."""
     con.execute(
-        f"INSERT INTO raw.quarantine SELECT source_file, line_number, raw_text, table_name, reason, "
-        f"TIMESTAMP {literal(loaded_at)} FROM {PENDING_QUARANTINE} ORDER BY source_file, line_number"
+        f"INSERT INTO raw.quarantine SELECT source_file, line_number, raw_text, table_name, "
+        f"reason, TIMESTAMP {literal(loaded_at)} FROM {PENDING_QUARANTINE} "
+        f"ORDER BY source_file, line_number"
     )
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row count of every contract table in `raw`."""
-    sql = " UNION ALL ".join(
-        f"SELECT {literal(name)}, count(*) FROM raw.{name}" for name in TABLES
-    )
+    sql = " UNION ALL ".join(f"SELECT {literal(name)}, count(*) FROM raw.{name}" for name in TABLES)
     return {name: int(n) for name, n in con.execute(sql).fetchall()}

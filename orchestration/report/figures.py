@@ -82,8 +82,8 @@ def sales_over_time(df: pd.DataFrame) -> go.Figure:
         go.Scatter(x=months, y=[int(v) for v in df["orders"]], name="orders", mode="lines+markers"),
         secondary_y=True,
     )
-    fig.update_yaxes(title_text="net revenue", secondary_y=False)
-    fig.update_yaxes(title_text="orders", secondary_y=True, showgrid=False)
+    fig.update_yaxes(title_text="net revenue", rangemode="tozero", secondary_y=False)
+    fig.update_yaxes(title_text="orders", rangemode="tozero", secondary_y=True, showgrid=False)
     return _style(fig)
 
 
@@ -100,7 +100,7 @@ def clv_histogram(values: Sequence[float], top_decile_threshold: float) -> go.Fi
         annotation_position="top right",
     )
     fig.update_xaxes(title="predicted CLV, next 365 days")
-    fig.update_yaxes(title="customers", type="log")
+    fig.update_yaxes(title="customers")
     return _style(fig)
 
 
@@ -173,27 +173,56 @@ def cx_trend(df: pd.DataFrame, nps: str, csat: str) -> go.Figure:
     return _style(fig)
 
 
-def audience_sizes(df: pd.DataFrame) -> go.Figure:
-    """Audience size per sync over time (columns: sync_name, at, size)."""
+def audience_current(df: pd.DataFrame) -> go.Figure:
+    """Records held now per sync, coloured by destination (columns sync_name, destination, size)."""
+    df = df.sort_values("size")
     fig = go.Figure()
-    for name, rows in df.groupby("sync_name", sort=True):
+    for i, (destination, rows) in enumerate(df.groupby("destination", sort=True)):
+        fig.add_trace(
+            go.Bar(
+                x=[int(v) for v in rows["size"]],
+                y=list(rows["sync_name"]),
+                orientation="h",
+                name=str(destination),
+                marker_color=PALETTE[i % len(PALETTE)],
+            )
+        )
+    fig.update_yaxes(categoryorder="array", categoryarray=list(df["sync_name"]))
+    fig.update_xaxes(title="members / records held at the destination")
+    _style(fig, height=max(360, 22 * len(df) + 100))
+    fig.update_layout(legend={"orientation": "v", "y": 0.5, "x": 1.02, "title": "destination"})
+    return fig
+
+
+def destination_history(df: pd.DataFrame) -> go.Figure:
+    """Records held per destination after every sync run (columns destination, run_at, held)."""
+    fig = go.Figure()
+    for destination, rows in df.groupby("destination", sort=True):
         fig.add_trace(
             go.Scatter(
-                x=[str(t) for t in rows["at"]],
-                y=[int(v) for v in rows["size"]],
-                name=str(name),
+                x=[str(t) for t in rows["run_at"]],
+                y=[int(v) for v in rows["held"]],
+                name=str(destination),
                 mode="lines+markers",
+                line_shape="hv",
             )
         )
     fig.update_xaxes(title="sync run")
-    fig.update_yaxes(title="members in audience", rangemode="tozero")
-    return _style(fig, height=480)
+    fig.update_yaxes(title="members / records held", rangemode="tozero")
+    return _style(fig, height=420)
 
 
 def sync_outcomes(df: pd.DataFrame, outcomes: Sequence[str]) -> go.Figure:
     """Stacked bars of the last run's outcome counts per destination."""
     fig = go.Figure()
-    colours = {"failed": "#dc2626", "skipped": "#a3a3a3"}
+    colours = {
+        "added": PALETTE[0],
+        "updated": PALETTE[1],
+        "removed": PALETTE[3],
+        "failed": "#dc2626",
+        "skipped_no_consent": "#a3a3a3",
+        "skipped_suppressed": "#d4d4d4",
+    }
     for i, outcome in enumerate(outcomes):
         fig.add_trace(
             go.Bar(

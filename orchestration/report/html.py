@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import html
 import json
+from datetime import datetime
 
+import numpy as np
+import pandas as pd
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
@@ -35,6 +38,7 @@ section h2 { margin:0 0 4px; font-size:20px; }
 section p.lead { margin:0 0 14px; color:var(--muted); }
 .missing { border-left:4px solid var(--warn); background:#fffbeb; padding:10px 14px;
            color:#78350f; border-radius:6px; }
+.table-wrap { overflow-x:auto; }
 table { border-collapse:collapse; width:100%; font-size:13px; margin-top:10px; }
 caption { text-align:left; font-weight:600; padding:6px 0; }
 th, td { border-bottom:1px solid var(--line); padding:5px 8px; text-align:left; }
@@ -60,6 +64,19 @@ def _stats(stats: list[tuple[str, str]]) -> str:
     return f'<div class="stats">{items}</div>' if stats else ""
 
 
+def _cell(value: object) -> str:
+    """Table cell text: blanks for missing values, seconds for times, 2 decimals for floats."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float | np.floating):
+        return f"{value:,.2f}"
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
 def _table(table: Table) -> str:
     df = table.frame
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
@@ -67,15 +84,16 @@ def _table(table: Table) -> str:
     for record in df.itertuples(index=False):
         cells = []
         for value in record:
-            numeric = isinstance(value, int | float) and not isinstance(value, bool)
-            text = f"{value:,.2f}" if isinstance(value, float) else str(value)
+            numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+                value, bool
+            )
             cls = ' class="num"' if numeric else ""
-            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+            cells.append(f"<td{cls}>{html.escape(_cell(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     caption = html.escape(table.caption)
     return (
-        f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'<div class="table-wrap"><table><caption>{caption}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 

@@ -122,17 +122,29 @@ def latest_model_run(con: duckdb.DuckDBPyConnection, table: str) -> dict | None:
 
 
 def audience_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Records held at the destination after every sync run: running sum of added - removed."""
+    """Records held at the destination after every sync run: running sum of added - removed.
+
+    Columns: sync_name, destination, run_at, size (this sync's records), held (the destination's
+    records over all its syncs).
+    """
     return frame(
         con,
         f"""
-        select sync_name, destination, started_at as at,
-               sum(coalesce(added, 0) - coalesce(removed, 0)) over (
-                   partition by sync_name order by started_at rows unbounded preceding
-               ) as size
-        from activation.sync_runs
-        where {FINISHED_RUN}
-        order by sync_name, started_at
+        with runs as (
+            select sync_name, destination, started_at as run_at,
+                   coalesce(added, 0) - coalesce(removed, 0) as change
+            from activation.sync_runs
+            where {FINISHED_RUN}
+        )
+        select sync_name, destination, run_at,
+               sum(change) over (
+                   partition by sync_name order by run_at rows unbounded preceding
+               ) as size,
+               sum(change) over (
+                   partition by destination order by run_at, sync_name rows unbounded preceding
+               ) as held
+        from runs
+        order by run_at, sync_name
         """,
     )
 
@@ -145,7 +157,7 @@ def sync_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         select *
         from activation.sync_runs
         where {FINISHED_RUN}
-        order by started_at, sync_name
+        order by started_at, destination, sync_name
         """,
     )
 

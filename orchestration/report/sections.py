@@ -136,17 +136,22 @@ def cx(con: duckdb.DuckDBPyConnection, section: Section) -> None:
 
 
 def audience_history(con: duckdb.DuckDBPyConnection, section: Section) -> None:
-    """Records held at each destination after every sync run."""
+    """Records held per synced audience now, and after every sync run once there are several."""
     df = queries.audience_history(con)
     if df.empty:
         raise NoRows("activation.sync_runs has no finished sync run")
-    section.figures.append(figures.audience_sizes(df))
     latest = df.groupby("sync_name").tail(1)
+    section.figures.append(figures.audience_current(latest))
+    runs_per_sync = int(df.groupby("sync_name").size().max())
+    if runs_per_sync > 1:
+        section.figures.append(figures.destination_history(df))
     section.stats += [
-        ("syncs", str(len(latest))),
-        ("sync runs recorded", f"{len(df):,}"),
+        ("synced audiences", str(len(latest))),
         ("records held now", f"{int(latest['size'].sum()):,}"),
+        ("sync runs recorded", f"{len(df):,}"),
     ]
+    if runs_per_sync == 1:
+        section.stats.append(("history", "after the next `retention sync`"))
 
 
 _OUTCOMES = ("added", "updated", "removed", "failed", "skipped_no_consent", "skipped_suppressed")
@@ -157,7 +162,12 @@ def last_syncs(con: duckdb.DuckDBPyConnection, section: Section) -> None:
     runs = queries.sync_runs(con)
     if runs.empty:
         raise NoRows("activation.sync_runs has no finished sync run")
-    latest = runs.groupby("sync_name").tail(1).fillna({c: 0 for c in _OUTCOMES})
+    latest = (
+        runs.groupby("sync_name")
+        .tail(1)
+        .fillna({c: 0 for c in _OUTCOMES})
+        .sort_values(["destination", "sync_name"])
+    )
     per_destination = latest.groupby("destination")[list(_OUTCOMES)].sum().reset_index()
     section.figures.append(figures.sync_outcomes(per_destination, _OUTCOMES))
     section.stats += [
@@ -244,7 +254,10 @@ SPECS: tuple[SectionSpec, ...] = (
     SectionSpec(
         key="audiences",
         title="Audience sizes over time",
-        lead="Members in each synced audience at every sync run.",
+        lead=(
+            "Members (for message syncs: messages) each synced audience holds at its "
+            "destination now, and per destination after every sync run once there are several."
+        ),
         sources=("activation.sync_runs",),
         how=_HOW_TO_SYNC,
         builder=audience_history,

@@ -8,15 +8,28 @@ from datetime import date, timedelta
 import numpy as np
 
 CATEGORIES = (
-    "skincare", "makeup", "haircare", "fragrance", "tops", "bottoms", "dresses", "accessories",
+    "skincare",
+    "makeup",
+    "haircare",
+    "fragrance",
+    "tops",
+    "bottoms",
+    "dresses",
+    "accessories",
 )
 APPAREL = frozenset({"tops", "bottoms", "dresses"})
 SIZES = ("XS", "S", "M", "L", "XL")
 ONE_SIZE = "one-size"
 PRODUCTS_PER_CATEGORY = 25
 PRICE_RANGES = {
-    "skincare": (18, 65), "makeup": (12, 45), "haircare": (10, 40), "fragrance": (45, 120),
-    "tops": (20, 60), "bottoms": (35, 90), "dresses": (45, 140), "accessories": (15, 80),
+    "skincare": (18, 65),
+    "makeup": (12, 45),
+    "haircare": (10, 40),
+    "fragrance": (45, 120),
+    "tops": (20, 60),
+    "bottoms": (35, 90),
+    "dresses": (45, 140),
+    "accessories": (15, 80),
 }
 NOUNS = {
     "skincare": ("Cleanser", "Serum", "Moisturiser", "Toner", "Eye Cream", "Face Mask", "SPF 50"),
@@ -29,8 +42,21 @@ NOUNS = {
     "accessories": ("Tote Bag", "Belt", "Scarf", "Sunglasses", "Earrings", "Cap", "Wallet"),
 }
 ADJECTIVES = (
-    "Hydrating", "Classic", "Everyday", "Radiant", "Soft", "Organic", "Signature", "Daily",
-    "Luxe", "Essential", "Fresh", "Vintage", "Studio", "Bold", "Calm",
+    "Hydrating",
+    "Classic",
+    "Everyday",
+    "Radiant",
+    "Soft",
+    "Organic",
+    "Signature",
+    "Daily",
+    "Luxe",
+    "Essential",
+    "Fresh",
+    "Vintage",
+    "Studio",
+    "Bold",
+    "Calm",
 )
 # Pairs (category, rank) -> (category, rank) bought together often; partner added with this prob.
 AFFINITY = (
@@ -68,24 +94,103 @@ PROMOTIONS = (
 # Codes outside sale windows: (code, rate).
 WELCOME = ("WELCOME10", 0.10)
 EVERGREEN = (("VIP15", 0.15), ("COMEBACK20", 0.20))
-CODES = tuple(dict.fromkeys([p.code for p in PROMOTIONS] + [WELCOME[0]] + [c for c, _ in EVERGREEN]))
+CODES = tuple(
+    dict.fromkeys([p.code for p in PROMOTIONS] + [WELCOME[0]] + [c for c, _ in EVERGREEN])
+)
 CODE_RATES = {p.code: p.rate for p in PROMOTIONS} | {WELCOME[0]: WELCOME[1]} | dict(EVERGREEN)
 
 FIRST_NAMES = (
-    "Olivia", "Amelia", "Isla", "Ava", "Mia", "Grace", "Sophia", "Lily", "Emily", "Freya",
-    "Chloe", "Ella", "Harper", "Zoe", "Ruby", "Noah", "Oliver", "George", "Leo", "Arthur",
-    "Jack", "Harry", "Liam", "Lucas", "Ethan", "Mason", "Sofia", "Emma", "Hannah", "Lea",
-    "Lena", "Manon", "Camille", "Sanne", "Aoife", "Saoirse", "Charlotte", "Matilda", "Aisha",
+    "Olivia",
+    "Amelia",
+    "Isla",
+    "Ava",
+    "Mia",
+    "Grace",
+    "Sophia",
+    "Lily",
+    "Emily",
+    "Freya",
+    "Chloe",
+    "Ella",
+    "Harper",
+    "Zoe",
+    "Ruby",
+    "Noah",
+    "Oliver",
+    "George",
+    "Leo",
+    "Arthur",
+    "Jack",
+    "Harry",
+    "Liam",
+    "Lucas",
+    "Ethan",
+    "Mason",
+    "Sofia",
+    "Emma",
+    "Hannah",
+    "Lea",
+    "Lena",
+    "Manon",
+    "Camille",
+    "Sanne",
+    "Aoife",
+    "Saoirse",
+    "Charlotte",
+    "Matilda",
+    "Aisha",
     "Priya",
 )
 LAST_NAMES = (
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
-    "Wright", "Walker", "Evans", "Thomas", "Roberts", "Green", "Hall", "Wood", "Clarke",
-    "Miller", "Garcia", "Martin", "Lee", "Murphy", "Kelly", "Byrne", "Muller", "Schmidt",
-    "Schneider", "Bernard", "Dubois", "Moreau", "de Jong", "Jansen", "Visser", "Khan",
-    "Nguyen", "King", "Scott", "Young", "Hughes",
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Wright",
+    "Walker",
+    "Evans",
+    "Thomas",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Clarke",
+    "Miller",
+    "Garcia",
+    "Martin",
+    "Lee",
+    "Murphy",
+    "Kelly",
+    "Byrne",
+    "Muller",
+    "Schmidt",
+    "Schneider",
+    "Bernard",
+    "Dubois",
+    "Moreau",
+    "de Jong",
+    "Jansen",
+    "Visser",
+    "Khan",
+    "Nguyen",
+    "King",
+    "Scott",
+    "Young",
+    "Hughes",
 )
-EMAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "icloud.com", "hotmail.co.uk", "proton.me")
+EMAIL_DOMAINS = (
+    "gmail.com",
+    "outlook.com",
+    "yahoo.com",
+    "icloud.com",
+    "hotmail.co.uk",
+    "proton.me",
+)
 # country -> (share, cities, carrier, tracking suffix)
 COUNTRIES = {
     "GB": (0.45, ("London", "Manchester", "Bristol", "Leeds", "Glasgow"), "Royal Mail", "GB"),
@@ -97,7 +202,12 @@ COUNTRIES = {
     "AU": (0.05, ("Sydney", "Melbourne", "Brisbane"), "Australia Post", "AU"),
 }
 ACQUISITION_CHANNELS = (
-    "organic_search", "paid_social", "paid_search", "referral", "email_popup", "influencer",
+    "organic_search",
+    "paid_social",
+    "paid_search",
+    "referral",
+    "email_popup",
+    "influencer",
 )
 ACQUISITION_SHARES = (0.3, 0.22, 0.18, 0.1, 0.12, 0.08)
 QUIZ_CHOICES = {

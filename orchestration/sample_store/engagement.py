@@ -12,7 +12,12 @@ import json
 
 import numpy as np
 
-from orchestration.sample_store.catalog import CATEGORIES, PRODUCTS_PER_CATEGORY, QUIZ_CHOICES, SIZES
+from orchestration.sample_store.catalog import (
+    CATEGORIES,
+    PRODUCTS_PER_CATEGORY,
+    QUIZ_CHOICES,
+    SIZES,
+)
 from orchestration.sample_store.latent import Latent
 from orchestration.sample_store.purchases import Purchases
 
@@ -26,8 +31,9 @@ QUIZ_SHARE = 0.2
 FUNNEL_SHARE = 0.6
 
 
-def _steady(rng: np.random.Generator, latent: Latent, death: np.ndarray, horizon: float
-            ) -> tuple[np.ndarray, np.ndarray]:
+def _steady(
+    rng: np.random.Generator, latent: Latent, death: np.ndarray, horizon: float
+) -> tuple[np.ndarray, np.ndarray]:
     """(customer, time) of background engagement before and after the latent dropout."""
     alive_end = np.minimum(death, horizon)
     span = np.maximum(alive_end - latent.signup, 0)
@@ -95,8 +101,12 @@ def build_events(
     funnel = rng.random(len(purchases.at)) < FUNNEL_SHARE
     oc, ot = purchases.customer[funnel], purchases.at[funnel]
     op = _favourite_product(rng, latent, oc)
-    for name, lead in (("site_visit", 0.008), ("product_view", 0.006), ("add_to_cart", 0.004),
-                       ("checkout_started", 0.002)):
+    for name, lead in (
+        ("site_visit", 0.008),
+        ("product_view", 0.006),
+        ("add_to_cart", 0.004),
+        ("checkout_started", 0.002),
+    ):
         parts.append((oc, name, ot - lead, np.where(name == "site_visit", -1, op)))
     all_cust = np.concatenate([p[0] for p in parts])
     all_type = np.concatenate([np.broadcast_to(p[1], len(p[0])) for p in parts])
@@ -119,8 +129,11 @@ def build_events(
         "customer_idx": all_cust[keep][sort],
         "event_type": types_out,
         "occurred_at": all_at[keep][sort],
-        "channel": np.where(np.isin(types_out, ("email_open", "email_click")), "email",
-                            np.where(types_out == "sms_click", "sms", "web")),
+        "channel": np.where(
+            np.isin(types_out, ("email_open", "email_click")),
+            "email",
+            np.where(types_out == "sms_click", "sms", "web"),
+        ),
         "product_id": np.where(product_out >= 0, product_ids[np.maximum(product_out, 0)], None),
         "properties": props[keep][sort],
     }

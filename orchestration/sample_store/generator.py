@@ -10,7 +10,12 @@ import numpy as np
 from orchestration.sample_store.catalog import CATEGORIES, build_calendar, build_catalog
 from orchestration.sample_store.engagement import build_events
 from orchestration.sample_store.latent import draw_latent
-from orchestration.sample_store.orders import build_feedback, build_orders, build_shipments, order_ids
+from orchestration.sample_store.orders import (
+    build_feedback,
+    build_orders,
+    build_shipments,
+    order_ids,
+)
 from orchestration.sample_store.profiles import build_customers, customer_ids
 from orchestration.sample_store.purchases import simulate
 from orchestration.sample_store.writer import StoreWriter

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from orchestration.sample_store.catalog import (
+    AFFINITY_PROB,
     APPAREL,
     CATEGORIES,
     CODE_RATES,
@@ -15,7 +16,6 @@ from orchestration.sample_store.catalog import (
     ONE_SIZE,
     SIZES,
     WELCOME,
-    AFFINITY_PROB,
     Calendar,
     Catalog,
 )
@@ -114,9 +114,9 @@ def build_orders(
     delay = rng.uniform(1.0, 4.0, n) + np.where(purchases.problem == 1, rng.uniform(4, 10, n), 0)
     delay += np.where(purchases.problem == 2, rng.uniform(2, 6, n), 0)
     delivered = shipped + delay
-    has_apparel = np.bincount(
-        item_order, weights=np.isin(size, SIZES).astype(float), minlength=n
-    ) > 0
+    has_apparel = (
+        np.bincount(item_order, weights=np.isin(size, SIZES).astype(float), minlength=n) > 0
+    )
     returned = rng.random(n) < np.where(has_apparel, APPAREL_RETURN_PROB, RETURN_PROB)
     status = np.where(delivered < horizon, np.where(returned, "returned", "delivered"), "shipped")
     status = np.where(shipped >= horizon, "placed", status)
@@ -149,16 +149,20 @@ def build_orders(
     return orders, items
 
 
-def build_shipments(rng: np.random.Generator, latent: Latent, purchases: Purchases,
-                    orders: Columns, horizon: float) -> Columns:
-    """label_created -> in_transit -> (exception) -> out_for_delivery -> delivered, before the end."""
+def build_shipments(
+    rng: np.random.Generator, latent: Latent, purchases: Purchases, orders: Columns, horizon: float
+) -> Columns:
+    """label_created -> in_transit -> (exception) -> out_for_delivery -> delivered (before end)."""
     shipped = orders["shipped_at"]
     has = np.isfinite(shipped)
     idx = np.flatnonzero(has)
     at = purchases.at[idx]
     ship = shipped[idx]
-    arrive = np.where(np.isfinite(orders["delivered_at"][idx]), orders["delivered_at"][idx],
-                      ship + rng.uniform(3, 8, len(idx)))
+    arrive = np.where(
+        np.isfinite(orders["delivered_at"][idx]),
+        orders["delivered_at"][idx],
+        ship + rng.uniform(3, 8, len(idx)),
+    )
     stages = [
         ("label_created", at + (ship - at) * 0.6, np.ones(len(idx), bool)),
         ("in_transit", ship, np.ones(len(idx), bool)),
@@ -187,8 +191,9 @@ def build_shipments(rng: np.random.Generator, latent: Latent, purchases: Purchas
     }
 
 
-def build_feedback(rng: np.random.Generator, latent: Latent, purchases: Purchases,
-                   orders: Columns, horizon: float) -> Columns:
+def build_feedback(
+    rng: np.random.Generator, latent: Latent, purchases: Purchases, orders: Columns, horizon: float
+) -> Columns:
     """NPS 0-10 and CSAT 1-5 some days after some delivered orders."""
     submitted = orders["delivered_at"] + rng.uniform(1, 10, len(purchases.at))
     sel = purchases.feedback & np.isfinite(submitted) & (submitted < horizon)

@@ -44,16 +44,28 @@ def _phones(rng: np.random.Generator, country: np.ndarray) -> np.ndarray:
     out = np.full(n, "", dtype=object)
     cat = np.char.add
     formats = {
-        "GB": (cat(cat("+44 7", a), cat(" ", cat(b, c))), cat(cat("07", a), cat(b, c)),
-               cat(cat("+447", a), cat(b, c))),
-        "US": (cat(cat("(", a), cat(") ", cat(cat(b, "-"), c))), cat(cat("+1 ", a), cat(" ", cat(cat(b, " "), c))),
-               cat(cat(a, "-"), cat(cat(b, "-"), c))),
+        "GB": (
+            cat(cat("+44 7", a), cat(" ", cat(b, c))),
+            cat(cat("07", a), cat(b, c)),
+            cat(cat("+447", a), cat(b, c)),
+        ),
+        "US": (
+            cat(cat("(", a), cat(") ", cat(cat(b, "-"), c))),
+            cat(cat("+1 ", a), cat(" ", cat(cat(b, " "), c))),
+            cat(cat(a, "-"), cat(cat(b, "-"), c)),
+        ),
         "DE": (cat(cat("+49 151 ", a), cat(b, c)),) * 3,
-        "FR": (cat(cat("+33 6 ", a), cat(" ", cat(b, c))), cat(cat("06", a), cat(b, c)),
-               cat(cat("+336", a), cat(b, c))),
+        "FR": (
+            cat(cat("+33 6 ", a), cat(" ", cat(b, c))),
+            cat(cat("06", a), cat(b, c)),
+            cat(cat("+336", a), cat(b, c)),
+        ),
         "NL": (cat(cat("+31 6 ", a), cat(b, c)),) * 3,
-        "IE": (cat(cat("+353 85 ", a), cat(" ", c)), cat(cat("085", a), c),
-               cat(cat("+35385", a), c)),
+        "IE": (
+            cat(cat("+353 85 ", a), cat(" ", c)),
+            cat(cat("085", a), c),
+            cat(cat("+35385", a), c),
+        ),
         "AU": (cat(cat("+61 4", a), cat(" ", cat(b, c))), cat(cat("04", a), cat(b, c))) * 2,
     }
     for i, code in enumerate(codes):
@@ -65,8 +77,9 @@ def _phones(rng: np.random.Generator, country: np.ndarray) -> np.ndarray:
     return out
 
 
-def _emails(rng: np.random.Generator, first: np.ndarray, last: np.ndarray, number: np.ndarray
-            ) -> np.ndarray:
+def _emails(
+    rng: np.random.Generator, first: np.ndarray, last: np.ndarray, number: np.ndarray
+) -> np.ndarray:
     """first.last<number>@domain, lower case; a few invalid (no @, or no domain)."""
     local = np.char.lower(np.char.add(np.char.add(first, "."), np.char.replace(last, " ", "")))
     local = np.char.add(local, number.astype(str))

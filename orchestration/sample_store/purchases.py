@@ -57,7 +57,9 @@ def simulate(rng: np.random.Generator, latent: Latent, calendar: Calendar) -> Pu
     death = np.full(n, np.inf)
     buying = t < horizon  # the current t is a purchase
     active = buying.copy()
-    out: dict[str, list[np.ndarray]] = {k: [] for k in Purchases.__dataclass_fields__ if k != "death"}
+    out: dict[str, list[np.ndarray]] = {
+        k: [] for k in Purchases.__dataclass_fields__ if k != "death"
+    }
     while active.any():
         who = np.flatnonzero(buying)
         if len(who):
@@ -92,7 +94,9 @@ def _record(
     cancelled = rng.random(m) < CANCEL_PROB
     roll = rng.random(m)
     problem = np.where(cancelled, 0, np.where(roll < PROBLEM_PROB * 0.4, 2, 0))
-    problem = np.where(~cancelled & (roll >= PROBLEM_PROB * 0.4) & (roll < PROBLEM_PROB), 1, problem)
+    problem = np.where(
+        ~cancelled & (roll >= PROBLEM_PROB * 0.4) & (roll < PROBLEM_PROB), 1, problem
+    )
     feedback = ~cancelled & (rng.random(m) < np.where(problem > 0, 0.55, FEEDBACK_PROB))
     mean_nps = 2.0 + 8.0 * latent.satisfaction[who] - 3.5 * (problem > 0)
     nps = np.clip(np.rint(rng.normal(mean_nps, 1.4)), 0, 10).astype(np.int64)
@@ -102,7 +106,13 @@ def _record(
     drops = ~cancelled & (rng.random(m) < np.minimum(p, 0.97))
     death[who[drops]] = at[drops] + rng.exponential(FADE_DAYS, drops.sum())
     for key, value in (
-        ("customer", who), ("seq", seq), ("at", at), ("cancelled", cancelled),
-        ("problem", problem), ("feedback", feedback), ("nps", nps), ("csat", csat),
+        ("customer", who),
+        ("seq", seq),
+        ("at", at),
+        ("cancelled", cancelled),
+        ("problem", problem),
+        ("feedback", feedback),
+        ("nps", nps),
+        ("csat", csat),
     ):
         out[key].append(value)

@@ -52,7 +52,9 @@ class StoreWriter:
         }
         self._writers = {
             name: pacsv.CSVWriter(
-                out_dir / f"{name}.csv", schema, write_options=pacsv.WriteOptions(quoting_style="needed")
+                out_dir / f"{name}.csv",
+                schema,
+                write_options=pacsv.WriteOptions(quoting_style="needed"),
             )
             for name, schema in self._schemas.items()
         }

@@ -33,9 +33,9 @@ def db(tmp_path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @pytest.fixture
 def emus_slow_braze(monkeypatch) -> Iterator[Emulators]:
-    """Emulators at documented rates x0.001 for Braze (1 request/s, burst 3) while the client
+    """Emulators at documented rates x0.005 (Braze: 5 requests/s, burst 15) while the client
     is allowed x1: the client must back off on 429 + Retry-After."""
-    with running_emulators(rate_scale=0.001, retry_after_s=0.05) as e:
+    with running_emulators(rate_scale=0.005, retry_after_s=0.05) as e:
         for key, value in e.env.items():
             monkeypatch.setenv(key, value)
         yield e

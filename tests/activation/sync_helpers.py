@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import yaml
 
 from activation.config import SyncConfig, load_syncs
@@ -31,22 +32,20 @@ def member(i: int, *, email_consent: bool = True, sms_consent: bool = True, **ex
 
 def write_audience(db_path: Path, model: str, rows: list[dict]) -> None:
     """(Re)create `audiences.<model>` holding `rows`."""
+    columns = list(rows[0]) if rows else list(member(0))
+    table = pa.table(
+        {
+            c: pa.array(
+                [r.get(c) for r in rows], pa.bool_() if c.startswith("has_") else pa.string()
+            )
+            for c in columns
+        }
+    )
     con = duckdb.connect(str(db_path))
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS audiences")
-        columns = list(rows[0]) if rows else list(member(0))
-        types = {c: "BOOLEAN" if c.startswith("has_") else "VARCHAR" for c in columns}
-        con.execute(f"DROP TABLE IF EXISTS audiences.{model}")
-        con.execute(
-            f"CREATE TABLE audiences.{model} ("
-            + ", ".join(f"{c} {types[c]}" for c in columns)
-            + ")"
-        )
-        if rows:
-            con.executemany(
-                f"INSERT INTO audiences.{model} VALUES ({', '.join('?' for _ in columns)})",
-                [[r.get(c) for c in columns] for r in rows],
-            )
+        con.register("_rows", table)
+        con.execute(f"CREATE OR REPLACE TABLE audiences.{model} AS SELECT * FROM _rows")
     finally:
         con.close()
 

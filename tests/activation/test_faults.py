@@ -79,7 +79,7 @@ def test_twenty_percent_injected_429_and_503_still_converge(tmp_path, monkeypatc
 
 def test_client_honours_retry_after_when_faster_than_the_vendor(emus_slow_braze, db, tmp_path):
     emus = emus_slow_braze
-    rows = [member(i) for i in range(75 * 12)]
+    rows = [member(i) for i in range(75 * 24)]
     write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows)
     sync = one_sync(tmp_path, {"name": "vip_braze", "destination": "braze", **SPECS["braze"]})
     result = run_sync(db, sync)

@@ -36,11 +36,14 @@ def test_online_retail_ii_slice(tmp_path: Path, db: Path) -> None:
         ("C489449", "16321", "cancelled", Decimal("35.40")),
     ]
     assert query(db, "SELECT customer_id, country FROM raw.customers ORDER BY 1") == [
-        ("13085", "United Kingdom"), ("16321", "Australia")
+        ("13085", "United Kingdom"),
+        ("16321", "Australia"),
     ]
     items = query(db, "SELECT order_id, product_id, quantity FROM raw.order_items ORDER BY 1, 2")
     assert ("489434", "85048", 18) in items and len(items) == 6
-    assert query(db, "SELECT category FROM raw.products WHERE product_id = 'POST'") == [("non_product",)]
+    assert query(db, "SELECT category FROM raw.products WHERE product_id = 'POST'") == [
+        ("non_product",)
+    ]
     reasons = [r[0] for r in query(db, "SELECT reason FROM raw.quarantine ORDER BY line_number")]
     assert reasons[0].startswith("negative value in quantity on a sales invoice")
     assert reasons[1] == "type error in quantity: 'x' is not INTEGER"
@@ -53,22 +56,26 @@ def test_cdnow_sample_from_shared_data(shared_dir: Path, db: Path) -> None:
     assert report.rows_read == 6919 and report.rows_quarantined == 0
     assert report.table_rows["customers"] == 2357
     # One order per customer-day (purchase occasion), dollars summed.
-    days = query(db, "SELECT count(*) FROM (SELECT DISTINCT customer_id, ordered_at FROM raw.orders)")
+    days = query(
+        db, "SELECT count(*) FROM (SELECT DISTINCT customer_id, ordered_at FROM raw.orders)"
+    )
     assert report.table_rows["orders"] == days[0][0] < 6919
-    assert query(db, "SELECT min(ordered_at)::DATE::VARCHAR, max(ordered_at)::DATE::VARCHAR FROM raw.orders") == [
-        ("1997-01-01", "1998-06-30")
-    ]
+    assert query(
+        db, "SELECT min(ordered_at)::DATE::VARCHAR, max(ordered_at)::DATE::VARCHAR FROM raw.orders"
+    ) == [("1997-01-01", "1998-06-30")]
 
 
 def test_cdnow_full_layout_with_header_and_bad_rows(tmp_path: Path, db: Path) -> None:
-    write(tmp_path / "CDNOW_master.txt",
-          "customer_id date number_of_cds dollar_value\n"
-          "    1 19970101  1   11.77\n"
-          "    2 19970112  1   12.00\n"
-          "    2 19970112  5   77.00\n"
-          "    3 1997-13-45  2   20.76\n"
-          "    4 19970102  2\n"
-          "    5 19970102  -2  10.00\n")
+    write(
+        tmp_path / "CDNOW_master.txt",
+        "customer_id date number_of_cds dollar_value\n"
+        "    1 19970101  1   11.77\n"
+        "    2 19970112  1   12.00\n"
+        "    2 19970112  5   77.00\n"
+        "    3 1997-13-45  2   20.76\n"
+        "    4 19970102  2\n"
+        "    5 19970102  -2  10.00\n",
+    )
     report = ingest_path(tmp_path / "CDNOW_master.txt", "cdnow", db_path=db)
     assert_accounted(report, db)
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (6, 3, 3)

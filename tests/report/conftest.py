@@ -31,6 +31,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     """Run the demo on ~1,500 customers into a temp warehouse; restore the environment after."""
     root = tmp_path_factory.mktemp("report_pipeline")
     saved = dict(os.environ)
+    os.environ["RETENTION_ARTIFACTS_DIR"] = str(root / "artifacts")
+    os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
     try:
         summary = run_demo(
             customers=PIPELINE_CUSTOMERS,
