@@ -79,11 +79,11 @@ def print_summary(result: PipelineResult, console: Console) -> None:
     if syncs:
         table = Table("sync", "status", *SYNC_COUNTS, box=None)
         for name, meta in sorted(syncs.items()):
-            table.add_row(name, str(meta.get("status")), *(str(meta.get(c, 0)) for c in SYNC_COUNTS))
+            table.add_row(
+                name, str(meta.get("status")), *(str(meta.get(c, 0)) for c in SYNC_COUNTS)
+            )
         console.print(table)
-    console.print(
-        f"checks: {result.passed_checks} passed, {len(result.failed_checks)} failed"
-    )
+    console.print(f"checks: {result.passed_checks} passed, {len(result.failed_checks)} failed")
     for failure in result.failed_checks:
         console.print(
             f"  [{'red' if failure.severity == 'ERROR' else 'yellow'}]{failure.severity}[/] "

@@ -76,7 +76,9 @@ def validate_as_of(as_of: str | None) -> str | None:
     try:
         return dt.date.fromisoformat(as_of).isoformat()
     except ValueError:
-        raise InputError(f"--as-of {as_of!r} is not a date; use YYYY-MM-DD, e.g. 2024-06-30") from None
+        raise InputError(
+            f"--as-of {as_of!r} is not a date; use YYYY-MM-DD, e.g. 2024-06-30"
+        ) from None
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -139,7 +141,7 @@ def run_pipeline(
     with warehouse_lock.write_lock(db, on_wait=on_wait), _captured(log_path):
         from orchestration.definitions import defs
 
-        job = defs.get_job_def(job_name)
+        job = defs.resolve_job_def(job_name)
         config = run_config(job, as_of=as_of, target=target, raw=raw, fmt=fmt, dry_run=dry_run)
         result = job.execute_in_process(
             run_config=config, instance=dagster_instance(), raise_on_error=False

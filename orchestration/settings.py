@@ -41,7 +41,7 @@ def prepare_environment(db_path: Path | None = None) -> Path:
 
 
 def drop_dir() -> Path:
-    """The raw drop folder the ingest sensor watches: env `RETENTION_DROP_DIR`, default `data/drop`."""
+    """The folder the ingest sensor watches: env `RETENTION_DROP_DIR`, default `data/drop`."""
     return Path(os.environ.get("RETENTION_DROP_DIR", "data/drop")).resolve()
 
 

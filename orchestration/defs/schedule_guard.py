@@ -1,6 +1,5 @@
 """Schedules skip a tick while a run of the same job is still queued or running."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg

@@ -6,7 +6,6 @@ shared lock. Writing assets also run in the `WAREHOUSE_POOL` pool, so a Dagster 
 `dagster instance concurrency set warehouse 1` queues them instead of parking workers on the lock.
 """
 
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

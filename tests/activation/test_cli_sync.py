@@ -44,6 +44,8 @@ def test_syncs_json_lists_declared_syncs(app):
             "target": "VIP",
             "mode": "mirror",
             "channel": "email",
+            "last_status": None,
+            "last_run_at": None,
         }
     ]
 
@@ -67,6 +69,8 @@ def test_sync_prints_summary_and_exit_code_reflects_failures(app, emus, monkeypa
     )
     failed = runner.invoke(app, ["sync"])
     assert failed.exit_code == 1 and "failed" in failed.output
+    listed = json.loads(runner.invoke(app, ["syncs", "--json"]).output)
+    assert listed[0]["last_status"] == "failed"
     listed = json.loads(runner.invoke(app, ["syncs", "--json"]).output)
     assert listed[0]["last_status"] == "failed"
 

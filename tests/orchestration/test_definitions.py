@@ -34,9 +34,10 @@ def test_raw_tables_are_assets_that_dbt_sources_read(graph) -> None:
         key = dg.AssetKey(["raw", table])
         assert graph.get(key).is_materializable, key
         assert graph.get(key).group_name == "raw"
-    assert dg.AssetKey(["raw", "orders"]) in graph.get(
-        dg.AssetKey(["staging", "stg_shop__orders"])
-    ).parent_keys
+    assert (
+        dg.AssetKey(["raw", "orders"])
+        in graph.get(dg.AssetKey(["staging", "stg_shop__orders"])).parent_keys
+    )
 
 
 def test_dbt_keys_and_groups_follow_schemas(graph) -> None:
@@ -74,7 +75,9 @@ def test_every_declared_sync_is_an_asset_downstream_of_raw_and_ml(graph) -> None
         assert dg.AssetKey(["raw", "orders"]) in upstream
         assert dg.AssetKey(["marts", "dim_customers"]) in upstream
     ltv_readers = [
-        s for s in syncs if dg.AssetKey(["ml", "clv_predictions"]) in _upstream(graph, sync_key(s.name))
+        s
+        for s in syncs
+        if dg.AssetKey(["ml", "clv_predictions"]) in _upstream(graph, sync_key(s.name))
     ]
     assert ltv_readers, "some audience reads the CLV predictions"
 
@@ -87,7 +90,9 @@ def test_dbt_tests_and_own_checks_are_attached(graph) -> None:
     for sync in load_syncs(DBT_PROJECT_DIR):
         audience = dg.AssetKey(["audiences", sync.model])
         assert not specs[dg.AssetCheckKey(audience, "size_change_vs_last_run")].blocking
-        dbt_tests = [k for k in specs if k.asset_key == audience and k.name != "size_change_vs_last_run"]
+        dbt_tests = [
+            k for k in specs if k.asset_key == audience and k.name != "size_change_vs_last_run"
+        ]
         assert dbt_tests, f"{sync.model} has dbt tests as checks"
 
 

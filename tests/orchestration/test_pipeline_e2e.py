@@ -90,7 +90,7 @@ def test_failing_blocking_check_stops_the_sync(built, emulators, tmp_path, defs)
             f"where customer_id in (select customer_id from audiences.{sync.model} limit 1)"
         )
     prepare_environment(db)
-    job = defs.get_job_def("full_refresh")
+    job = defs.resolve_job_def("full_refresh")
     result = job.execute_in_process(
         run_config=run_config(job, as_of=None, target="duckdb", raw=None, fmt="", dry_run=False),
         instance=dagster_instance(),
@@ -98,7 +98,9 @@ def test_failing_blocking_check_stops_the_sync(built, emulators, tmp_path, defs)
         raise_on_error=False,
     )
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
-    assert any(e.asset_key == audience and e.severity == dg.AssetCheckSeverity.ERROR for e in failed)
+    assert any(
+        e.asset_key == audience and e.severity == dg.AssetCheckSeverity.ERROR for e in failed
+    )
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert sync_asset not in materialized
     with duckdb.connect(str(db), read_only=True) as con:

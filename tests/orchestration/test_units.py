@@ -94,3 +94,29 @@ def test_schedule_skips_while_the_job_runs() -> None:
         instance.add_run(run)
         assert isinstance(next(skip_if_running(context, "full_refresh")), dg.SkipReason)
         assert isinstance(next(skip_if_running(context, "build")), dg.RunRequest)
+
+
+def test_cli_bad_date_is_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RETENTION_DUCKDB_PATH": str(tmp_path / "w.duckdb")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from orchestration.cli import main; main()",
+            "build",
+            "--as-of",
+            "2024-02-30",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "error: --as-of '2024-02-30' is not a date; use YYYY-MM-DD, e.g. 2024-06-30"
+    )

@@ -40,7 +40,10 @@ def test_other_process_times_out_with_holder_named(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     proc = _hold(db, 5)
     try:
-        with pytest.raises(WarehouseLockedError, match=r"busy: pid \d+"), write_lock(db, timeout=0.5):
+        with (
+            pytest.raises(WarehouseLockedError, match=r"busy: pid \d+"),
+            write_lock(db, timeout=0.5),
+        ):
             pass
         with pytest.raises(WarehouseLockedError), read_lock(db, timeout=0.3):
             pass

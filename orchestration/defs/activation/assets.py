@@ -4,7 +4,6 @@ Each sync asset depends on its audience model's asset, so a failing blocking che
 audience (or upstream, e.g. dim_customers) skips the sync in that run.
 """
 
-
 from collections.abc import Sequence
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """Audience size checks: warn when an audience jumps or collapses between runs."""
 
-
 import dagster as dg
 from pydantic import Field
 
@@ -54,7 +53,9 @@ def build_size_change_check(audience_key: dg.AssetKey) -> dg.AssetChecksDefiniti
         warehouse: WarehouseResource,
     ) -> dg.AssetCheckResult:
         with warehouse.read() as con:
-            current = con.execute(f"select count(*) from {relation_name(audience_key)}").fetchone()[0]
+            current = con.execute(f"select count(*) from {relation_name(audience_key)}").fetchone()[
+                0
+            ]
         previous = previous_row_count(context.instance, audience_key, context.run.run_id)
         if previous is None:
             return dg.AssetCheckResult(
@@ -66,7 +67,7 @@ def build_size_change_check(audience_key: dg.AssetKey) -> dg.AssetChecksDefiniti
         return dg.AssetCheckResult(
             passed=change <= config.max_change_share,
             severity=dg.AssetCheckSeverity.WARN,
-            description=f"{previous} -> {current} members ({change:+.0%} vs allowed "
+            description=f"{previous} -> {current} members ({change:.0%} change vs allowed "
             f"{config.max_change_share:.0%})",
             metadata={
                 "previous": previous,

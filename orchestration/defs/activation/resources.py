@@ -1,6 +1,5 @@
 """Destination credentials and endpoints, resolved from the environment by Dagster (`EnvVar`)."""
 
-
 import os
 
 import dagster as dg

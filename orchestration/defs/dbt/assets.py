@@ -5,7 +5,6 @@ this subsettable definition into one step before and one after the ML steps in a
 step runs `dbt build` on its own selection.
 """
 
-
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -77,4 +76,3 @@ def _reads_raw(context: dg.AssetExecutionContext) -> bool:
 dbt_project = load_dbt_project()
 dbt_manifest: dict[str, Any] = json.loads(dbt_project.manifest_path.read_text())
 retention_dbt_assets = build_dbt_assets(dbt_project, dbt_manifest)
-

@@ -20,7 +20,7 @@ def relation_name(key: dg.AssetKey) -> str:
 def table_metadata(
     con: duckdb.DuckDBPyConnection, key: dg.AssetKey, dbt_node: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """`dagster/row_count`, plus `segment_sizes` when the model's meta names a `segment_by` column."""
+    """`dagster/row_count`, plus `segment_sizes` when model meta names a `segment_by` column."""
     relation = relation_name(key)
     metadata: dict[str, Any] = {
         "dagster/row_count": con.execute(f"select count(*) from {relation}").fetchone()[0]
@@ -28,7 +28,7 @@ def table_metadata(
     segment_column = (dbt_node.get("config", {}).get("meta") or {}).get(SEGMENT_META_KEY)
     if segment_column:
         rows = con.execute(
-            f'select coalesce(cast("{segment_column}" as varchar), \'(null)\'), count(*) '
+            f"select coalesce(cast(\"{segment_column}\" as varchar), '(null)'), count(*) "
             f"from {relation} group by 1 order by 2 desc"
         ).fetchall()
         metadata["segment_sizes"] = dg.MetadataValue.json(dict(rows))

@@ -14,6 +14,7 @@ from orchestration.settings import DBT_PROJECT_DIR
 class DbtProjectError(UserError):
     """The dbt project does not parse, so the asset graph cannot be built."""
 
+
 DBT_SOURCE_DIRS = ("models", "macros", "seeds", "tests", "snapshots")
 DBT_SOURCE_FILES = ("dbt_project.yml", "profiles.yml")
 

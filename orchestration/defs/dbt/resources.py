@@ -1,6 +1,5 @@
 """Resources the dbt assets use: the dbt CLI and the build's point-in-time options."""
 
-
 import datetime as dt
 import json
 

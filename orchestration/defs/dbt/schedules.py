@@ -1,6 +1,5 @@
 """The build jobs and the daily full refresh (models + scores + syncs)."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg
@@ -30,6 +29,8 @@ full_refresh_job = dg.define_asset_job(
 
 
 @dg.schedule(cron_schedule="0 5 * * *", job=full_refresh_job, name="daily_full_refresh")
-def daily_full_refresh(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest | dg.SkipReason]:
+def daily_full_refresh(
+    context: dg.ScheduleEvaluationContext,
+) -> Iterator[dg.RunRequest | dg.SkipReason]:
     """05:00 daily, unless yesterday's refresh is still running."""
     yield from skip_if_running(context, FULL_REFRESH_JOB)

@@ -6,7 +6,6 @@ produces; `marts.dim_customers` becomes `marts/dim_customers`. The group is the 
 (staging, intermediate, marts, audiences, seeds) unless dbt sets `meta.dagster.group`.
 """
 
-
 from collections.abc import Mapping
 from typing import Any
 

@@ -1,6 +1,5 @@
 """The raw tables, loaded together by one `ingest_path` call."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """Raw data checks: are the orders recent enough to act on?"""
 
-
 import datetime as dt
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """Start an ingest + build run when new files land in the raw drop folder."""
 
-
 import os
 import time
 from pathlib import Path
@@ -23,10 +22,14 @@ ingest_and_build_job = dg.define_asset_job(
 
 
 def landed_files(folder: Path, now: float) -> dict[str, int]:
-    """Data files under `folder` (name -> mtime ns), skipping hidden and still-being-written files."""
+    """Data files under `folder` (name -> mtime ns), minus hidden and still-being-written ones."""
     files: dict[str, int] = {}
     for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.name.startswith(".") or path.suffix.lower() not in DATA_SUFFIXES:
+        if (
+            not path.is_file()
+            or path.name.startswith(".")
+            or path.suffix.lower() not in DATA_SUFFIXES
+        ):
             continue
         mtime = path.stat().st_mtime_ns
         if now - mtime / 1e9 >= SETTLE_SECONDS:
@@ -66,6 +69,7 @@ def raw_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg
         ],
         cursor=str(newest),
     )
+
 
 full_pipeline_job = dg.define_asset_job(
     name="full_pipeline",

@@ -4,7 +4,6 @@ Both read the marts dbt built for the current as-of date (`marts.as_of_date`) an
 tables, which dbt declares as sources for customer_ltv and the audiences.
 """
 
-
 from collections.abc import Iterator
 
 import dagster as dg
