@@ -29,6 +29,7 @@ test: install ## run the whole test suite
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 dev: install ## Dagster UI on http://127.0.0.1:3000 with the project loaded
+	mkdir -p .dagster_home && cp orchestration/dagster.yaml .dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
 
 lint: install

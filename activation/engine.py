@@ -6,7 +6,9 @@ import json
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
@@ -14,13 +16,14 @@ import duckdb
 from activation import state
 from activation.config import SyncConfig
 from activation.destinations import DESTINATIONS
-from activation.destinations.base import Destination, Record, chunks
+from activation.destinations.base import Destination, Record, RowFailures, chunks
 from activation.diff import PlanSummary, plan_changes, stage_audience
 from activation.errors import AuthError, DestinationError
 
 log = logging.getLogger("activation.engine")
 
 FAILED_STATUSES = frozenset({"failed", "blocked"})
+Item = tuple[Record, str | None, str | None]  # record, payload json, payload hash
 
 
 @dataclass
@@ -47,7 +50,7 @@ class SyncResult:
         return self.status not in FAILED_STATUSES
 
 
-def _records(rows: list[tuple]) -> list[tuple[Record, str | None, str | None]]:
+def _records(rows: list[tuple]) -> list[Item]:
     """(Record, payload json, hash) from `_plan` rows (key, op, reason, payload, hash)."""
     out = []
     for key, op, reason, payload, payload_hash in rows:
@@ -80,7 +83,13 @@ def _store_plan(con: duckdb.DuckDBPyConnection, run_id: str, sync: SyncConfig) -
 
 
 class _Batcher:
-    """Sends planned records batch by batch with write-ahead state."""
+    """Sends planned records batch by batch with write-ahead state.
+
+    Up to `destination.batches_in_flight` batches are sent at once on worker threads; every
+    batch is marked pending before it is handed to a worker, and the DuckDB state is only
+    touched from the calling thread. A crash leaves at most that many batches pending; the next
+    run resends them (destination writes are idempotent upserts/removals).
+    """
 
     def __init__(self, con, sync: SyncConfig, destination: Destination, run_id: str) -> None:
         self.con = con
@@ -91,31 +100,48 @@ class _Batcher:
         self.done: dict[str, int] = {"add": 0, "update": 0, "remove": 0}
         self.errors: list[str] = []
 
-    def send(self, items: list[tuple[Record, str | None, str | None]], size: int) -> None:
-        for batch in chunks(items, size):
-            batch_id = uuid.uuid4().hex
-            rows = [(r.key, r.op, h) for r, _, h in batch]
-            state.mark_pending(self.con, self.sync.name, batch_id, rows)
-            records = [r for r, _, _ in batch]
-            is_remove = records[0].op == "remove"
+    def send(self, items: list[Item], size: int) -> None:
+        in_flight = max(1, self.destination.batches_in_flight)
+        sending: deque[tuple[str, list[Item], Future[RowFailures]]] = deque()
+        with ThreadPoolExecutor(in_flight, thread_name_prefix="sync-batch") as pool:
             try:
-                if is_remove:
-                    failures = self.destination.remove(records)
-                else:
-                    failures = self.destination.upsert(records)
-            except AuthError:
-                raise
-            except DestinationError as exc:
-                failures = {r.key: str(exc) for r in records}
-                self.errors.append(str(exc))
-            payloads = {} if is_remove else {r.key: p for r, p, _ in batch if r.key not in failures}
-            state.mark_batch_done(
-                self.con, self.run_id, self.sync.name, batch_id, payloads, failures
-            )
-            self.failed += len(failures)
-            for record in records:
-                if record.key not in failures:
-                    self.done[record.op] += 1
+                for batch in chunks(items, size):
+                    if len(sending) == in_flight:
+                        self._finish(*sending.popleft())
+                    batch_id = uuid.uuid4().hex
+                    rows = [(r.key, r.op, h) for r, _, h in batch]
+                    state.mark_pending(self.con, self.sync.name, batch_id, rows)
+                    records = [r for r, _, _ in batch]
+                    sending.append((batch_id, batch, pool.submit(self._write, records)))
+                while sending:
+                    self._finish(*sending.popleft())
+            finally:
+                for _, _, future in sending:
+                    future.cancel()
+
+    def _write(self, records: list[Record]) -> RowFailures:
+        """Send one batch (worker thread); a failed request fails every row of the batch."""
+        try:
+            if records[0].op == "remove":
+                return self.destination.remove(records)
+            return self.destination.upsert(records)
+        except AuthError:
+            raise
+        except DestinationError as exc:
+            self.errors.append(str(exc))
+            return {r.key: str(exc) for r in records}
+
+    def _finish(self, batch_id: str, batch: list[Item], future: Future[RowFailures]) -> None:
+        """Wait for batch `batch_id` and record its outcome."""
+        failures = future.result()
+        records = [r for r, _, _ in batch]
+        is_remove = records[0].op == "remove"
+        payloads = {} if is_remove else {r.key: p for r, p, _ in batch if r.key not in failures}
+        state.mark_batch_done(self.con, self.run_id, self.sync.name, batch_id, payloads, failures)
+        self.failed += len(failures)
+        for record in records:
+            if record.key not in failures:
+                self.done[record.op] += 1
 
 
 def run_sync(

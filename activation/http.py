@@ -60,7 +60,10 @@ def _parse_retry_after(value: str | None) -> float | None:
 
 
 class HttpClient:
-    """Talks to one vendor: base URL, auth headers, per-endpoint token buckets, retries."""
+    """Talks to one vendor: base URL, auth headers, per-endpoint token buckets, retries.
+
+    Safe to use from several threads: the token buckets and counters are shared and locked.
+    """
 
     def __init__(
         self,
@@ -75,6 +78,8 @@ class HttpClient:
         jitter: Callable[[], float] = random.random,
         session: requests.Session | None = None,
     ) -> None:
+        """`session`, if given, is shared by every thread (it must be thread-safe); by default
+        each thread sending through this client gets its own `requests.Session`."""
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
         self._auth_headers = dict(auth_headers)
@@ -83,10 +88,20 @@ class HttpClient:
         self._max_attempts = max_attempts
         self._timeout_s = timeout_s
         self._jitter = jitter
-        self._session = session or requests.Session()
+        self._shared_session = session
+        self._local = threading.local()
         self._lock = threading.Lock()
         self.write_requests = 0
         self.read_requests = 0
+
+    def _session(self) -> requests.Session:
+        """The session for the calling thread (connection pools are not shared across threads)."""
+        if self._shared_session is not None:
+            return self._shared_session
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     def redact(self, text: str) -> str:
         """`text` with every secret this client knows replaced by `***`."""
@@ -150,7 +165,7 @@ class HttpClient:
                 "%s %s body: %s", method, url, self.redact(data[:2000].decode(errors="replace"))
             )
         try:
-            response = self._session.request(
+            response = self._session().request(
                 method,
                 url,
                 data=form if form is not None else data,

@@ -11,17 +11,17 @@ from orchestration.settings import prepare_environment
 
 prepare_environment()
 
-from orchestration.defs.activation.definitions import defs as activation_defs  # noqa: E402
-from orchestration.defs.dbt.definitions import defs as dbt_defs  # noqa: E402
-from orchestration.defs.ingest.definitions import defs as ingest_defs  # noqa: E402
-from orchestration.defs.ml.definitions import defs as ml_defs  # noqa: E402
+from orchestration.defs.activation import definitions as activation  # noqa: E402
+from orchestration.defs.dbt import definitions as dbt  # noqa: E402
+from orchestration.defs.ingest import definitions as ingest  # noqa: E402
+from orchestration.defs.ml import definitions as ml  # noqa: E402
 from orchestration.defs.warehouse import WarehouseResource  # noqa: E402
 
 defs = dg.Definitions.merge(
-    ingest_defs,
-    dbt_defs,
-    ml_defs,
-    activation_defs,
+    ingest.defs,
+    dbt.defs,
+    ml.defs,
+    activation.defs,
     dg.Definitions(
         resources={"warehouse": WarehouseResource(duckdb_path=dg.EnvVar("RETENTION_DUCKDB_PATH"))}
     ),

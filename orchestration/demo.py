@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from orchestration import settings
 from orchestration.errors import UserError
-from orchestration.report import DEFAULT_REPORT_PATH, write_report
-from orchestration.report.summary import read_facts
 from orchestration.warehouse_lock import write_lock
 
 if TYPE_CHECKING:
@@ -108,15 +106,18 @@ def run_demo(
     seed: int = 42,
     tracker: Tracker,
     data_dir: Path = DEFAULT_DATA_DIR,
-    report_path: Path = DEFAULT_REPORT_PATH,
+    report_path: Path | None = None,
     db_path: Path | None = None,
 ) -> DemoSummary:
     """Run the whole pipeline on a generated store and return its summary.
 
-    `db_path` defaults to RETENTION_DUCKDB_PATH (else warehouse/retention.duckdb).
+    `db_path` defaults to RETENTION_DUCKDB_PATH (else warehouse/retention.duckdb) and
+    `report_path` to RETENTION_REPORT_PATH (else reports/retention_report.html).
     """
     from activation.emulators import running_emulators
     from orchestration.ingest import ingest_path
+    from orchestration.report.build import write_report
+    from orchestration.report.summary import read_facts
     from orchestration.sample_store import generate_store
 
     db_path = settings.prepare_environment(db_path)
@@ -138,7 +139,7 @@ def run_demo(
     ):
         results = _sync_all(db_path, step)
     with _timed(tracker, "Write HTML report", seconds) as step:
-        report = write_report(db_path, report_path)
+        report = write_report(db_path, report_path or settings.report_path())
         step.update(str(report.path))
     facts = read_facts(db_path)
     return DemoSummary(

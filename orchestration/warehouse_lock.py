@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -21,6 +22,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
 
 from orchestration.errors import UserError
 
@@ -168,3 +171,50 @@ def _holder(path: Path) -> str:
     except OSError:
         text = ""
     return text or "another process"
+
+
+_DUCKDB_LOCK_PID = re.compile(r"PID (\d+)")
+
+
+def duckdb_lock_message(db_path: Path, exc: duckdb.Error) -> str | None:
+    """One-line explanation of DuckDB's own lock conflict on `db_path`; None if `exc` isn't one.
+
+    Seen when a process that does not take the warehouse lock (an IDE, a `duckdb` shell) holds
+    the file open for writing.
+    """
+    text = str(exc)
+    if "Could not set lock" not in text and "Conflicting lock" not in text:
+        return None
+    match = _DUCKDB_LOCK_PID.search(text)
+    holder = f"process {match.group(1)}" if match else "another process"
+    return (
+        f"the warehouse {db_path} is locked by {holder} (a build, sync, Dagster run or an open "
+        "DuckDB shell is writing to it): wait for it to finish or stop it, then run the command "
+        "again"
+    )
+
+
+@contextmanager
+def connect(
+    db_path: Path,
+    *,
+    read_only: bool = False,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection held under the warehouse lock (shared when read-only), closed on exit.
+
+    A conflicting lock from a process outside this protocol becomes WarehouseLockedError.
+    """
+    lock = read_lock if read_only else write_lock
+    with lock(db_path, on_wait=on_wait):
+        try:
+            con = duckdb.connect(str(db_path), read_only=read_only)
+        except duckdb.IOException as exc:
+            message = duckdb_lock_message(db_path, exc)
+            if message is None:
+                raise
+            raise WarehouseLockedError(message) from exc
+        try:
+            yield con
+        finally:
+            con.close()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from activation.config import SyncConfig
 
 RATE_SCALE_ENV = "RETENTION_SYNC_RATE_SCALE"
+T = TypeVar("T")
 
 
 class NoOptions(BaseModel):
@@ -53,6 +55,9 @@ class Destination(ABC):
     send_once: ClassVar[bool] = False  # message sends: one event is sent once, never updated
     upsert_batch_size: ClassVar[int] = 100
     remove_batch_size: ClassVar[int] = 100
+    # concurrency (1: strictly sequential); > 1 only where upsert/remove are thread-safe
+    batches_in_flight: ClassVar[int] = 1  # engine: batches sent while earlier ones finish
+    request_concurrency: ClassVar[int] = 1  # `fan_out`: requests in flight within one batch
 
     def __init__(self, sync: SyncConfig, env: Mapping[str, str] | None = None) -> None:
         self.sync = sync
@@ -90,6 +95,22 @@ class Destination(ABC):
     def blocked(self, records: list[Record]) -> dict[str, str]:
         """Keys of `records` the provider marks unsubscribed/suppressed -> that status."""
         return {}
+
+    def fan_out(self, send: Callable[[T], object], groups: list[T]) -> None:
+        """Call `send` on each group, up to `request_concurrency` at once; re-raise an error.
+
+        Every group is attempted even when one fails (each request is idempotent, and the engine
+        resends the whole batch on the next run).
+        """
+        workers = min(self.request_concurrency, len(groups))
+        if workers <= 1:
+            for group in groups:
+                send(group)
+            return
+        with ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-request") as pool:
+            futures = [pool.submit(send, group) for group in groups]
+        for future in futures:
+            future.result()
 
     @abstractmethod
     def upsert(self, records: list[Record]) -> RowFailures:

@@ -55,6 +55,8 @@ class KlaviyoDestination(HttpDestination):
     subscribe_batch_size = 1_000
     unsubscribe_batch_size = 100
     filter_values = 100  # values in one any() filter == max page size
+    batches_in_flight = 2  # import the next batch while the current one is subscribed
+    request_concurrency = 4  # subscribe/unsubscribe/relationship calls of a batch at once
     default_base_url = "https://a.klaviyo.com"
     # documented per-endpoint limits: burst per second, steady per minute
     limits: ClassVar[dict[str, RateLimit]] = {
@@ -191,8 +193,7 @@ class KlaviyoDestination(HttpDestination):
         failures = self._import(records)
         if self.options.subscribe:
             adds = [r for r in records if r.op == "add" and r.key not in failures]
-            for group in chunks(adds, self.subscribe_batch_size):
-                self._subscribe(group)
+            self.fan_out(self._subscribe, chunks(adds, self.subscribe_batch_size))
         return failures
 
     def _import(self, records: list[Record]) -> RowFailures:
@@ -275,21 +276,22 @@ class KlaviyoDestination(HttpDestination):
 
     def remove(self, records: list[Record]) -> RowFailures:
         withdrawn = [r for r in records if r.reason == "consent_withdrawn"]
-        for group in chunks(withdrawn, self.unsubscribe_batch_size):
-            self._unsubscribe(group)
+        self.fan_out(self._unsubscribe, chunks(withdrawn, self.unsubscribe_batch_size))
         left = [r for r in records if r.reason != "consent_withdrawn"]
         field = "email" if self.sync.channel == "email" else "phone_number"
         values = [str(r.identifiers.get(field)) for r in left if r.identifiers.get(field)]
         ids = [p["id"] for p in self._lookup(field, values)] if values else []
-        for group in chunks(ids, self.remove_batch_size):
-            self.client.request(
-                "DELETE",
-                f"/api/lists/{self.list_id}/relationships/profiles",
-                limit="list_relationships",
-                json_body={"data": [{"type": "profile", "id": pid} for pid in group]},
-                headers={"Content-Type": JSONAPI},
-            )
+        self.fan_out(self._remove_from_list, chunks(ids, self.remove_batch_size))
         return {}
+
+    def _remove_from_list(self, profile_ids: list[str]) -> None:
+        self.client.request(
+            "DELETE",
+            f"/api/lists/{self.list_id}/relationships/profiles",
+            limit="list_relationships",
+            json_body={"data": [{"type": "profile", "id": pid} for pid in profile_ids]},
+            headers={"Content-Type": JSONAPI},
+        )
 
     def _unsubscribe(self, records: list[Record]) -> None:
         profiles = []

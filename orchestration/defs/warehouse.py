@@ -38,19 +38,13 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection, held under the write lock and closed on exit."""
-        with self.write_lock():
-            con = duckdb.connect(str(self.path))
-            try:
-                yield con
-            finally:
-                con.close()
+        with warehouse_lock.connect(self.path, on_wait=dg.get_dagster_logger().info) as con:
+            yield con
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection under the shared lock, closed on exit."""
-        with warehouse_lock.read_lock(self.path, on_wait=dg.get_dagster_logger().info):
-            con = duckdb.connect(str(self.path), read_only=True)
-            try:
-                yield con
-            finally:
-                con.close()
+        with warehouse_lock.connect(
+            self.path, read_only=True, on_wait=dg.get_dagster_logger().info
+        ) as con:
+            yield con

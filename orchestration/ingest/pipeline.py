@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import settings
+from orchestration import settings, warehouse_lock
 from orchestration.errors import InputError
 from orchestration.ingest import canonical, cdnow, online_retail, shopify
 from orchestration.ingest.report import IngestReport, Writer
@@ -46,7 +46,7 @@ def ingest_path(path: Path, fmt: str = "canonical", db_path: Path | None = None)
     db.parent.mkdir(parents=True, exist_ok=True)
     load_id = uuid.uuid4().hex[:12]
     loaded_at = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    with duckdb.connect(str(db)) as con:
+    with warehouse_lock.connect(db) as con:
         ensure_raw_schema(con)
         create_pending_quarantine(con)
         write = FORMATS[fmt](con, path.resolve())

@@ -51,7 +51,7 @@ def test_dagster_dev_serves_the_ui_with_the_project(tmp_path: Path) -> None:
     )
     query = {"query": "{ repositoriesOrError { ... on RepositoryConnection { nodes { name } } } }"}
     try:
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 300
         while True:
             assert proc.poll() is None, "dagster dev exited"
             try:

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.report import write_report
+from orchestration.report.build import write_report
 from orchestration.report.sections import SPECS
 
 SECTION_KEYS = [spec.key for spec in SPECS]

@@ -6,8 +6,22 @@ purchased as (
     where is_purchase and customer_id is not null
 ),
 
+-- only each product's strongest partners can become suggestions: this bounds the
+-- customer x partner fan-out (the costly step on large stores) without changing the top picks
+-- of typical customers (var next_products_partners_per_product)
+affinity_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by product_id
+            order by lift desc, confidence desc, paired_product_id
+        ) as partner_rank
+    from {{ ref('product_affinity') }}
+),
+
 affinity as (
-    select * from {{ ref('product_affinity') }}
+    select * from affinity_ranked
+    where partner_rank <= {{ var('next_products_partners_per_product') }}
 ),
 
 products as (
