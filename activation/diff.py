@@ -38,6 +38,9 @@ def audience_columns(con: duckdb.DuckDBPyConnection, model: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+ROUTING_COLUMN = "channel"
+
+
 def stage_audience(con: duckdb.DuckDBPyConnection, sync: SyncConfig) -> None:
     """Build temp table `_aud` (record_key, has_consent, payload, payload_hash) for `sync`."""
     columns = audience_columns(con, sync.model)
@@ -48,6 +51,11 @@ def stage_audience(con: duckdb.DuckDBPyConnection, sync: SyncConfig) -> None:
             f"{sync.source_file}: sync '{sync.name}': audience {AUDIENCE_SCHEMA}.{sync.model} "
             f"has no column(s) {missing}; available: {sorted(columns)}"
         )
+    # An audience routed per row (column `channel`) sends each member on one channel only:
+    # this sync takes the rows routed to its own channel, so nobody gets the message twice.
+    routed = (
+        f" WHERE {_quote(ROUTING_COLUMN)} = '{sync.channel}'" if ROUTING_COLUMN in columns else ""
+    )
     payload = (
         f"json_object('identifiers', {_json_object(sync.identifiers)}, "
         f"'fields', {_json_object(sync.fields)})"
@@ -57,7 +65,7 @@ def stage_audience(con: duckdb.DuckDBPyConnection, sync: SyncConfig) -> None:
         f"SELECT CAST({_quote(sync.primary_key)} AS VARCHAR) AS record_key, "
         f"coalesce(CAST({_quote(sync.consent_column)} AS BOOLEAN), false) AS has_consent, "
         f"CAST({payload} AS VARCHAR) AS payload "
-        f"FROM {AUDIENCE_SCHEMA}.{_quote(sync.model)}"
+        f"FROM {AUDIENCE_SCHEMA}.{_quote(sync.model)}{routed}"
     )
     con.execute("ALTER TABLE _aud ADD COLUMN payload_hash VARCHAR")
     con.execute("UPDATE _aud SET payload_hash = md5(payload)")

@@ -4,7 +4,10 @@
    per-endpoint limits (the client runs at the same documented limits). Report throughput as a
    share of the documented ceiling for the write endpoints used:
    - steady ceiling: bulk import 150/min x 10,000 profiles and bulk subscribe 750/min x 1,000
-     profiles, both needed per new member -> 1 / (1/25,000 + 1/12,500) = 8,333 profiles/s;
+     profiles, both needed per new member -> 1 / (1/25,000 + 1/12,500) = 8,333 profiles/s
+     when a client waits for each import before subscribing (the issue's target: over 80%);
+   - pipelined ceiling: imports and subscribes have separate buckets, so a client overlapping
+     them is bound by the slower one -> min(25,000, 12,500) = 12,500 profiles/s;
    - burst-aware floor: the least time Klaviyo's token buckets (burst, then steady) allow for
      the exact write requests sent.
 2. Diff time for 1M rows against 1M synced records with 1% changed.
@@ -128,7 +131,9 @@ def bench_throughput(members: int, workdir: Path) -> None:
     ok = [path for path, status in requests if status < 400]
     writes = Counter(ENDPOINT_BUCKETS[p] for p in ok if p in ENDPOINT_BUCKETS)
     throttled = sum(1 for _, status in requests if status == 429)
-    steady_ceiling = 1 / (1 / (150 / 60 * 10_000) + 1 / (750 / 60 * 1_000))
+    import_rate, subscribe_rate = 150 / 60 * 10_000, 750 / 60 * 1_000
+    steady_ceiling = 1 / (1 / import_rate + 1 / subscribe_rate)
+    pipelined_ceiling = min(import_rate, subscribe_rate)
     achieved = members / elapsed
     floor = burst_floor(writes)
     print(f"members synced: {members:,} in {elapsed:.2f}s -> {achieved:,.0f} profiles/s")
@@ -139,6 +144,10 @@ def bench_throughput(members: int, workdir: Path) -> None:
     print(
         f"documented steady ceiling: {steady_ceiling:,.0f} profiles/s -> "
         f"achieved share {achieved / steady_ceiling:.0%}"
+    )
+    print(
+        f"pipelined steady ceiling (import and subscribe overlapped): "
+        f"{pipelined_ceiling:,.0f} profiles/s -> achieved share {achieved / pipelined_ceiling:.0%}"
     )
     print(
         f"burst-aware floor for these write requests: {floor:.2f}s "

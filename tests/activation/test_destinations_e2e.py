@@ -171,7 +171,7 @@ def test_audience_lands_exactly_and_reruns_are_incremental(
     sync = one_sync(
         tmp_path, {"name": f"vip_{destination}", "destination": destination, **case.spec}
     )
-    rows = _rows()
+    rows = [{**r, "channel": sync.channel} for r in _rows()]  # routed to this sync's channel
     db_path = tmp_path / "warehouse.duckdb"
     write_audience(db_path, "aud_test", rows)
     consented = [r for r in rows if r[sync.consent_column]]

@@ -105,7 +105,7 @@ def _sync_in_subprocess(tmp_path, env) -> subprocess.Popen:
 
 
 def test_kill_9_mid_sync_then_rerun_sends_each_message_once(tmp_path, monkeypatch):
-    rows = [member(i) for i in range(60)]
+    rows = [member(i, channel="sms") for i in range(60)]
     write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows)
     one_sync(tmp_path / "dbt" / "..", TWILIO)  # writes tmp_path/dbt_project
     (tmp_path / "dbt_project").rename(tmp_path / "dbt")

@@ -76,7 +76,10 @@ def test_mailchimp_unsubscribed_and_cleaned_members_keep_their_status(emus, db, 
 
 
 def test_consent_is_checked_per_channel(emus, db, tmp_path):
-    rows = [member(0, email_consent=True, sms_consent=False), member(1)]
+    rows = [
+        member(0, email_consent=True, sms_consent=False, channel="sms"),
+        member(1, channel="sms"),
+    ]
     write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows)
     sync = one_sync(
         tmp_path,
@@ -146,3 +149,14 @@ def test_secrets_never_reach_logs_or_errors(emus, db, tmp_path, monkeypatch, cap
     assert good_key not in text and wrong_key not in text
     info = " ".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
     assert "@example.com" not in info
+
+
+def test_rows_routed_to_another_channel_are_left_to_that_channels_sync(emus, db, tmp_path):
+    """A per-row `channel` routes each member to one sync: nobody hears the same thing twice."""
+    rows = [member(i, channel="sms" if i % 3 == 0 else "email") for i in range(9)]
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows)
+    sync = one_sync(tmp_path, KLAVIYO)
+    result = run_sync(db, sync)
+    email_routed = {r["email"] for r in rows if r["channel"] == "email"}
+    assert result.added == len(email_routed) == 6
+    assert emus.klaviyo.list_members("VIP") == email_routed

@@ -1,6 +1,6 @@
 """One build of the sample store on DuckDB and on local Spark, shared by the `spark` group.
 
-Skipped (with the reason) only when the optional Spark extra is not installed.
+The comparison skips (with the reason) only when the optional Spark extra is not installed.
 """
 
 from __future__ import annotations
@@ -11,16 +11,10 @@ from pathlib import Path
 import pytest
 from engine_build import DBT_PROJECT_DIR, build_duckdb, build_spark, environment
 
-pytest.importorskip("pyspark", reason="the Spark extra is not installed: uv sync --extra spark")
+from orchestration.warehouse.duckdb_warehouse import DuckDBWarehouse
+from orchestration.warehouse.spark_warehouse import SparkWarehouse, spark_session, stop_spark
 
-from orchestration.warehouse.duckdb_warehouse import DuckDBWarehouse  # noqa: E402
-from orchestration.warehouse.spark_warehouse import (  # noqa: E402
-    SparkWarehouse,
-    spark_session,
-    stop_spark,
-)
-
-CUSTOMERS = 400
+CUSTOMERS = 300
 SEED = 11
 
 
@@ -33,6 +27,7 @@ def spark_work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def duckdb_build(spark_work: Path) -> Path:
     """The DuckDB file with the sample store built, scored and its audiences built."""
+    pytest.importorskip("pyspark", reason="the Spark extra is not installed: uv sync --extra spark")
     return build_duckdb(spark_work / "duckdb", CUSTOMERS, SEED, DBT_PROJECT_DIR)
 
 
@@ -40,7 +35,10 @@ def duckdb_build(spark_work: Path) -> Path:
 def spark_build(spark_work: Path, duckdb_build: Path) -> Iterator[SparkWarehouse]:
     """A Spark session (metastore under spark_work) with the same raw + ML inputs, built."""
     work = spark_work / "spark"
-    with environment(RETENTION_SPARK_DIR=str(work / "metastore")):
+    # two shuffle partitions: the test data is tiny and the CI machine has two cores
+    with environment(
+        RETENTION_SPARK_DIR=str(work / "metastore"), RETENTION_SPARK_SHUFFLE_PARTITIONS="2"
+    ):
         warehouse = SparkWarehouse(spark_session())
         try:
             build_spark(duckdb_build, warehouse, work, DBT_PROJECT_DIR)

@@ -107,5 +107,4 @@ def build_spark(duckdb_path: Path, spark: SparkWarehouse, work: Path, project_di
             copy_table(duck, spark, "raw", name)
         for name in ML_TABLES:
             copy_table(duck, spark, "ml", name)
-    run_dbt("spark", work, "seed", project_dir=project_dir)
     build_models("spark", work, SELECTION, project_dir)
