@@ -155,7 +155,7 @@ def run_demo(
         churn_auc=facts.churn_auc,
         destinations=facts.destinations,
         failed_syncs=[r.sync_name for r in results if not r.ok or r.failed],
-        failed_checks=[f"{c.asset}: {c.check}" for c in build.failed_checks],
+        failed_checks=[f"{c.severity} {c.asset} {c.check}" for c in build.failed_checks],
     )
 
 

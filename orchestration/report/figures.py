@@ -8,8 +8,19 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-PALETTE = ("#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04")
-MODEL_COLOURS = {"model": "#2563eb"}
+# Ten distinct colours: one per destination without repeats.
+PALETTE = (
+    "#2563eb",
+    "#f97316",
+    "#16a34a",
+    "#9333ea",
+    "#dc2626",
+    "#0891b2",
+    "#ca8a04",
+    "#db2777",
+    "#4b5563",
+    "#65a30d",
+)
 
 
 def _style(fig: go.Figure, height: int = 420) -> go.Figure:

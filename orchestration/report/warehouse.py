@@ -74,16 +74,6 @@ def has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     return bool(row and row[0])
 
 
-def columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> set[str]:
-    """Column names of `schema.name` (empty when it does not exist)."""
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchall()
-    return {row[0] for row in rows}
-
-
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
     """Run `sql` and return a pandas DataFrame."""
     return con.execute(sql, params or []).df()
