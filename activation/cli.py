@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
 import json
-import re
 import time
 from typing import Annotated
 
@@ -11,25 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from orchestration.errors import InputError, UserError
-
-
-def _connect(path, *, read_only: bool = False):
-    """Open the warehouse; a lock held by another process becomes a one-line UserError."""
-    import duckdb
-
-    try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" not in text.lower():
-            raise
-        pid = re.search(r"PID (\d+)", text)
-        holder = f"process {pid.group(1)}" if pid else "another process"
-        raise UserError(
-            f"warehouse {path} is locked by {holder}; wait for it to finish (or stop it) "
-            "and run the command again"
-        ) from None
+from orchestration.errors import InputError
+from orchestration.warehouse_lock import connect
 
 
 def _syncs_table(results) -> Table:
@@ -83,18 +66,18 @@ def sync(
     declared = {s.name: s for s in load_syncs(DBT_PROJECT_DIR)}
     unknown = sorted(set(names or []) - set(declared))
     if unknown:
+        close = sorted({m for n in unknown for m in difflib.get_close_matches(n, declared, n=3)})
+        hint = f"did you mean {', '.join(close)}? " if close else ""
         raise InputError(
-            f"unknown sync(s) {unknown}; declared: {sorted(declared)} (see `retention syncs`)"
+            f"unknown sync(s) {', '.join(unknown)}; {hint}`retention syncs` lists all "
+            f"{len(declared)} declared syncs"
         )
     selected = [declared[n] for n in names] if names else list(declared.values())
     console = Console()
     results = []
-    con = _connect(duckdb_path())
-    try:
+    with connect(duckdb_path()) as con:
         for item in selected:
             results.append(run_sync(con, item, dry_run=dry_run, approve_removals=approve_removals))
-    finally:
-        con.close()
     console.print(_syncs_table(results))
     for result in results:
         for error in result.errors[:5]:
@@ -107,8 +90,7 @@ def _last_runs(path) -> dict[str, tuple]:
     """sync name -> (status, finished_at) of its latest run, if the warehouse has any."""
     if not path.exists():
         return {}
-    con = _connect(path, read_only=True)
-    try:
+    with connect(path, read_only=True) as con:
         found = con.execute(
             "SELECT count(*) FROM information_schema.tables "
             "WHERE table_schema = 'activation' AND table_name = 'sync_runs'"
@@ -119,8 +101,6 @@ def _last_runs(path) -> dict[str, tuple]:
             "SELECT sync_name, status, finished_at FROM activation.sync_runs "
             "QUALIFY row_number() OVER (PARTITION BY sync_name ORDER BY started_at DESC) = 1"
         ).fetchall()
-    finally:
-        con.close()
     return {name: (status, finished) for name, status, finished in rows}
 
 

@@ -115,7 +115,10 @@ def _load_yaml(path: Path) -> dict:
     try:
         doc = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise SyncConfigError(f"{path}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}, line {mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SyncConfigError(f"{where}: not valid YAML ({problem}); fix the file") from None
     if not isinstance(doc, dict):
         raise SyncConfigError(f"{path}: expected a mapping with `models:` / `exposures:`")
     return doc

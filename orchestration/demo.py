@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from orchestration import settings
 from orchestration.errors import UserError
-from orchestration.warehouse_lock import write_lock
+from orchestration.warehouse_lock import connect
 
 if TYPE_CHECKING:
+    from activation.emulators import Emulators
     from activation.engine import SyncResult
     from orchestration.pipeline import PipelineResult
 
@@ -137,7 +138,7 @@ def run_demo(
         running_emulators() as emulators,
         _exported(emulators.env),
     ):
-        results = _sync_all(db_path, step)
+        results = _sync_all(db_path, step, emulators)
     with _timed(tracker, "Write HTML report", seconds) as step:
         report = write_report(db_path, report_path or settings.report_path())
         step.update(str(report.path))
@@ -173,16 +174,21 @@ def _build(step: Step) -> PipelineResult:
     return result
 
 
-def _sync_all(db_path: Path, step: Step) -> list[SyncResult]:
-    """Run every declared sync against the emulators, as `retention sync` does."""
-    import duckdb
+def _sync_all(db_path: Path, step: Step, emulators: Emulators) -> list[SyncResult]:
+    """Run every declared sync against the emulators, as `retention sync` does.
 
+    WhatsApp only delivers templates approved in WhatsApp Manager; the demo's emulated account
+    has the project's templates approved, as a real account would before its first send.
+    """
     from activation.config import load_syncs
     from activation.engine import run_sync
 
     syncs = load_syncs(settings.DBT_PROJECT_DIR)
+    for sync in syncs:
+        if sync.destination == "whatsapp":
+            emulators.whatsapp.approve_template(sync.target)
     results = []
-    with write_lock(db_path, on_wait=step.update), duckdb.connect(str(db_path)) as con:
+    with connect(db_path, on_wait=step.update) as con:
         for done, sync in enumerate(syncs):
             step.update(sync.name, completed=done, total=len(syncs))
             results.append(run_sync(con, sync))

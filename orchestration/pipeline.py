@@ -139,6 +139,9 @@ def run_pipeline(
     log_path = Path("logs") / f"retention_{job_name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with warehouse_lock.write_lock(db, on_wait=on_wait), _captured(log_path):
+        # fail fast, in one line, when a process outside the lock protocol holds the file
+        with warehouse_lock.connect(db):
+            pass
         from orchestration.definitions import defs
 
         job = defs.resolve_job_def(job_name)

@@ -88,10 +88,6 @@ def test_sync_on_locked_warehouse(locked_warehouse) -> None:
     assert_one_line_error(run_cli("sync", "--dry-run", env=env), 1, "locked by process", str(pid))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest lets DuckDB's lock IOException through as a traceback (fix requested)",
-)
 def test_ingest_on_locked_warehouse(locked_warehouse, tmp_path: Path) -> None:
     env, pid = locked_warehouse
     orders = tmp_path / "orders.csv"

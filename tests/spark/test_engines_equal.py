@@ -11,7 +11,12 @@ from compare import differences
 
 from orchestration.warehouse import Warehouse, read_table
 
-pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark"), pytest.mark.timeout(900)]
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.xdist_group("spark"),
+    pytest.mark.timeout(900),
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
+]
 
 LTV_HISTORICAL = [
     "customer_id",
