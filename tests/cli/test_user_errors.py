@@ -130,3 +130,8 @@ def test_build_before_the_first_order(tmp_path: Path) -> None:
     }
     done = run_cli("build", "--as-of", "1990-01-01", env=env)
     assert_one_line_error(done, 1, "1990-01-01", "no orders before")
+
+
+def test_build_on_locked_warehouse(locked_warehouse) -> None:
+    env, pid = locked_warehouse
+    assert_one_line_error(run_cli("build", env=env), 1, "locked by process", str(pid))
