@@ -57,6 +57,16 @@ def timed(label: str, func):
     return value, seconds
 
 
+def print_breakdown(timings: dict[str, dict[str, float]]) -> None:
+    """One line per churn build step: wall and CPU seconds, CPU share of the build."""
+    total_cpu = sum(step["cpu_s"] for step in timings.values()) or 1.0
+    for name, step in timings.items():
+        print(
+            f"    {name:<46} wall {step['wall_s']:7.1f} s  cpu {step['cpu_s']:7.1f} s  "
+            f"({step['cpu_s'] / total_cpu:4.0%} of cpu)"
+        )
+
+
 def lifetimes_fit_seconds(frequency: np.ndarray, recency: np.ndarray, age: np.ndarray) -> float:
     """Wall time of lifetimes.BetaGeoFitter.fit (its own scipy optimisation) on the data."""
     from lifetimes import BetaGeoFitter
@@ -97,7 +107,12 @@ def main() -> None:
             "churn: features x3 + train x2 + baselines + score",
             lambda: build_churn_scores(con, artifacts_dir=Path(tmp) / "artifacts"),
         )
-        print(f"  rows scored {churn.rows_scored:,}; AUC margins {churn.metrics['auc_margins']}")
+        print_breakdown(churn.timings)
+        metrics = churn.metrics
+        print(
+            f"  rows scored {churn.rows_scored:,}; rows per fit {metrics['rows_per_fit']:,} of "
+            f"{metrics['training_customers']:,}; AUC margins {metrics['auc_margins']}"
+        )
         print(
             f"  model AUC {churn.metrics['scorers']['model']['roc_auc']:.4f}, "
             f"ECE {churn.metrics['expected_calibration_error']:.4f}"

@@ -109,6 +109,9 @@ def render_card(card: dict[str, Any]) -> str:
         f"- Validation cutoff: {card['validation_cutoff']} (labels {card['validation_cutoff']}.."
         f"{card['as_of']}, exclusive end); final model refitted on it",
         f"- Label: no purchase in the {card['parameters']['horizon_days']} days after a cutoff",
+        f"- Rows per fit: {metrics['rows_per_fit']} of {metrics['training_customers']} training "
+        f"customers (stratified by label), {card['parameters']['calibration_fraction']:.0%} of "
+        "them held out to calibrate the probabilities",
         f"- Parameters: `{json.dumps(card['parameters'], sort_keys=True)}`",
         "",
         "## Out-of-time validation",

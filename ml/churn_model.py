@@ -1,4 +1,4 @@
-"""The churn classifier: gradient boosting with calibrated probabilities."""
+"""The churn classifier: gradient boosting with probabilities calibrated on a held-out split."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from datetime import date
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import train_test_split
 
 from ml.config import ChurnConfig
 from ml.errors import SingleClassLabelError, TooFewCustomersError
 
 MIN_TRAINING_CUSTOMERS = 50
+#: Fewest customers per label (churned / purchased again) to learn and hold out a calibration set.
+MIN_PER_LABEL = 10
 
 
 def check_labels(y: np.ndarray, cutoff: date, horizon_days: int) -> None:
@@ -29,12 +33,39 @@ def check_labels(y: np.ndarray, cutoff: date, horizon_days: int) -> None:
             f"all {y.size} customers at cutoff {cutoff} {state} within {horizon_days} days, so "
             "churn cannot be learnt: check the orders' dates/statuses or change horizon_days."
         )
+    if min(churned, y.size - churned) < MIN_PER_LABEL:
+        raise TooFewCustomersError(
+            f"only {min(churned, y.size - churned)} of {y.size} customers at cutoff {cutoff} "
+            f"{'churned' if churned < MIN_PER_LABEL else 'purchased again'} within "
+            f"{horizon_days} days; the churn model needs at least {MIN_PER_LABEL} of each to "
+            "learn and calibrate: load more history or change horizon_days."
+        )
+
+
+def training_rows(churned: np.ndarray, max_rows: int, random_state: int) -> np.ndarray:
+    """Sorted row indices to train on: all rows, or a churn-stratified sample of `max_rows`."""
+    rows = np.arange(churned.size)
+    if churned.size <= max_rows:
+        return rows
+    sample, _ = train_test_split(
+        rows, train_size=max_rows, stratify=churned, random_state=random_state
+    )
+    return np.sort(sample)
 
 
 def fit_churn_model(
     features: np.ndarray, churned: np.ndarray, config: ChurnConfig
 ) -> CalibratedClassifierCV:
-    """Fit HistGradientBoosting and calibrate its probabilities on held-out folds."""
+    """Fit HistGradientBoosting on (at most `max_training_rows`) rows and calibrate its
+    probabilities on a stratified held-out share (`calibration_fraction`) of them."""
+    y = churned.astype(int)
+    rows = training_rows(y, config.max_training_rows, config.random_state)
+    fit_rows, calibration_rows = train_test_split(
+        rows,
+        test_size=config.calibration_fraction,
+        stratify=y[rows],
+        random_state=config.random_state,
+    )
     booster = HistGradientBoostingClassifier(
         learning_rate=0.08,
         max_iter=config.max_iter,
@@ -46,8 +77,9 @@ def fit_churn_model(
         n_iter_no_change=15,
         random_state=config.random_state,
     )
-    model = CalibratedClassifierCV(booster, method=config.calibration, cv=3)
-    model.fit(features, churned.astype(int))
+    booster.fit(features[fit_rows], y[fit_rows])
+    model = CalibratedClassifierCV(FrozenEstimator(booster), method=config.calibration)
+    model.fit(features[calibration_rows], y[calibration_rows])
     return model
 
 

@@ -21,6 +21,7 @@ from ml.errors import NoDataBeforeCutoffError
 from ml.evaluation import calibration_table, classification_metrics, expected_calibration_error
 from ml.features import FeatureFrame, build_features, build_labels
 from ml.rfm import collapse, rfm_summary
+from ml.timing import StepTimer
 from ml.warehouse import (
     all_customers,
     ensure_ml_tables,
@@ -45,17 +46,22 @@ class ChurnResult:
     run_id: str | None = None
     as_of: date | None = None
     not_scored: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def _labelled(con: duckdb.DuckDBPyConnection, cutoff: date, horizon: int) -> tuple:
-    frame = build_features(con, cutoff)
+def _labelled(
+    con: duckdb.DuckDBPyConnection, cutoff: date, horizon: int, timer: StepTimer, split: str
+) -> tuple:
+    with timer.step(f"features ({split} cutoff)"):
+        frame = build_features(con, cutoff)
     if frame.customer_id.size == 0:
         raise NoDataBeforeCutoffError(
             f"no purchase before the cutoff {cutoff} (as_of - {horizon} or 2x{horizon} days): "
             "out-of-time validation needs two label windows of history; load older orders, "
             "choose a later --as-of or a shorter horizon_days."
         )
-    ids, churned = build_labels(con, cutoff, horizon)
+    with timer.step(f"labels ({split} cutoff)"):
+        ids, churned = build_labels(con, cutoff, horizon)
     if not np.array_equal(ids, frame.customer_id):
         raise AssertionError(f"feature and label populations differ at {cutoff}")
     check_labels(churned, cutoff, horizon)
@@ -99,17 +105,26 @@ def validate(
     frame: FeatureFrame,
     churned: np.ndarray,
     config: ChurnConfig,
+    timer: StepTimer | None = None,
 ) -> dict[str, Any]:
     """Model vs the three baselines on the validation split, calibration and AUC margins."""
-    prob = predict_churn(model, frame.values)
+    timer = timer or StepTimer()
+    with timer.step("predict (validation)"):
+        prob = predict_churn(model, frame.values)
     recency = frame.column("recency_days").astype(float)
+    with timer.step("baseline: BG/NBD fit + P(alive)"):
+        bgnbd_score = _bgnbd_churn_score(con, frame)
     scores = {
         "model": prob,
         f"rule_{config.rule_days}d": (recency >= config.rule_days).astype(float),
         "recency": recency,
-        "bgnbd_1_minus_p_alive": _bgnbd_churn_score(con, frame),
+        "bgnbd_1_minus_p_alive": bgnbd_score,
     }
-    scorers = {name: classification_metrics(churned, s) for name, s in scores.items()}
+    with timer.step("metrics: AUC, Brier, calibration, ROC"):
+        scorers = {name: classification_metrics(churned, s) for name, s in scores.items()}
+        roc_curves = {name: _roc_points(churned, s) for name, s in scores.items()}
+        ece = expected_calibration_error(churned, prob)
+        table = calibration_table(churned.astype(float), prob)
     model_auc = scorers["model"]["roc_auc"]
     return {
         "scorers": scorers,
@@ -118,9 +133,9 @@ def validate(
             for name, values in scorers.items()
             if name != "model"
         },
-        "expected_calibration_error": expected_calibration_error(churned, prob),
-        "calibration_table": calibration_table(churned.astype(float), prob),
-        "roc_curves": {name: _roc_points(churned, s) for name, s in scores.items()},
+        "expected_calibration_error": ece,
+        "calibration_table": table,
+        "roc_curves": roc_curves,
         "validation_customers": int(churned.size),
         "validation_churn_rate": float(churned.mean()),
     }
@@ -133,16 +148,20 @@ def _train(
     schema: list,
     key: str,
     model_dir: Path,
+    timer: StepTimer,
 ) -> tuple[Any, dict[str, Any], Path]:
     horizon = config.horizon_days
     train_cutoff = as_of - timedelta(days=2 * horizon)
     validation_cutoff = as_of - timedelta(days=horizon)
-    train_frame, train_y = _labelled(con, train_cutoff, horizon)
-    validation_frame, validation_y = _labelled(con, validation_cutoff, horizon)
-    check = fit_churn_model(train_frame.values, train_y, config)
-    metrics = validate(con, check, validation_frame, validation_y, config)
+    train_frame, train_y = _labelled(con, train_cutoff, horizon, timer, "training")
+    validation_frame, validation_y = _labelled(con, validation_cutoff, horizon, timer, "validation")
+    with timer.step("fit (training cutoff)"):
+        check = fit_churn_model(train_frame.values, train_y, config)
+    metrics = validate(con, check, validation_frame, validation_y, config, timer)
     metrics["training_customers"] = int(train_y.size)
-    final = fit_churn_model(validation_frame.values, validation_y, config)
+    metrics["rows_per_fit"] = int(min(train_y.size, config.max_training_rows))
+    with timer.step("fit (validation cutoff, final model)"):
+        final = fit_churn_model(validation_frame.values, validation_y, config)
     trained_at = datetime.now(UTC).replace(tzinfo=None)
     card = {
         "model_version": artifacts.stable_hash({"schema": schema, "key": key}),
@@ -198,12 +217,16 @@ def build_churn_scores(
     FeatureSchemaMismatchError). A fresh training is recorded in `ml.churn_model_runs`.
     """
     config = config or ChurnConfig()
+    timer = StepTimer()
     as_of = as_of or read_as_of(con)
     require_orders(con, as_of)
     ensure_ml_tables(con)
-    frame = build_features(con, as_of)
+    with timer.step("features (as_of)"):
+        frame = build_features(con, as_of)
+    with timer.step("data fingerprint"):
+        fingerprint = data_fingerprint(con, as_of)
     key = artifacts.stable_hash(
-        {"as_of": as_of, "data": data_fingerprint(con, as_of), "config": config.model_dump()}
+        {"as_of": as_of, "data": fingerprint, "config": config.model_dump()}
     )
     model_dir = Path(artifacts_dir) / "churn" / key
     reused = (model_dir / artifacts.CARD_JSON).exists()
@@ -212,7 +235,7 @@ def build_churn_scores(
         model, card = artifacts.load_model(model_dir, frame.schema)
         card_path = model_dir / artifacts.CARD_MD
     else:
-        model, card, card_path = _train(con, as_of, config, frame.schema, key, model_dir)
+        model, card, card_path = _train(con, as_of, config, frame.schema, key, model_dir, timer)
         run_id = str(uuid.uuid4())
         record_run(
             con,
@@ -231,10 +254,11 @@ def build_churn_scores(
             },
             metrics=card["metrics"],
         )
-    rows = _score_rows(
-        con, frame, predict_churn(model, frame.values), config, card["model_version"]
-    )
-    replace_table(con, "churn_scores", rows)
+    with timer.step("score + write churn_scores"):
+        rows = _score_rows(
+            con, frame, predict_churn(model, frame.values), config, card["model_version"]
+        )
+        replace_table(con, "churn_scores", rows)
     return ChurnResult(
         metrics=card["metrics"],
         model_version=card["model_version"],
@@ -246,4 +270,5 @@ def build_churn_scores(
         not_scored=rows.loc[rows["score_reason"] != "scored", "score_reason"]
         .value_counts()
         .to_dict(),
+        timings=timer.steps,
     )

@@ -28,8 +28,16 @@ class ChurnConfig(BaseModel):
     horizon_days: int = Field(90, ge=7, description="Churn = no purchase in this many days.")
     rule_days: int = Field(120, ge=1, description="Baseline rule: churned after N idle days.")
     thresholds: RiskThresholds = Field(default_factory=RiskThresholds)
-    random_state: int = Field(0, description="Seed for the model and calibration folds.")
+    random_state: int = Field(0, description="Seed for sampling, the model and calibration.")
     max_iter: int = Field(200, ge=10, description="Boosting iterations (early stopping on).")
+    max_training_rows: int = Field(
+        250_000,
+        ge=1_000,
+        description="Customers per fit; larger cutoffs are sampled, stratified by churn label.",
+    )
+    calibration_fraction: float = Field(
+        0.25, ge=0.1, le=0.5, description="Held-out share of the fit rows used for calibration."
+    )
     calibration: str = Field("isotonic", pattern="^(isotonic|sigmoid)$")
 
 

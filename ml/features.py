@@ -13,17 +13,8 @@ from datetime import date, timedelta
 import duckdb
 import numpy as np
 
-#: Engagement event types of the raw contract (DESIGN.md; orchestration/ingest/contract.py).
-EVENT_TYPES = (
-    "email_open",
-    "email_click",
-    "sms_click",
-    "site_visit",
-    "product_view",
-    "add_to_cart",
-    "checkout_started",
-    "quiz_answer",
-)
+from orchestration.ingest.contract import EVENT_TYPES
+
 TREND_WINDOW_DAYS = 90
 
 
@@ -129,6 +120,7 @@ def _feature_sql() -> str:
         from staging.stg_shop__shipment_events s
         join marts.fct_orders o using (order_id)
         where s.occurred_at < cast($cutoff as timestamp)
+          and s.shipment_status in ('exception', 'delivered')
           and o.ordered_at < cast($cutoff as timestamp)
         group by o.customer_id
     ),

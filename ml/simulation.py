@@ -12,7 +12,7 @@ from datetime import date
 
 import duckdb
 
-from ml.features import EVENT_TYPES
+from orchestration.ingest.contract import EVENT_TYPES
 
 HISTORY_DAYS = 730
 CATEGORIES = ("tops", "bottoms", "dresses", "shoes", "accessories", "outerwear")

@@ -136,6 +136,10 @@ def run_pipeline(
     if raw is not None and not raw.exists():
         raise InputError(f"--raw {raw}: no such file or folder")
     db = settings.prepare_environment(db_path)
+    if target == "spark":
+        from orchestration.warehouse.spark_settings import prepare_spark_environment
+
+        prepare_spark_environment()
     log_path = Path("logs") / f"retention_{job_name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with warehouse_lock.write_lock(db, on_wait=on_wait), _captured(log_path):

@@ -16,6 +16,7 @@ from ml.errors import (
     MLError,
     NoDataBeforeCutoffError,
     SingleClassLabelError,
+    TooFewCustomersError,
 )
 from ml.warehouse import ensure_ml_tables
 
@@ -34,6 +35,10 @@ def test_model_beats_baselines_is_calibrated_and_reused(sim_con, tmp_path):
     assert card["model_version"] == result.model_version
     assert "recency" in result.card_path.read_text()
     assert (result.card_path.parent / "model.skops").exists()
+    assert {"features (as_of)", "fit (training cutoff)", "score + write churn_scores"} <= set(
+        result.timings
+    )
+    assert all(step["wall_s"] > 0 for step in result.timings.values())
 
     rows = sim_con.execute(
         "select count(*), count(churn_probability), count(*) filter (where "
@@ -68,8 +73,10 @@ def test_model_beats_baselines_is_calibrated_and_reused(sim_con, tmp_path):
 
 
 def test_refuses_model_with_other_feature_schema(sim_con, tmp_path):
-    config = ChurnConfig(max_iter=30)
+    config = ChurnConfig(max_iter=30, max_training_rows=2000)
     result = build_churn_scores(sim_con, artifacts_dir=tmp_path, config=config)
+    assert result.metrics["rows_per_fit"] == 2000 < result.metrics["training_customers"]
+    assert "Rows per fit: 2000 of" in result.card_path.read_text()
     card_json = result.card_path.parent / "model_card.json"
     card = json.loads(card_json.read_text())
     card["feature_schema"] = card["feature_schema"][:-1] + [["old_feature", "float32"]]
@@ -114,6 +121,16 @@ def test_all_churned_gives_clear_error(sim_con, tmp_path):
         "true, 10, false from range(400) t(i)",
     )
     with pytest.raises(SingleClassLabelError, match="all 400 customers .* churned"):
+        build_churn_scores(sim_con, artifacts_dir=tmp_path)
+
+
+def test_too_few_churners_gives_clear_error(sim_con, tmp_path):
+    _empty_marts(
+        sim_con,
+        "select 'o' || i || '-' || k, 'c' || i, timestamp '2024-06-01' + to_days(cast(k * 60 "
+        "as integer)), true, 10, false from range(400) t(i), range(2) u(k) where k = 0 or i >= 3",
+    )
+    with pytest.raises(TooFewCustomersError, match="only 3 of 400 customers .* churned"):
         build_churn_scores(sim_con, artifacts_dir=tmp_path)
 
 
