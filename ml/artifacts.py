@@ -110,8 +110,7 @@ def render_card(card: dict[str, Any]) -> str:
         f"{card['as_of']}, exclusive end); final model refitted on it",
         f"- Label: no purchase in the {card['parameters']['horizon_days']} days after a cutoff",
         f"- Rows per fit: {metrics['rows_per_fit']} of {metrics['training_customers']} training "
-        f"customers (stratified by label), {card['parameters']['calibration_fraction']:.0%} of "
-        "them held out to calibrate the probabilities",
+        f"customers (stratified by label); {_calibration(card['parameters'], metrics)}",
         f"- Parameters: `{json.dumps(card['parameters'], sort_keys=True)}`",
         "",
         "## Out-of-time validation",
@@ -145,3 +144,10 @@ def render_card(card: dict[str, Any]) -> str:
 
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
+
+
+def _calibration(parameters: dict[str, Any], metrics: dict[str, Any]) -> str:
+    if metrics["rows_per_fit"] < parameters["cross_fit_below_rows"]:
+        return "probabilities calibrated by 3-fold cross-fitting"
+    share = parameters["calibration_fraction"]
+    return f"probabilities calibrated on a held-out {share:.0%} of them"

@@ -1,4 +1,4 @@
-"""The churn classifier: gradient boosting with probabilities calibrated on a held-out split."""
+"""The churn classifier: gradient boosting with calibrated probabilities."""
 
 from __future__ import annotations
 
@@ -56,16 +56,11 @@ def training_rows(churned: np.ndarray, max_rows: int, random_state: int) -> np.n
 def fit_churn_model(
     features: np.ndarray, churned: np.ndarray, config: ChurnConfig
 ) -> CalibratedClassifierCV:
-    """Fit HistGradientBoosting on (at most `max_training_rows`) rows and calibrate its
-    probabilities on a stratified held-out share (`calibration_fraction`) of them."""
+    """Fit HistGradientBoosting on (at most `max_training_rows`) rows with calibrated
+    probabilities: 3-fold cross-fitting below `cross_fit_below_rows` rows, else calibration on
+    a stratified held-out share (`calibration_fraction`) of the rows."""
     y = churned.astype(int)
     rows = training_rows(y, config.max_training_rows, config.random_state)
-    fit_rows, calibration_rows = train_test_split(
-        rows,
-        test_size=config.calibration_fraction,
-        stratify=y[rows],
-        random_state=config.random_state,
-    )
     booster = HistGradientBoostingClassifier(
         learning_rate=0.08,
         max_iter=config.max_iter,
@@ -75,6 +70,16 @@ def fit_churn_model(
         early_stopping=True,
         validation_fraction=0.1,
         n_iter_no_change=15,
+        random_state=config.random_state,
+    )
+    if rows.size < config.cross_fit_below_rows:
+        model = CalibratedClassifierCV(booster, method=config.calibration, cv=3)
+        model.fit(features[rows], y[rows])
+        return model
+    fit_rows, calibration_rows = train_test_split(
+        rows,
+        test_size=config.calibration_fraction,
+        stratify=y[rows],
         random_state=config.random_state,
     )
     booster.fit(features[fit_rows], y[fit_rows])
