@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 
 from orchestration import settings, warehouse_lock
 from orchestration.errors import InputError, UserError
@@ -24,6 +26,7 @@ BUILD_JOB = "build"
 FULL_REFRESH_JOB = "full_refresh"
 FULL_PIPELINE_JOB = "full_pipeline"
 INGEST_OP = "ingest_raw"
+INSTANCE_SETTINGS = Path(__file__).with_name("dagster.yaml")
 SYNC_COUNTS = ("added", "updated", "removed", "failed", "skipped_no_consent")
 
 
@@ -82,9 +85,14 @@ def validate_as_of(as_of: str | None) -> str | None:
 
 
 def dagster_instance() -> dg.DagsterInstance:
-    """The Dagster instance at DAGSTER_HOME (default `.dagster_home`, the one `make dev` uses)."""
+    """The Dagster instance at DAGSTER_HOME (default `.dagster_home`, the one `make dev` uses).
+
+    A new home gets the project's `orchestration/dagster.yaml` (one writer pool, no telemetry).
+    """
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve())))
     home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copy(INSTANCE_SETTINGS, home / "dagster.yaml")
     return dg.DagsterInstance.get()
 
 
@@ -143,9 +151,11 @@ def run_pipeline(
     log_path = Path("logs") / f"retention_{job_name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with warehouse_lock.write_lock(db, on_wait=on_wait), _captured(log_path):
-        # fail fast, in one line, when a process outside the lock protocol holds the file
-        with warehouse_lock.connect(db):
-            pass
+        # fail fast, in one line, when a process outside the lock protocol holds the file or
+        # there is nothing to build for the --as-of date
+        with warehouse_lock.connect(db) as con:
+            if raw is None and as_of is not None:
+                _require_orders_before(con, as_of)
         from orchestration.definitions import defs
 
         job = defs.resolve_job_def(job_name)
@@ -156,6 +166,22 @@ def run_pipeline(
     summary = summarise(job_name, result, db, log_path.resolve())
     _raise_user_error(result)
     return summary
+
+
+def _require_orders_before(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
+    """UserError unless `raw.orders` holds an order dated before `as_of`."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'raw' and table_name = 'orders'"
+    ).fetchone()[0]
+    first = con.execute("select min(ordered_at) from raw.orders").fetchone()[0] if exists else None
+    if first is None:
+        raise UserError("the warehouse has no raw orders: run `retention ingest PATH` first")
+    if first.date().isoformat() >= as_of:
+        raise UserError(
+            f"--as-of {as_of}: no orders before that date (the first order is on "
+            f"{first.date().isoformat()}); pick a later --as-of"
+        )
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from orchestration.pipeline import INSTANCE_SETTINGS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("orchestration_dev")]
 
@@ -27,6 +30,7 @@ def _free_port() -> int:
 def test_dagster_dev_serves_the_ui_with_the_project(tmp_path: Path) -> None:
     port = _free_port()
     dagster = Path(sys.executable).parent / "dagster"
+    shutil.copy(INSTANCE_SETTINGS, tmp_path / "dagster.yaml")  # as `make dev` does: no telemetry
     env = {
         **os.environ,
         "DAGSTER_HOME": str(tmp_path),
