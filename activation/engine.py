@@ -49,6 +49,18 @@ class SyncResult:
         """False when the sync failed or was blocked (the CLI exits non-zero)."""
         return self.status not in FAILED_STATUSES
 
+    def counts(self) -> dict[str, str | int]:
+        """Status and per-outcome row counts, as stored in sync_runs and shown in Dagster."""
+        return {
+            "status": self.status,
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "failed": self.failed,
+            "skipped_no_consent": self.skipped_no_consent,
+            "skipped_suppressed": self.skipped_suppressed,
+        }
+
 
 def _records(rows: list[tuple]) -> list[Item]:
     """(Record, payload json, hash) from `_plan` rows (key, op, reason, payload, hash)."""
@@ -188,13 +200,7 @@ def run_sync(
         con,
         run_id,
         {
-            "status": result.status,
-            "added": result.added,
-            "updated": result.updated,
-            "removed": result.removed,
-            "failed": result.failed,
-            "skipped_no_consent": result.skipped_no_consent,
-            "skipped_suppressed": result.skipped_suppressed,
+            **result.counts(),
             "write_requests": result.write_requests,
             "message": "; ".join(result.errors)[:4000] or None,
         },

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,30 +10,11 @@ import duckdb
 import pandas as pd
 
 from orchestration.errors import UserError
-from orchestration.warehouse_lock import read_lock
-
-_LOCK_PID = re.compile(r"\(PID (\d+)\)")
+from orchestration.warehouse_lock import connect
 
 
 class WarehouseMissingError(UserError):
     """The DuckDB file does not exist yet."""
-
-
-class WarehouseLockedError(UserError):
-    """Another process holds the DuckDB file's write lock."""
-
-
-def lock_message(path: Path, exc: duckdb.Error) -> str | None:
-    """One-line explanation of a DuckDB lock conflict on `path`; None if `exc` is not one."""
-    text = str(exc)
-    if "Could not set lock" not in text and "Conflicting lock" not in text:
-        return None
-    match = _LOCK_PID.search(text)
-    holder = f"process {match.group(1)}" if match else "another process"
-    return (
-        f"the warehouse {path} is locked by {holder} (a build, sync or Dagster run is writing "
-        "to it): wait for it to finish or stop it, then run the command again"
-    )
 
 
 @contextmanager
@@ -51,18 +31,8 @@ def read_only(
             f"no warehouse at {path}: run `retention demo`, or `retention ingest PATH` then "
             "`retention build`, or set RETENTION_DUCKDB_PATH to an existing file"
         )
-    with read_lock(path, on_wait=on_wait):
-        try:
-            con = duckdb.connect(str(path), read_only=True)
-        except duckdb.IOException as exc:
-            message = lock_message(path, exc)
-            if message is None:
-                raise
-            raise WarehouseLockedError(message) from exc
-        try:
-            yield con
-        finally:
-            con.close()
+    with connect(path, read_only=True, on_wait=on_wait) as con:
+        yield con
 
 
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:

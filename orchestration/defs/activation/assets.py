@@ -73,13 +73,7 @@ def build_sync_asset(
                 env=destination.sync_env(),
             )
         metadata = {
-            "status": result.status,
-            "added": result.added,
-            "updated": result.updated,
-            "removed": result.removed,
-            "failed": result.failed,
-            "skipped_no_consent": result.skipped_no_consent,
-            "skipped_suppressed": result.skipped_suppressed,
+            **result.counts(),
             "dry_run": result.dry_run,
             "sync_run_id": result.run_id,
             **report_link(),
