@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_curve
@@ -21,6 +20,7 @@ from ml.errors import NoDataBeforeCutoffError
 from ml.evaluation import calibration_table, classification_metrics, expected_calibration_error
 from ml.features import FeatureFrame, build_features, build_labels
 from ml.rfm import collapse, rfm_summary
+from ml.sql import WarehouseSource, as_warehouse, timestamp_literal
 from ml.timing import StepTimer
 from ml.warehouse import (
     all_customers,
@@ -30,6 +30,7 @@ from ml.warehouse import (
     replace_table,
     require_orders,
 )
+from orchestration.warehouse.base import Warehouse, read_table
 
 MODEL_NAME = "model"
 
@@ -50,10 +51,10 @@ class ChurnResult:
 
 
 def _labelled(
-    con: duckdb.DuckDBPyConnection, cutoff: date, horizon: int, timer: StepTimer, split: str
+    warehouse: Warehouse, cutoff: date, horizon: int, timer: StepTimer, split: str
 ) -> tuple:
     with timer.step(f"features ({split} cutoff)"):
-        frame = build_features(con, cutoff)
+        frame = build_features(warehouse, cutoff)
     if frame.customer_id.size == 0:
         raise NoDataBeforeCutoffError(
             f"no purchase before the cutoff {cutoff} (as_of - {horizon} or 2x{horizon} days): "
@@ -61,26 +62,26 @@ def _labelled(
             "choose a later --as-of or a shorter horizon_days."
         )
     with timer.step(f"labels ({split} cutoff)"):
-        ids, churned = build_labels(con, cutoff, horizon)
+        ids, churned = build_labels(warehouse, cutoff, horizon)
     if not np.array_equal(ids, frame.customer_id):
         raise AssertionError(f"feature and label populations differ at {cutoff}")
     check_labels(churned, cutoff, horizon)
     return frame, churned
 
 
-def data_fingerprint(con: duckdb.DuckDBPyConnection, as_of: date) -> list[Any]:
+def data_fingerprint(warehouse: Warehouse, as_of: date) -> list[Any]:
     """Counts, sums and latest dates of every input before `as_of` (detects new data)."""
-    cutoff = datetime.combine(as_of, datetime.min.time())
+    c = timestamp_literal(as_of)
     queries = [
-        "select count(*), max(ordered_at), sum(net_revenue), count(*) filter (where is_purchase) "
-        "from marts.fct_orders where ordered_at < $c",
-        "select count(*), max(occurred_at) from staging.stg_shop__events where occurred_at < $c",
+        "select count(*), max(ordered_at), sum(net_revenue), "
+        f"count(case when is_purchase then 1 end) from marts.fct_orders where ordered_at < {c}",
+        f"select count(*), max(occurred_at) from staging.stg_shop__events where occurred_at < {c}",
         "select count(*), max(submitted_at) from staging.stg_shop__feedback "
-        "where submitted_at < $c",
+        f"where submitted_at < {c}",
         "select count(*), max(occurred_at) from staging.stg_shop__shipment_events "
-        "where occurred_at < $c",
+        f"where occurred_at < {c}",
     ]
-    return [list(con.execute(q, {"c": cutoff}).fetchall()[0]) for q in queries]
+    return [list(read_table(warehouse, q).to_pylist()[0].values()) for q in queries]
 
 
 def _roc_points(y: np.ndarray, score: np.ndarray, points: int = 40) -> dict[str, list[float]]:
@@ -89,9 +90,9 @@ def _roc_points(y: np.ndarray, score: np.ndarray, points: int = 40) -> dict[str,
     return {"fpr": fpr[keep].round(4).tolist(), "tpr": tpr[keep].round(4).tolist()}
 
 
-def _bgnbd_churn_score(con: duckdb.DuckDBPyConnection, frame: FeatureFrame) -> np.ndarray:
+def _bgnbd_churn_score(warehouse: Warehouse, frame: FeatureFrame) -> np.ndarray:
     """1 - P(alive) from a BG/NBD fit on purchases before the frame's cutoff."""
-    summary = rfm_summary(con, cutoff=frame.cutoff, unit_days=7.0)
+    summary = rfm_summary(warehouse, cutoff=frame.cutoff, unit_days=7.0)
     frequency, recency, age, weights = collapse(summary)
     params = fit_bgnbd(frequency, recency, age, weights=weights, time_unit="weeks")
     alive = p_alive(params, summary.frequency, summary.recency, summary.T)
@@ -100,7 +101,7 @@ def _bgnbd_churn_score(con: duckdb.DuckDBPyConnection, frame: FeatureFrame) -> n
 
 
 def validate(
-    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     model: Any,
     frame: FeatureFrame,
     churned: np.ndarray,
@@ -113,7 +114,7 @@ def validate(
         prob = predict_churn(model, frame.values)
     recency = frame.column("recency_days").astype(float)
     with timer.step("baseline: BG/NBD fit + P(alive)"):
-        bgnbd_score = _bgnbd_churn_score(con, frame)
+        bgnbd_score = _bgnbd_churn_score(warehouse, frame)
     scores = {
         "model": prob,
         f"rule_{config.rule_days}d": (recency >= config.rule_days).astype(float),
@@ -142,7 +143,7 @@ def validate(
 
 
 def _train(
-    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     as_of: date,
     config: ChurnConfig,
     schema: list,
@@ -153,11 +154,13 @@ def _train(
     horizon = config.horizon_days
     train_cutoff = as_of - timedelta(days=2 * horizon)
     validation_cutoff = as_of - timedelta(days=horizon)
-    train_frame, train_y = _labelled(con, train_cutoff, horizon, timer, "training")
-    validation_frame, validation_y = _labelled(con, validation_cutoff, horizon, timer, "validation")
+    train_frame, train_y = _labelled(warehouse, train_cutoff, horizon, timer, "training")
+    validation_frame, validation_y = _labelled(
+        warehouse, validation_cutoff, horizon, timer, "validation"
+    )
     with timer.step("fit (training cutoff)"):
         check = fit_churn_model(train_frame.values, train_y, config)
-    metrics = validate(con, check, validation_frame, validation_y, config, timer)
+    metrics = validate(warehouse, check, validation_frame, validation_y, config, timer)
     metrics["training_customers"] = int(train_y.size)
     metrics["rows_per_fit"] = int(min(train_y.size, config.max_training_rows))
     with timer.step("fit (validation cutoff, final model)"):
@@ -180,7 +183,7 @@ def _train(
 
 
 def _score_rows(
-    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     frame: FeatureFrame,
     prob: np.ndarray,
     config: ChurnConfig,
@@ -194,7 +197,7 @@ def _score_rows(
             "score_reason": "scored",
         }
     )
-    rows = all_customers(con).merge(scored, on="customer_id", how="left")
+    rows = all_customers(warehouse).merge(scored, on="customer_id", how="left")
     unscored = rows["churn_probability"].isna()
     rows.loc[unscored, "risk_band"] = "not_scored"
     rows.loc[unscored, "score_reason"] = "no_purchase_before_as_of"
@@ -204,7 +207,7 @@ def _score_rows(
 
 
 def build_churn_scores(
-    con: duckdb.DuckDBPyConnection,
+    source: WarehouseSource,
     *,
     as_of: date | None = None,
     artifacts_dir: Path,
@@ -212,19 +215,22 @@ def build_churn_scores(
 ) -> ChurnResult:
     """Train (or reuse) the churn model as of `as_of` and replace `ml.churn_scores`.
 
+    `source` is a Warehouse (DuckDB or Spark) or a DuckDB connection.
+
     The model is reused when one was trained on exactly the same data window, input data
     fingerprint and config; its feature schema must match today's features (else
     FeatureSchemaMismatchError). A fresh training is recorded in `ml.churn_model_runs`.
     """
+    warehouse = as_warehouse(source)
     config = config or ChurnConfig()
     timer = StepTimer()
-    as_of = as_of or read_as_of(con)
-    require_orders(con, as_of)
-    ensure_ml_tables(con)
+    as_of = as_of or read_as_of(warehouse)
+    require_orders(warehouse, as_of)
+    ensure_ml_tables(warehouse)
     with timer.step("features (as_of)"):
-        frame = build_features(con, as_of)
+        frame = build_features(warehouse, as_of)
     with timer.step("data fingerprint"):
-        fingerprint = data_fingerprint(con, as_of)
+        fingerprint = data_fingerprint(warehouse, as_of)
     key = artifacts.stable_hash(
         {"as_of": as_of, "data": fingerprint, "config": config.model_dump()}
     )
@@ -235,10 +241,12 @@ def build_churn_scores(
         model, card = artifacts.load_model(model_dir, frame.schema)
         card_path = model_dir / artifacts.CARD_MD
     else:
-        model, card, card_path = _train(con, as_of, config, frame.schema, key, model_dir, timer)
+        model, card, card_path = _train(
+            warehouse, as_of, config, frame.schema, key, model_dir, timer
+        )
         run_id = str(uuid.uuid4())
         record_run(
-            con,
+            warehouse,
             "churn_model_runs",
             run_id=run_id,
             trained_at=datetime.fromisoformat(card["trained_at"]),
@@ -256,9 +264,9 @@ def build_churn_scores(
         )
     with timer.step("score + write churn_scores"):
         rows = _score_rows(
-            con, frame, predict_churn(model, frame.values), config, card["model_version"]
+            warehouse, frame, predict_churn(model, frame.values), config, card["model_version"]
         )
-        replace_table(con, "churn_scores", rows)
+        replace_table(warehouse, "churn_scores", rows)
     return ChurnResult(
         metrics=card["metrics"],
         model_version=card["model_version"],

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -15,6 +14,7 @@ from ml.bgnbd import BgNbdParams, expected_purchases, fit_bgnbd, p_alive
 from ml.config import ClvConfig
 from ml.gamma_gamma import expected_spend, fit_gamma_gamma
 from ml.rfm import RfmSummary, collapse, rfm_summary
+from ml.sql import WarehouseSource, as_warehouse
 from ml.warehouse import (
     all_customers,
     ensure_ml_tables,
@@ -23,6 +23,7 @@ from ml.warehouse import (
     replace_table,
     require_orders,
 )
+from orchestration.warehouse.base import read_table
 
 
 @dataclass(frozen=True)
@@ -63,23 +64,26 @@ def _reasons(summary: RfmSummary) -> np.ndarray:
 
 
 def build_clv_predictions(
-    con: duckdb.DuckDBPyConnection,
+    source: WarehouseSource,
     *,
     as_of: date | None = None,
     config: ClvConfig | None = None,
 ) -> ClvResult:
     """Fit both models on purchases before `as_of` and replace `ml.clv_predictions`.
 
+    `source` is a Warehouse (DuckDB or Spark) or a DuckDB connection.
+
     Customers with one purchase occasion get BG/NBD predictions and the population mean spend
     (reason `one_order_only`); customers without purchases get p_alive/AOV NULL and zero
     expected purchases and CLV (reason `no_orders`). The fit is appended to ml.clv_model_runs.
     """
+    warehouse = as_warehouse(source)
     config = config or ClvConfig()
-    as_of = as_of or read_as_of(con)
-    require_orders(con, as_of)
-    ensure_ml_tables(con)
+    as_of = as_of or read_as_of(warehouse)
+    require_orders(warehouse, as_of)
+    ensure_ml_tables(warehouse)
     unit = f"{config.unit_days:g} days" if config.unit_days != 7 else "weeks"
-    summary = rfm_summary(con, cutoff=as_of, unit_days=config.unit_days)
+    summary = rfm_summary(warehouse, cutoff=as_of, unit_days=config.unit_days)
     frequency, recency, age, weights = collapse(summary)
     bg = fit_bgnbd(frequency, recency, age, weights=weights, time_unit=unit)
     gg = fit_gamma_gamma(summary.frequency, summary.monetary)
@@ -99,7 +103,7 @@ def build_clv_predictions(
             "score_reason": _reasons(summary),
         }
     )
-    rows = all_customers(con).merge(scored, on="customer_id", how="left")
+    rows = all_customers(warehouse).merge(scored, on="customer_id", how="left")
     no_orders = rows["score_reason"].isna()
     rows.loc[no_orders, ["expected_purchases_90d", "expected_purchases_365d"]] = 0.0
     rows.loc[no_orders, "predicted_clv_365d"] = 0.0
@@ -108,9 +112,14 @@ def build_clv_predictions(
     now = datetime.now(UTC).replace(tzinfo=None)
     rows["model_run_id"] = run_id
     rows["scored_at"] = now
-    first_purchase = con.execute(
-        "select min(cast(ordered_at as date)) from marts.fct_orders where is_purchase"
-    ).fetchall()[0][0]
+    first_purchase = (
+        read_table(
+            warehouse,
+            "select min(cast(ordered_at as date)) as first from marts.fct_orders where is_purchase",
+        )
+        .column(0)[0]
+        .as_py()
+    )
     parameters = {
         "bgnbd": bg.as_dict(),
         "gamma_gamma": gg.as_dict(),
@@ -128,7 +137,7 @@ def build_clv_predictions(
         "population_mean_spend": gg.population_mean_spend,
     }
     record_run(
-        con,
+        warehouse,
         "clv_model_runs",
         run_id=run_id,
         trained_at=now,
@@ -136,7 +145,7 @@ def build_clv_predictions(
         parameters=parameters,
         metrics=metrics,
     )
-    replace_table(con, "clv_predictions", rows)
+    replace_table(warehouse, "clv_predictions", rows)
     return ClvResult(
         run_id=run_id,
         as_of=as_of,

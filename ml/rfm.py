@@ -1,12 +1,15 @@
-"""RFM summaries for BG/NBD / Gamma-Gamma, computed in DuckDB (one purchase occasion per day)."""
+"""RFM summaries for BG/NBD / Gamma-Gamma, computed in the warehouse (one occasion per day)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-import duckdb
 import numpy as np
+import pyarrow as pa
+
+from ml.sql import WarehouseSource, as_warehouse, date_literal, days_between
+from orchestration.warehouse.base import read_table
 
 #: Purchases in the warehouse: non-cancelled, non-returned orders from `marts.fct_orders`.
 MART_PURCHASES_SQL = """
@@ -32,42 +35,52 @@ class RfmSummary:
         return int(self.customer_id.size)
 
 
-def _summary_sql(source_sql: str) -> str:
+def summary_sql(
+    engine: str, source_sql: str, *, start: date, cutoff: date, holdout_end: date, unit_days: float
+) -> str:
+    """The per-customer calibration + holdout summary query on `engine` (duckdb or spark)."""
+    unit = repr(float(unit_days))
+    cut = date_literal(cutoff)
+    last_day = date_literal(cutoff - timedelta(days=1))
     return f"""
         with tx as ({source_sql}),
         occasions as (
             select customer_id, purchase_date, sum(amount) as amount
             from tx
-            where purchase_date >= $start and purchase_date < $holdout_end
+            where purchase_date >= {date_literal(start)}
+              and purchase_date < {date_literal(holdout_end)}
             group by customer_id, purchase_date
         ),
         calibration as (
             select
                 customer_id,
                 count(*) - 1 as frequency,
-                date_diff('day', min(purchase_date), max(purchase_date)) / $unit as recency,
-                date_diff('day', min(purchase_date), cast($cutoff as date) - 1) / $unit as t_age,
-                (sum(amount) - arg_min(amount, purchase_date)) / nullif(count(*) - 1, 0)
+                {days_between(engine, "min(purchase_date)", "max(purchase_date)")} / {unit}
+                    as recency,
+                {days_between(engine, "min(purchase_date)", last_day)} / {unit} as t_age,
+                (sum(amount) - min_by(amount, purchase_date)) / nullif(count(*) - 1, 0)
                     as monetary
             from occasions
-            where purchase_date < $cutoff
+            where purchase_date < {cut}
             group by customer_id
         ),
         holdout as (
             select customer_id, count(*) as holdout_frequency
             from occasions
-            where purchase_date >= $cutoff
+            where purchase_date >= {cut}
             group by customer_id
         )
-        select c.customer_id, c.frequency, c.recency, c.t_age, c.monetary,
-               coalesce(h.holdout_frequency, 0) as holdout_frequency
-        from calibration c left join holdout h using (customer_id)
+        select c.customer_id, cast(c.frequency as double) as frequency,
+               cast(c.recency as double) as recency, cast(c.t_age as double) as t_age,
+               cast(c.monetary as double) as monetary,
+               cast(coalesce(h.holdout_frequency, 0) as double) as holdout_frequency
+        from calibration c left join holdout h on h.customer_id = c.customer_id
         order by c.customer_id
     """
 
 
 def rfm_summary(
-    con: duckdb.DuckDBPyConnection,
+    source: WarehouseSource,
     *,
     cutoff: date,
     source_sql: str = MART_PURCHASES_SQL,
@@ -83,20 +96,27 @@ def rfm_summary(
     amount of the repeat occasions (NaN if none).
     Holdout counts occasions in [cutoff, holdout_end) (0 when `holdout_end` is None).
     """
-    params = {
-        "start": start,
-        "cutoff": cutoff,
-        "holdout_end": holdout_end or cutoff,
-        "unit": float(unit_days),
-    }
-    cols = con.execute(_summary_sql(source_sql), params).fetchnumpy()
+    warehouse = as_warehouse(source)
+    sql = summary_sql(
+        warehouse.target,
+        source_sql,
+        start=start,
+        cutoff=cutoff,
+        holdout_end=holdout_end or cutoff,
+        unit_days=unit_days,
+    )
+    table = read_table(warehouse, sql)
+
+    def floats(name: str) -> np.ndarray:
+        return table.column(name).cast(pa.float64()).fill_null(np.nan).to_numpy()
+
     return RfmSummary(
-        customer_id=cols["customer_id"].astype(str),
-        frequency=cols["frequency"].astype(float),
-        recency=cols["recency"].astype(float),
-        T=cols["t_age"].astype(float),
-        monetary=np.ma.filled(np.ma.asarray(cols["monetary"], dtype=float), np.nan),
-        holdout_frequency=cols["holdout_frequency"].astype(float),
+        customer_id=np.asarray(table.column("customer_id").to_pylist()).astype(str),
+        frequency=floats("frequency"),
+        recency=floats("recency"),
+        T=floats("t_age"),
+        monetary=floats("monetary"),
+        holdout_frequency=floats("holdout_frequency"),
         unit_days=float(unit_days),
     )
 

@@ -1,4 +1,7 @@
-"""Reading the build date and writing ML outputs (schema `ml`) back to the warehouse."""
+"""Reading the build date and writing ML outputs (schema `ml`) back to the warehouse.
+
+Every function takes a `Warehouse` (DuckDB or Spark) and uses SQL both engines accept.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,24 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from ml.artifacts import json_safe
 from ml.errors import EmptyDataError, MLError
+from ml.sql import WarehouseSource, as_warehouse, timestamp_literal
+from orchestration.warehouse.base import Warehouse, read_table
 
-RUN_COLUMNS = "run_id, trained_at, data_window_start, data_window_end, parameters, metrics"
+RUN_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("trained_at", pa.timestamp("us")),
+        ("data_window_start", pa.date32()),
+        ("data_window_end", pa.date32()),
+        ("parameters", pa.string()),
+        ("metrics", pa.string()),
+    ]
+)
 
 TABLE_DDL = {
     "churn_scores": """customer_id VARCHAR, churn_probability DOUBLE, risk_band VARCHAR,
@@ -28,38 +42,45 @@ TABLE_DDL = {
 }
 
 
-def ensure_ml_tables(con: duckdb.DuckDBPyConnection) -> None:
+def _ddl(engine: str, ddl: str) -> str:
+    """Column DDL for `engine`: Spark spells strings and JSON as STRING (as dbt's macro does)."""
+    if engine == "spark":
+        return ddl.replace("VARCHAR", "STRING").replace("JSON", "STRING")
+    return ddl
+
+
+def ensure_ml_tables(source: WarehouseSource) -> None:
     """Create schema `ml` and any missing output table (same columns as dbt's macro)."""
-    con.execute("create schema if not exists ml")
+    warehouse = as_warehouse(source)
+    warehouse.execute("create schema if not exists ml")
     for name, ddl in TABLE_DDL.items():
-        con.execute(f"create table if not exists ml.{name} ({ddl})")
+        warehouse.execute(f"create table if not exists ml.{name} ({_ddl(warehouse.target, ddl)})")
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    query = (
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
-    )
-    return con.execute(query, [schema, name]).fetchall()[0][0] > 0
+def _scalar(warehouse: Warehouse, sql: str) -> Any:
+    rows = read_table(warehouse, sql).to_pylist()
+    return next(iter(rows[0].values())) if rows else None
 
 
-def read_as_of(con: duckdb.DuckDBPyConnection) -> date:
+def read_as_of(warehouse: Warehouse) -> date:
     """The build's point-in-time date from `marts.as_of_date`."""
-    if not _table_exists(con, "marts", "as_of_date"):
+    if not warehouse.table_exists("marts", "as_of_date"):
         raise MLError("marts.as_of_date is missing: run `retention build` (dbt) before scoring.")
-    rows = con.execute("select as_of_date from marts.as_of_date").fetchall()
-    if not rows or rows[0][0] is None:
+    value = _scalar(warehouse, "select as_of_date from marts.as_of_date")
+    if value is None:
         raise EmptyDataError("marts.as_of_date is empty: there are no orders to date the build.")
-    return rows[0][0]
+    return value
 
 
-def require_orders(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+def require_orders(warehouse: Warehouse, as_of: date) -> None:
     """Refuse an absent or empty `marts.fct_orders` (before `as_of`) with a clear message."""
-    if not _table_exists(con, "marts", "fct_orders"):
+    if not warehouse.table_exists("marts", "fct_orders"):
         raise MLError("marts.fct_orders is missing: run `retention build` (dbt) first.")
-    count = con.execute(
-        "select count(*) from marts.fct_orders where is_purchase and ordered_at < ?",
-        [datetime.combine(as_of, datetime.min.time())],
-    ).fetchall()[0][0]
+    count = _scalar(
+        warehouse,
+        "select count(*) from marts.fct_orders "
+        f"where is_purchase and ordered_at < {timestamp_literal(as_of)}",
+    )
     if count == 0:
         raise EmptyDataError(
             f"marts.fct_orders has no purchase (non-cancelled, non-returned order) before "
@@ -67,36 +88,26 @@ def require_orders(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         )
 
 
-def all_customers(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def all_customers(warehouse: Warehouse) -> pd.DataFrame:
     """Every known customer id (dim_customers and order customers)."""
-    return con.execute(
+    return read_table(
+        warehouse,
         """
         select customer_id from marts.dim_customers where customer_id is not null
         union
         select customer_id from marts.fct_orders where customer_id is not null
         order by customer_id
-        """
-    ).df()
+        """,
+    ).to_pandas()
 
 
-def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Atomically replace all rows of `ml.<table>` with `frame` (same column names)."""
-    columns = ", ".join(frame.columns)
-    con.register("_ml_new_rows", frame)
-    try:
-        con.execute("begin transaction")
-        con.execute(f"delete from ml.{table}")
-        con.execute(f"insert into ml.{table} ({columns}) select {columns} from _ml_new_rows")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    finally:
-        con.unregister("_ml_new_rows")
+def replace_table(warehouse: Warehouse, table: str, frame: pd.DataFrame) -> None:
+    """Replace `ml.<table>` with the rows of `frame` in one statement (NaN is written as NULL)."""
+    warehouse.write_table("ml", table, pa.Table.from_pandas(frame, preserve_index=False))
 
 
 def record_run(
-    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     table: str,
     *,
     run_id: str,
@@ -106,14 +117,17 @@ def record_run(
     metrics: dict[str, Any],
 ) -> None:
     """Append one fit/training to `ml.<table>` (churn_model_runs or clv_model_runs)."""
-    con.execute(
-        f"insert into ml.{table} ({RUN_COLUMNS}) values (?, ?, ?, ?, ?, ?)",
+    row = pa.Table.from_pylist(
         [
-            run_id,
-            trained_at,
-            window[0],
-            window[1],
-            json.dumps(json_safe(parameters)),
-            json.dumps(json_safe(metrics)),
+            {
+                "run_id": run_id,
+                "trained_at": trained_at,
+                "data_window_start": window[0],
+                "data_window_end": window[1],
+                "parameters": json.dumps(json_safe(parameters)),
+                "metrics": json.dumps(json_safe(metrics)),
+            }
         ],
+        schema=RUN_SCHEMA,
     )
+    warehouse.write_table("ml", table, row, append=True)

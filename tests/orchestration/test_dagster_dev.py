@@ -70,7 +70,7 @@ def test_dagster_dev_serves_the_ui_with_the_project(tmp_path: Path) -> None:
         assert requests.get(f"http://127.0.0.1:{port}/server_info", timeout=5).status_code == 200
         assert nodes == [{"name": "__repository__"}]
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in `make dev` sends
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:

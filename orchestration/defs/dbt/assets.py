@@ -12,6 +12,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.defs.dbt.engine import copy_raw_tables, engine_warehouse
 from orchestration.defs.dbt.metadata import table_metadata
 from orchestration.defs.dbt.preflight import require_orders
 from orchestration.defs.dbt.project import load_dbt_project
@@ -41,19 +42,23 @@ def build_dbt_assets(project: DbtProject, manifest: dict[str, Any]) -> dg.Assets
         build_options: BuildOptions,
     ) -> Iterator[Any]:
         with warehouse.write_lock():
+            target = build_options.dbt_target
             if _reads_raw(context):
                 require_orders(warehouse, build_options.as_of_date)
+                copied = copy_raw_tables(warehouse, target)
+                if copied:
+                    context.log.info(f"copied raw tables into {target}: {', '.join(copied)}")
             invocation = dbt.cli(
                 ["build", *build_options.dbt_args()], context=context, raise_on_error=False
             )
             events = list(invocation.stream())
-            with warehouse.read() as con:
+            with engine_warehouse(warehouse, target) as engine:
                 for event in events:
                     if isinstance(event, dg.Output):
                         key = context.asset_key_for_output(event.output_name)
                         node = nodes[event.metadata["unique_id"].value]
                         event = event.with_metadata(
-                            {**event.metadata, **table_metadata(con, key, node)}
+                            {**event.metadata, **table_metadata(engine, key, node)}
                         )
                     yield event
         error = invocation.get_error()

@@ -1,4 +1,4 @@
-"""Row counts and segment sizes for built dbt relations, read after dbt has released the file."""
+"""Row counts and segment sizes for built dbt relations, read after dbt has released them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-import duckdb
+
+from orchestration.warehouse.base import Warehouse, read_table
 
 SEGMENT_META_KEY = "segment_by"
 
@@ -18,18 +19,20 @@ def relation_name(key: dg.AssetKey) -> str:
 
 
 def table_metadata(
-    con: duckdb.DuckDBPyConnection, key: dg.AssetKey, dbt_node: Mapping[str, Any]
+    warehouse: Warehouse, key: dg.AssetKey, dbt_node: Mapping[str, Any]
 ) -> dict[str, Any]:
     """`dagster/row_count`, plus `segment_sizes` when model meta names a `segment_by` column."""
-    relation = relation_name(key)
-    metadata: dict[str, Any] = {
-        "dagster/row_count": con.execute(f"select count(*) from {relation}").fetchone()[0]
-    }
+    relation = ".".join(key.path[-2:])
+    count = read_table(warehouse, f"select count(*) as n from {relation}").column(0)[0].as_py()
+    metadata: dict[str, Any] = {"dagster/row_count": count}
     segment_column = (dbt_node.get("config", {}).get("meta") or {}).get(SEGMENT_META_KEY)
     if segment_column:
-        rows = con.execute(
-            f"select coalesce(cast(\"{segment_column}\" as varchar), '(null)'), count(*) "
-            f"from {relation} group by 1 order by 2 desc"
-        ).fetchall()
-        metadata["segment_sizes"] = dg.MetadataValue.json(dict(rows))
+        rows = read_table(
+            warehouse,
+            f"select coalesce(cast({segment_column} as string), '(null)') as segment, "
+            f"count(*) as n from {relation} group by 1 order by 2 desc",
+        ).to_pylist()
+        metadata["segment_sizes"] = dg.MetadataValue.json(
+            {row["segment"]: row["n"] for row in rows}
+        )
     return metadata

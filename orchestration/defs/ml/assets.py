@@ -8,9 +8,12 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from orchestration.defs.dbt.engine import engine_warehouse
+from orchestration.defs.dbt.resources import BuildOptions
 from orchestration.defs.metadata import metric_metadata, report_link
 from orchestration.defs.warehouse import WAREHOUSE_POOL, WarehouseResource
 from orchestration.settings import artifacts_dir
+from orchestration.warehouse.base import Warehouse, read_table
 
 ML_GROUP = "ml"
 CHURN_MODEL = dg.AssetKey(["ml", "churn_model_runs"])
@@ -33,11 +36,13 @@ CHURN_INPUTS = [
 CLV_INPUTS = [AS_OF, FCT_ORDERS]
 
 
-def _band_sizes(warehouse_con, table: str, column: str) -> dict[str, int]:
-    rows = warehouse_con.execute(
-        f"select coalesce({column}, '(null)'), count(*) from {table} group by 1 order by 2 desc"
-    ).fetchall()
-    return dict(rows)
+def _band_sizes(warehouse: Warehouse, table: str, column: str) -> dict[str, int]:
+    rows = read_table(
+        warehouse,
+        f"select coalesce({column}, '(null)') as band, count(*) as n from {table} "
+        "group by 1 order by 2 desc",
+    ).to_pylist()
+    return {row["band"]: row["n"] for row in rows}
 
 
 @dg.multi_asset(
@@ -60,13 +65,15 @@ def _band_sizes(warehouse_con, table: str, column: str) -> dict[str, int]:
     ],
     pool=WAREHOUSE_POOL,
 )
-def churn(warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
-    """Train (or reuse) the churn model and replace ml.churn_scores."""
+def churn(
+    warehouse: WarehouseResource, build_options: BuildOptions
+) -> Iterator[dg.MaterializeResult]:
+    """Train (or reuse) the churn model and replace ml.churn_scores on the build's target."""
     from ml.churn_pipeline import build_churn_scores
 
-    with warehouse.write() as con:
-        result = build_churn_scores(con, artifacts_dir=artifacts_dir())
-        bands = _band_sizes(con, "ml.churn_scores", "risk_band")
+    with engine_warehouse(warehouse, build_options.dbt_target, write=True) as engine:
+        result = build_churn_scores(engine, artifacts_dir=artifacts_dir())
+        bands = _band_sizes(engine, "ml.churn_scores", "risk_band")
     yield dg.MaterializeResult(
         asset_key=CHURN_MODEL,
         metadata={
@@ -112,15 +119,22 @@ def churn(warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
     ],
     pool=WAREHOUSE_POOL,
 )
-def clv(warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
-    """Fit BG/NBD + Gamma-Gamma and replace ml.clv_predictions."""
+def clv(
+    warehouse: WarehouseResource, build_options: BuildOptions
+) -> Iterator[dg.MaterializeResult]:
+    """Fit BG/NBD + Gamma-Gamma and replace ml.clv_predictions on the build's target."""
     from ml.clv_pipeline import build_clv_predictions
 
-    with warehouse.write() as con:
-        result = build_clv_predictions(con)
-        total_clv = con.execute(
-            "select coalesce(sum(predicted_clv_365d), 0) from ml.clv_predictions"
-        ).fetchone()[0]
+    with engine_warehouse(warehouse, build_options.dbt_target, write=True) as engine:
+        result = build_clv_predictions(engine)
+        total_clv = (
+            read_table(
+                engine,
+                "select coalesce(sum(predicted_clv_365d), 0) as total from ml.clv_predictions",
+            )
+            .column(0)[0]
+            .as_py()
+        )
     yield dg.MaterializeResult(
         asset_key=CLV_MODEL,
         metadata={
