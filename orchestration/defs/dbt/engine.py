@@ -44,14 +44,12 @@ def copy_raw_tables(warehouse: WarehouseResource, target: str) -> list[str]:
     with warehouse.read() as con, engine_warehouse(warehouse, target) as engine:
         source = DuckDBWarehouse(con)
         names = [
-            row["table_name"]
-            for row in source.con.execute(
+            name
+            for (name,) in source.con.execute(
                 "select table_name from information_schema.tables "
                 "where table_schema = ? order by table_name",
                 [RAW_SCHEMA],
-            )
-            .arrow()
-            .to_pylist()
+            ).fetchall()
         ]
         for name in names:
             copy_table(source, engine, RAW_SCHEMA, name)
