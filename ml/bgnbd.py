@@ -95,6 +95,9 @@ def _terms(
     return ll, grad
 
 
+MAX_BETA_PARAMETER = 1_000.0
+
+
 def fit_bgnbd(
     frequency: np.ndarray,
     recency: np.ndarray,
@@ -120,7 +123,11 @@ def fit_bgnbd(
 
     scale = max(float(np.average(big_t, weights=w)), 1e-6)
     start = np.log([1.0, scale / 10.0, 1.0, 1.0])
-    result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=[(-15, 15)] * 4)
+    # a and b are capped at MAX_BETA_PARAMETER: beyond it the dropout Beta is a point mass in
+    # all but name, the likelihood is flat, and 2F1 in the conditional expectation overflows
+    beta_bound = (-15.0, float(np.log(MAX_BETA_PARAMETER)))
+    bounds = [(-15.0, 15.0), (-15.0, 15.0), beta_bound, beta_bound]
+    result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds)
     if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
         raise FitFailedError(f"BG/NBD fit did not reach finite parameters: {result.message}")
     r, alpha, a, b = (float(v) for v in np.exp(result.x))

@@ -136,3 +136,25 @@ def test_one_customer_cannot_be_fitted():
         fit_bgnbd(np.array([2.0]), np.array([5.0]), np.array([9.0]))
     with pytest.raises(TooFewCustomersError, match="repeat buyers"):
         fit_gamma_gamma(np.array([0.0, 3.0]), np.array([np.nan, 10.0]))
+
+
+def test_degenerate_dropout_still_gives_finite_expectations() -> None:
+    """Every customer with the same dropout chance pushes a, b to their cap, never to NaN."""
+    rng = np.random.default_rng(3)
+    n, horizon = 400, 700.0
+    lam = rng.gamma(2.0, 1 / 60.0, n)
+    frequency, recency = np.zeros(n), np.zeros(n)
+    for i in range(n):
+        t = 0.0
+        while True:
+            t += rng.exponential(1 / lam[i])
+            if t > horizon:
+                break
+            frequency[i] += 1
+            recency[i] = t
+            if rng.random() < 0.2:  # the same p for everyone: Beta(a, b) degenerates
+                break
+    params = fit_bgnbd(frequency, recency, np.full(n, horizon))
+    expected = expected_purchases(params, 365.0, frequency, recency, np.full(n, horizon))
+    assert np.all(np.isfinite(expected)) and np.all(expected >= 0)
+    assert params.a <= 1_000.0 and params.b <= 1_000.0

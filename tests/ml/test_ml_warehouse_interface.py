@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
@@ -10,6 +12,7 @@ from ml.features import build_features
 from ml.warehouse import TABLE_DDL
 from orchestration.warehouse.duckdb_warehouse import DuckDBWarehouse
 
+CUTOFF = date(2024, 7, 1)  # the simulated store runs to 2025-01-01
 PREDICTIONS = """select customer_id, p_alive, expected_purchases_365d, predicted_clv_365d,
                         score_reason from ml.clv_predictions order by customer_id"""
 
@@ -36,10 +39,8 @@ def test_clv_through_warehouse_matches_connection(sim_con):
 
 
 def test_features_through_warehouse_match_connection(sim_con):
-    from conftest import AS_OF
-
-    wrapped = build_features(DuckDBWarehouse(sim_con), AS_OF)
-    direct = build_features(sim_con, AS_OF)
+    wrapped = build_features(DuckDBWarehouse(sim_con), CUTOFF)
+    direct = build_features(sim_con, CUTOFF)
     assert wrapped.names == direct.names and wrapped.customer_id.size > 0
     np.testing.assert_array_equal(wrapped.customer_id, direct.customer_id)
     np.testing.assert_allclose(wrapped.values, direct.values, rtol=1e-6)

@@ -3,9 +3,6 @@
 import dagster as dg
 from pydantic import Field
 
-from orchestration.defs.dbt.metadata import relation_name
-from orchestration.defs.warehouse import WarehouseResource
-
 ROW_COUNT = "dagster/row_count"
 
 
@@ -17,18 +14,24 @@ class SizeChangeConfig(dg.Config):
     )
 
 
-def previous_row_count(
+def row_counts(
     instance: dg.DagsterInstance, key: dg.AssetKey, current_run_id: str
-) -> int | None:
-    """`dagster/row_count` of the latest materialization of `key` from another run, if any."""
-    records = instance.fetch_materializations(key, limit=5).records
-    for record in records:
-        if record.run_id == current_run_id:
-            continue
+) -> tuple[int | None, int | None]:
+    """`dagster/row_count` of `key` in this run and in the latest other run, where recorded.
+
+    Read from the materializations (recorded on whichever engine built the audience), so the
+    check needs no warehouse connection.
+    """
+    current = previous = None
+    for record in instance.fetch_materializations(key, limit=5).records:
         value = record.asset_materialization.metadata.get(ROW_COUNT)
-        if value is not None:
-            return int(value.value)
-    return None
+        if value is None:
+            continue
+        if record.run_id == current_run_id:
+            current = int(value.value) if current is None else current
+        elif previous is None:
+            previous = int(value.value)
+    return current, previous
 
 
 def size_change(previous: int, current: int) -> float:
@@ -48,20 +51,16 @@ def build_size_change_check(audience_key: dg.AssetKey) -> dg.AssetChecksDefiniti
         "since the last run.",
     )
     def _check(
-        context: dg.AssetCheckExecutionContext,
-        config: SizeChangeConfig,
-        warehouse: WarehouseResource,
+        context: dg.AssetCheckExecutionContext, config: SizeChangeConfig
     ) -> dg.AssetCheckResult:
-        with warehouse.read() as con:
-            current = con.execute(f"select count(*) from {relation_name(audience_key)}").fetchone()[
-                0
-            ]
-        previous = previous_row_count(context.instance, audience_key, context.run.run_id)
-        if previous is None:
+        current, previous = row_counts(context.instance, audience_key, context.run.run_id)
+        if current is None or previous is None:
             return dg.AssetCheckResult(
                 passed=True,
-                description="first run: nothing to compare with",
-                metadata={"current": current},
+                description="first run: nothing to compare with"
+                if current is not None
+                else "no row count recorded in this run",
+                metadata={"current": current or 0},
             )
         change = size_change(previous, current)
         return dg.AssetCheckResult(
