@@ -21,13 +21,11 @@ pytestmark = pytest.mark.xdist_group("ml_sample")
 @pytest.fixture(scope="session")
 def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2,500-customer sample store ingested and built with dbt, once per session."""
-    sample_store = pytest.importorskip("orchestration.sample_store")
-    if not hasattr(sample_store, "generate_store"):
-        pytest.skip("orchestration.sample_store.generate_store is not available yet")
     from orchestration.ingest import ingest_path
+    from orchestration.sample_store import generate_store
 
     base = tmp_path_factory.mktemp("ml_sample")
-    sample_store.generate_store(base / "store", customers=2500, seed=11)
+    generate_store(base / "store", customers=2500, seed=11)
     db_path = base / "warehouse.duckdb"
     ingest_path(base / "store", "canonical", db_path=db_path)
     env = {**os.environ, "RETENTION_DUCKDB_PATH": str(db_path)}

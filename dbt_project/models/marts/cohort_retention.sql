@@ -34,20 +34,10 @@ activity as (
     group by first_purchases.cohort_month, purchases.activity_month
 ),
 
-month_offsets as (
-    {{ integer_series(3) }}
-),
-
 -- every month from the first purchase to the last, so months without purchases show 0
 months as (
-    select cast({{ dbt.dateadd('month', 'month_offsets.n', 'bounds.first_month') }} as date)
-        as activity_month
-    from month_offsets
-    cross join (
-        select min(activity_month) as first_month, max(activity_month) as last_month
-        from purchases
-    ) as bounds
-    where month_offsets.n <= {{ dbt.datediff('bounds.first_month', 'bounds.last_month', 'month') }}
+    select month_start as activity_month
+    from ({{ month_spine('purchases', 'activity_month') }}) as spine
 ),
 
 -- every cohort x every later month

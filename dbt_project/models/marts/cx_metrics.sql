@@ -65,20 +65,10 @@ active_months as (
     select metric_month from feedback_metrics
 ),
 
-month_offsets as (
-    {{ integer_series(3) }}
-),
-
 -- every month from the first purchase or answer to the last, so quiet months show 0
 months as (
-    select cast({{ dbt.dateadd('month', 'month_offsets.n', 'bounds.first_month') }} as date)
-        as metric_month
-    from month_offsets
-    cross join (
-        select min(metric_month) as first_month, max(metric_month) as last_month
-        from active_months
-    ) as bounds
-    where month_offsets.n <= {{ dbt.datediff('bounds.first_month', 'bounds.last_month', 'month') }}
+    select month_start as metric_month
+    from ({{ month_spine('active_months', 'metric_month') }}) as spine
 ),
 
 joined as (
