@@ -15,7 +15,7 @@ deduplicated as (
             partition by
                 source.customer_id, source.event_type, source.occurred_at, source.channel,
                 source.product_id, cast(source.properties as {{ dbt.type_string() }})
-            order by source._loaded_at desc, source._source_file desc, source._source_line desc
+            {{ latest_load_first('source') }}
         ) as row_rank
     from source
     cross join as_of

@@ -9,7 +9,7 @@ deduplicated as (
         *,
         row_number() over (
             partition by order_id, product_id, size
-            order by _loaded_at desc, _source_file desc, _source_line desc
+            {{ latest_load_first() }}
         ) as row_rank
     from source
 ),

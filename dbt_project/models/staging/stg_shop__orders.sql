@@ -14,7 +14,7 @@ deduplicated as (
         as_of.as_of_at,
         row_number() over (
             partition by source.order_id
-            order by source._loaded_at desc, source._source_file desc, source._source_line desc
+            {{ latest_load_first('source') }}
         ) as row_rank
     from source
     cross join as_of
