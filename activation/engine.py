@@ -235,6 +235,7 @@ def _execute(
     upserts = [i for i in items if i[0].op != "remove"]
     removes = [i for i in items if i[0].op == "remove"]
     batcher = _Batcher(con, sync, destination, run_id)
+    destination.bind_state(con, run_id)
     try:
         if upserts or removes:
             destination.prepare()

@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from urllib3.exceptions import NewConnectionError
 
 from activation.errors import (
     ConnectionFailedError,
@@ -32,8 +33,15 @@ MAX_BACKOFF_S = 30.0
 MAX_RETRY_AFTER_S = 120.0
 
 
-def should_retry(exc: BaseException) -> bool:
-    """Retry 429, 5xx and connection failures; never other 4xx or programming errors."""
+def should_retry(exc: BaseException, *, resend_unconfirmed: bool = True) -> bool:
+    """Retry 429, 5xx and connection failures; never other 4xx or programming errors.
+
+    With `resend_unconfirmed=False` (message sends) a request that may have reached the vendor
+    without an answer (read timeout, connection dropped after sending) is not retried: the
+    caller must find out whether it was accepted before sending it again.
+    """
+    if not resend_unconfirmed and getattr(exc, "maybe_sent", False):
+        return False
     return isinstance(exc, RateLimitedError | ServerError | ConnectionFailedError)
 
 
@@ -48,6 +56,14 @@ def retry_wait(attempt: int, exc: BaseException | None, jitter: Callable[[], flo
         return min(MAX_RETRY_AFTER_S, max(0.0, retry_after))
     base = min(MAX_BACKOFF_S, 0.25 * 2 ** (attempt - 1))
     return base / 2 + base / 2 * jitter()
+
+
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """Whether a failed request may have reached the server (no answer, but maybe processed)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return not isinstance(reason, NewConnectionError)
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -121,8 +137,13 @@ class HttpClient:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
+        resend_unconfirmed: bool = True,
     ) -> requests.Response:
-        """Send one request under bucket `limit`, retrying 429/5xx; raise DestinationError."""
+        """Send one request under bucket `limit`, retrying 429/5xx; raise DestinationError.
+
+        `resend_unconfirmed=False`: never retry a request that may have been processed without
+        an answer (see `should_retry`); its error then has `maybe_sent` set.
+        """
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -131,7 +152,9 @@ class HttpClient:
         retrying = Retrying(
             stop=stop_after_attempt(self._max_attempts),
             wait=wait,
-            retry=retry_if_exception(should_retry),
+            retry=retry_if_exception(
+                lambda exc: should_retry(exc, resend_unconfirmed=resend_unconfirmed)
+            ),
             reraise=True,
         )
         extra = dict(headers or {})
@@ -179,6 +202,7 @@ class HttpClient:
                 f"{self.vendor}: {method} {path} could not reach {self.base_url} "
                 f"({type(exc).__name__})",
                 vendor=self.vendor,
+                maybe_sent=_maybe_sent(exc),
             ) from None
         log.info("%s %s -> %s", method, url, response.status_code)
         if response.status_code < 400:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from activation.config import SyncConfig
 
 RATE_SCALE_ENV = "RETENTION_SYNC_RATE_SCALE"
+MAX_ATTEMPTS_ENV = "RETENTION_SYNC_MAX_ATTEMPTS"  # attempts per request (429/5xx retries)
 T = TypeVar("T")
 
 
@@ -88,6 +89,11 @@ class Destination(ABC):
         """Write requests (or file writes) sent so far."""
         return 0
 
+    def bind_state(self, con: Any, run_id: str) -> None:
+        """Give the destination the warehouse connection and run id (message ledgers); default:
+        nothing."""
+        return None
+
     def prepare(self) -> None:
         """Resolve or create the target (list, segment) before writing; default: nothing."""
         return None
@@ -145,6 +151,7 @@ class HttpDestination(Destination):
             auth_headers=self.auth_headers(api_key),
             limits={k: v.scaled(scale) for k, v in self.limits.items()},
             secrets=(api_key, *api_key.split(":")),
+            max_attempts=int(self.env.get(MAX_ATTEMPTS_ENV) or 8),
         )
 
     def base_url_for(self, api_key: str) -> str:
