@@ -90,7 +90,8 @@ def test_twilio_message_list_pages_newest_first_and_date_sent_skips_queued(emus)
         page = requests.get(url, params=params, auth=_twilio_auth(emus), timeout=5).json()
         bodies += [m["body"] for m in page["messages"]]
         pages += 1
-        url, params = (base + page["next_page_uri"], None) if page["next_page_uri"] else (None, None)
+        following = page["next_page_uri"]
+        url, params = (base + following, None) if following else (None, None)
     assert pages == 3
     assert bodies == ["m4", "m3", "m2", "m1", "m0"]
     # queued messages have no date sent yet, so a DateSent filter cannot find them
