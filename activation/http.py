@@ -26,6 +26,7 @@ from activation.errors import (
     error_class_for_status,
 )
 from activation.ratelimit import RateLimit, TokenBucket
+from activation.urls import redact_url_secrets
 
 log = logging.getLogger("activation.http")
 
@@ -120,10 +121,11 @@ class HttpClient:
         return session
 
     def redact(self, text: str) -> str:
-        """`text` with every secret this client knows replaced by `***`."""
+        """`text` with every secret this client knows, and URL userinfo and secret query
+        parameters, replaced by `***`."""
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        return text
+        return redact_url_secrets(text)
 
     def request(
         self,
@@ -178,6 +180,7 @@ class HttpClient:
         bucket = self._buckets[limit]
         bucket.acquire()
         url = self.base_url + path
+        shown = self.redact(url)  # for logs: the base URL may carry a token
         with self._lock:
             if method.upper() == "GET":
                 self.read_requests += 1
@@ -185,7 +188,7 @@ class HttpClient:
                 self.write_requests += 1
         if data is not None and log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "%s %s body: %s", method, url, self.redact(data[:2000].decode(errors="replace"))
+                "%s %s body: %s", method, shown, self.redact(data[:2000].decode(errors="replace"))
             )
         try:
             response = self._session().request(
@@ -197,24 +200,28 @@ class HttpClient:
                 timeout=self._timeout_s,
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
-            log.info("%s %s -> connection failed", method, url)
+            log.info("%s %s -> connection failed", method, shown)
             raise ConnectionFailedError(
-                f"{self.vendor}: {method} {path} could not reach {self.base_url} "
-                f"({type(exc).__name__})",
+                self.redact(
+                    f"{self.vendor}: {method} {path} could not reach {self.base_url} "
+                    f"({type(exc).__name__})"
+                ),
                 vendor=self.vendor,
                 maybe_sent=_maybe_sent(exc),
             ) from None
-        log.info("%s %s -> %s", method, url, response.status_code)
+        log.info("%s %s -> %s", method, shown, response.status_code)
         if response.status_code < 400:
             if log.isEnabledFor(logging.DEBUG):
-                log.debug("%s %s response: %s", method, url, self.redact(response.text[:2000]))
+                log.debug("%s %s response: %s", method, shown, self.redact(response.text[:2000]))
             return response
         retry_after = _parse_retry_after(response.headers.get("Retry-After"))
         if response.status_code == 429 and retry_after is not None:
             bucket.pause(retry_after)
         body = self.redact(response.text[:1000])
         raise error_class_for_status(response.status_code)(
-            f"{self.vendor}: {method} {path} failed with HTTP {response.status_code}: {body}",
+            self.redact(
+                f"{self.vendor}: {method} {path} failed with HTTP {response.status_code}: {body}"
+            ),
             vendor=self.vendor,
             status=response.status_code,
             body=body,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from activation.errors import SyncConfigError
 from activation.http import HttpClient
 from activation.ratelimit import RateLimit
+from activation.urls import check_base_url, url_secrets
 
 if TYPE_CHECKING:
     from activation.config import SyncConfig
@@ -144,13 +145,15 @@ class HttpDestination(Destination):
             )
         self.api_key = api_key
         base_url = self.env.get(f"{prefix}_BASE_URL") or self.base_url_for(api_key)
+        if base_url:
+            check_base_url(sync.name, f"{prefix}_BASE_URL", base_url)
         scale = float(self.env.get(RATE_SCALE_ENV, "1") or 1)
         self.client = HttpClient(
             vendor=self.name,
             base_url=base_url,
             auth_headers=self.auth_headers(api_key),
             limits={k: v.scaled(scale) for k, v in self.limits.items()},
-            secrets=(api_key, *api_key.split(":")),
+            secrets=(api_key, *api_key.split(":"), *url_secrets(base_url)),
             max_attempts=int(self.env.get(MAX_ATTEMPTS_ENV) or 8),
         )
 
