@@ -6,7 +6,8 @@ each in its own committed statement. A crash between the two leaves the message 
 its delivery is unknown. Before sending a `pending` message again the destination looks it up
 at the provider where the API allows (Twilio's message list); where it cannot (WhatsApp Cloud
 API) the message is never resent: it becomes `unknown`, reported once as a row error
-(at-most-once delivery). `failed` messages were refused by the provider and may be sent again.
+(at-most-once delivery). `failed` messages were refused by the provider and may be sent again,
+except `opted_out` ones (the recipient unsubscribed at the provider), which are never retried.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ CREATE TABLE IF NOT EXISTS activation.sync_messages (
 """
 
 PENDING, SENT, FAILED, UNKNOWN = "pending", "sent", "failed", "unknown"
+OPTED_OUT = "opted_out"  # the provider refused: the recipient opted out; never retried
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,10 @@ class MessageLedger:
     def failed(self, key: str, error: str) -> None:
         """The provider refused message `key`; nothing was delivered, it may be sent again."""
         self._set(key, FAILED, None, error)
+
+    def opted_out(self, key: str, error: str) -> None:
+        """The provider refused message `key` because the recipient opted out: never retry."""
+        self._set(key, OPTED_OUT, None, error)
 
     def unknown(self, key: str, error: str) -> None:
         """Message `key` may have been delivered and cannot be looked up: never resend it."""

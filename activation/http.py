@@ -140,12 +140,22 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         resend_unconfirmed: bool = True,
+        token_taken: bool = False,
     ) -> requests.Response:
         """Send one request under bucket `limit`, retrying 429/5xx; raise DestinationError.
 
         `resend_unconfirmed=False`: never retry a request that may have been processed without
         an answer (see `should_retry`); its error then has `maybe_sent` set.
+        `token_taken`: the caller already waited for this request's token (`acquire`), so the
+        first attempt goes out at once.
         """
+        first = [token_taken]
+
+        def attempt() -> requests.Response:
+            skip_bucket, first[0] = first[0], False
+            return self._send_once(
+                method, path, limit, data, form, params, extra, take_token=not skip_bucket
+            )
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -165,7 +175,11 @@ class HttpClient:
         if json_body is not None:
             data = json.dumps(json_body, separators=(",", ":")).encode()
             extra.setdefault("Content-Type", "application/json")
-        return retrying(self._send_once, method, path, limit, data, form, params, extra)
+        return retrying(attempt)
+
+    def acquire(self, limit: str) -> None:
+        """Wait for a token of bucket `limit` now (then send with `token_taken=True`)."""
+        self._buckets[limit].acquire()
 
     def _send_once(
         self,
@@ -176,9 +190,12 @@ class HttpClient:
         form: Mapping[str, str] | None,
         params: Mapping[str, Any] | None,
         headers: dict[str, str],
+        *,
+        take_token: bool = True,
     ) -> requests.Response:
         bucket = self._buckets[limit]
-        bucket.acquire()
+        if take_token:
+            bucket.acquire()
         url = self.base_url + path
         shown = self.redact(url)  # for logs: the base URL may carry a token
         with self._lock:

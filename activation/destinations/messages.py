@@ -17,7 +17,14 @@ from typing import ClassVar
 
 import duckdb
 
-from activation.delivery import PENDING, SENT, UNKNOWN, LedgerEntry, MessageLedger
+from activation.delivery import (
+    OPTED_OUT,
+    PENDING,
+    SENT,
+    UNKNOWN,
+    LedgerEntry,
+    MessageLedger,
+)
 from activation.destinations.base import HttpDestination, Record, RowFailures
 from activation.errors import (
     AuthError,
@@ -33,6 +40,7 @@ class MessageDestination(HttpDestination):
     send_once = True
     supports_mirror = False
     can_look_up: ClassVar[bool] = False  # whether `look_up` can find an accepted message
+    send_limit: ClassVar[str] = "messages"  # rate-limit bucket of `send`
 
     ledger: MessageLedger | None = None
 
@@ -46,8 +54,13 @@ class MessageDestination(HttpDestination):
 
     @abstractmethod
     def send(self, record: Record) -> str:
-        """Send the message of `record` once (no resend of an unanswered request); return the
-        provider's message id. Raises DestinationError."""
+        """Send the message of `record` once (no resend of an unanswered request) with the
+        `send_limit` token already taken (`token_taken=True`); return the provider's message
+        id. Raises DestinationError."""
+
+    def is_opt_out(self, exc: RequestRejectedError) -> bool:
+        """Whether the provider refused because the recipient opted out (never retried)."""
+        return False
 
     def look_up(self, record: Record, entry: LedgerEntry) -> str | None:
         """The provider's id of message `record` if it was accepted (attempted at
@@ -80,8 +93,8 @@ class MessageDestination(HttpDestination):
     def _deliver(self, ledger: MessageLedger, record: Record) -> str | None:
         """Send `record` at most once; return a row error, or None when it is (or was) sent."""
         entry = ledger.get(record.key)
-        if entry is not None and entry.status in (SENT, UNKNOWN):
-            return None  # delivered, or possibly delivered and already reported: never resend
+        if entry is not None and entry.status in (SENT, UNKNOWN, OPTED_OUT):
+            return None  # delivered, possibly delivered or opted out, reported once: never resend
         if entry is not None and entry.status == PENDING:
             if not self.can_look_up:
                 error = (
@@ -96,12 +109,18 @@ class MessageDestination(HttpDestination):
             if found:
                 ledger.sent(record.key, found)
                 return None
+        # wait for the rate limit before the write-ahead, so `pending` spans only the request
+        self.client.acquire(self.send_limit)
         ledger.pending(record.key, self.recipient(record))
         try:
             message_id = self.send(record)
         except RequestRejectedError as exc:
-            ledger.failed(record.key, exc.body or str(exc))
-            return exc.body or str(exc)
+            error = exc.body or str(exc)
+            if self.is_opt_out(exc):
+                ledger.opted_out(record.key, error)
+            else:
+                ledger.failed(record.key, error)
+            return error
         except ConnectionFailedError as exc:
             if not exc.maybe_sent:
                 ledger.failed(record.key, str(exc))

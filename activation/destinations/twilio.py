@@ -11,6 +11,7 @@ idempotency key for this API, so none is sent.
 from __future__ import annotations
 
 import base64
+import json
 import string
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -22,10 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from activation.delivery import LedgerEntry
 from activation.destinations.base import Record
 from activation.destinations.messages import MessageDestination
+from activation.errors import RequestRejectedError
 from activation.ratelimit import RateLimit
 
 LOOKUP_CLOCK_SKEW = timedelta(minutes=5)  # our clock vs Twilio's date_created (seconds)
 LOOKUP_PAGE_SIZE = 1000  # Twilio's maximum PageSize
+OPTED_OUT_CODE = 21610  # "Attempt to send to unsubscribed recipient"
 
 
 class TwilioOptions(BaseModel):
@@ -99,8 +102,16 @@ class TwilioDestination(MessageDestination):
             limit="messages",
             form={**form, **sender},
             resend_unconfirmed=False,
+            token_taken=True,
         )
         return str(response.json()["sid"])
+
+    def is_opt_out(self, exc: RequestRejectedError) -> bool:
+        """Twilio error 21610: the recipient replied STOP (unsubscribed)."""
+        try:
+            return json.loads(exc.body).get("code") == OPTED_OUT_CODE
+        except (ValueError, AttributeError):
+            return False
 
     def look_up(self, record: Record, entry: LedgerEntry) -> str | None:
         """Page through the messages to the recipient (newest first) for one created since the

@@ -84,5 +84,6 @@ class WhatsappDestination(MessageDestination):
             limit="messages",
             json_body=body,
             resend_unconfirmed=False,
+            token_taken=True,
         )
         return str(response.json()["messages"][0]["id"])
