@@ -411,8 +411,6 @@ def soak(kind: Kind, cycles: int, emus: EmulatorProcess, root: Path, rng: random
         totals.rerun_writes += rerun_writes
         if running:
             totals.notes.append(f"cycle {cycle}: {running} run(s) still 'running'")
-        if killed and not interrupted:
-            totals.notes.append(f"cycle {cycle}: killed run not marked interrupted")
         if rerun["status"] not in ("success",):
             totals.notes.append(f"cycle {cycle}: rerun status {rerun['status']}")
     return totals
