@@ -140,23 +140,29 @@ def test_twilio_pending_message_is_looked_up_not_resent(emus, db, tmp_path):
     ledger = MessageLedger(db, sync.name, "killed-run")
     for row in rows[:2]:
         ledger.pending(row["customer_id"], row["phone"])
-    # what the killed process had sent: only the first of its two pending messages
-    sent = requests.post(
-        f"{emus.env['TWILIO_BASE_URL']}/2010-04-01/Accounts/{TWILIO['account_sid']}/Messages.json",
-        data={"To": rows[0]["phone"], "From": TWILIO["from_number"], "Body": "Hi First0"},
-        auth=_twilio_auth(emus),
-        timeout=5,
-    ).json()
+    url = f"{emus.env['TWILIO_BASE_URL']}/2010-04-01/Accounts/{TWILIO['account_sid']}/Messages.json"
+
+    def post(body: str) -> dict:
+        form = {"To": rows[0]["phone"], "From": TWILIO["from_number"], "Body": body}
+        return requests.post(url, data=form, auth=_twilio_auth(emus), timeout=5).json()
+
+    # what the killed process had sent: only the first of its two pending messages; two later
+    # messages to the same number (another campaign) push it to the third page
+    sent = post("Hi First0")
+    post("Other campaign 1")
+    post("Other campaign 2")
+    emus.twilio.max_page_size = 1
     result = run_sync(db, sync)
     assert (result.status, result.added) == ("success", 3), result.errors
-    assert _sent_per_number(emus, "twilio") == Counter({r["phone"]: 1 for r in rows})
+    ours = Counter(m["to"] for m in emus.twilio.messages if m["body"].startswith("Hi "))
+    assert ours == Counter({r["phone"]: 1 for r in rows})
     recorded = db.execute(
         "SELECT provider_message_id FROM activation.sync_messages WHERE record_key = ?",
         [rows[0]["customer_id"]],
     ).fetchone()[0]
     assert recorded == sent["sid"]
     lookups = [r for r in emus.twilio.requests if r.method == "GET"]
-    assert len(lookups) == 2  # one per pending message, none for the never-attempted one
+    assert len(lookups) == 4  # 3 pages for the first pending message, 1 for the second
 
 
 def test_whatsapp_pending_message_is_not_resent_and_reported_once(emus, db, tmp_path):
