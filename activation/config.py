@@ -41,6 +41,7 @@ class SyncConfig(BaseModel):
     identifiers: dict[str, str] = Field(min_length=1)
     fields: dict[str, str] = Field(default_factory=dict)
     max_removal_share: float = Field(0.2, gt=0, le=1)
+    max_failed_share: float | None = Field(None, ge=0, le=1)  # None: env or 0.1 (outcome.py)
     options: Any = None
     source_file: str = ""
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from activation import state
+from activation import outcome, state
 from activation.config import SyncConfig
 from activation.destinations import DESTINATIONS
 from activation.destinations.base import Destination, Record, RowFailures, chunks
@@ -174,6 +174,7 @@ def run_sync(
     destination_cls = DESTINATIONS[sync.destination]
     stage_audience(con, sync)
     plan = plan_changes(con, sync, send_once=destination_cls.send_once)
+    outcome.mark_interrupted(con, sync.name)
     run_id = state.start_run(con, sync.name, sync.destination, dry_run)
     result = SyncResult(
         sync.name,
@@ -195,6 +196,7 @@ def run_sync(
         result.added, result.updated, result.removed = plan.adds, plan.updates, plan.removes
     else:
         _execute(con, sync, destination_cls(sync, env), run_id, result)
+        outcome.apply_failure_threshold(result, sync, env)
     result.duration_s = time.monotonic() - started
     state.finish_run(
         con,
@@ -235,6 +237,7 @@ def _execute(
     upserts = [i for i in items if i[0].op != "remove"]
     removes = [i for i in items if i[0].op == "remove"]
     batcher = _Batcher(con, sync, destination, run_id)
+    destination.bind_state(con, run_id)
     try:
         if upserts or removes:
             destination.prepare()

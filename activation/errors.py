@@ -43,7 +43,14 @@ class ServerError(DestinationError):
 
 
 class ConnectionFailedError(DestinationError):
-    """The vendor could not be reached (connection refused, timeout); retried."""
+    """The vendor could not be reached (connection refused, timeout); retried.
+
+    `maybe_sent`: the request may have reached the vendor before the connection failed.
+    """
+
+    def __init__(self, message: str, *, vendor: str, maybe_sent: bool = False) -> None:
+        super().__init__(message, vendor=vendor)
+        self.maybe_sent = maybe_sent
 
 
 class AuthError(DestinationError):

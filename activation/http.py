@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from urllib3.exceptions import NewConnectionError
 
 from activation.errors import (
     ConnectionFailedError,
@@ -25,6 +26,7 @@ from activation.errors import (
     error_class_for_status,
 )
 from activation.ratelimit import RateLimit, TokenBucket
+from activation.urls import redact_url_secrets
 
 log = logging.getLogger("activation.http")
 
@@ -32,8 +34,15 @@ MAX_BACKOFF_S = 30.0
 MAX_RETRY_AFTER_S = 120.0
 
 
-def should_retry(exc: BaseException) -> bool:
-    """Retry 429, 5xx and connection failures; never other 4xx or programming errors."""
+def should_retry(exc: BaseException, *, resend_unconfirmed: bool = True) -> bool:
+    """Retry 429, 5xx and connection failures; never other 4xx or programming errors.
+
+    With `resend_unconfirmed=False` (message sends) a request that may have reached the vendor
+    without an answer (read timeout, connection dropped after sending) is not retried: the
+    caller must find out whether it was accepted before sending it again.
+    """
+    if not resend_unconfirmed and getattr(exc, "maybe_sent", False):
+        return False
     return isinstance(exc, RateLimitedError | ServerError | ConnectionFailedError)
 
 
@@ -48,6 +57,14 @@ def retry_wait(attempt: int, exc: BaseException | None, jitter: Callable[[], flo
         return min(MAX_RETRY_AFTER_S, max(0.0, retry_after))
     base = min(MAX_BACKOFF_S, 0.25 * 2 ** (attempt - 1))
     return base / 2 + base / 2 * jitter()
+
+
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """Whether a failed request may have reached the server (no answer, but maybe processed)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return not isinstance(reason, NewConnectionError)
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -104,10 +121,11 @@ class HttpClient:
         return session
 
     def redact(self, text: str) -> str:
-        """`text` with every secret this client knows replaced by `***`."""
+        """`text` with every secret this client knows, and URL userinfo and secret query
+        parameters, replaced by `***`."""
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        return text
+        return redact_url_secrets(text)
 
     def request(
         self,
@@ -121,8 +139,23 @@ class HttpClient:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
+        resend_unconfirmed: bool = True,
+        token_taken: bool = False,
     ) -> requests.Response:
-        """Send one request under bucket `limit`, retrying 429/5xx; raise DestinationError."""
+        """Send one request under bucket `limit`, retrying 429/5xx; raise DestinationError.
+
+        `resend_unconfirmed=False`: never retry a request that may have been processed without
+        an answer (see `should_retry`); its error then has `maybe_sent` set.
+        `token_taken`: the caller already waited for this request's token (`acquire`), so the
+        first attempt goes out at once.
+        """
+        first = [token_taken]
+
+        def attempt() -> requests.Response:
+            skip_bucket, first[0] = first[0], False
+            return self._send_once(
+                method, path, limit, data, form, params, extra, take_token=not skip_bucket
+            )
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -131,7 +164,9 @@ class HttpClient:
         retrying = Retrying(
             stop=stop_after_attempt(self._max_attempts),
             wait=wait,
-            retry=retry_if_exception(should_retry),
+            retry=retry_if_exception(
+                lambda exc: should_retry(exc, resend_unconfirmed=resend_unconfirmed)
+            ),
             reraise=True,
         )
         extra = dict(headers or {})
@@ -140,7 +175,11 @@ class HttpClient:
         if json_body is not None:
             data = json.dumps(json_body, separators=(",", ":")).encode()
             extra.setdefault("Content-Type", "application/json")
-        return retrying(self._send_once, method, path, limit, data, form, params, extra)
+        return retrying(attempt)
+
+    def acquire(self, limit: str) -> None:
+        """Wait for a token of bucket `limit` now (then send with `token_taken=True`)."""
+        self._buckets[limit].acquire()
 
     def _send_once(
         self,
@@ -151,10 +190,14 @@ class HttpClient:
         form: Mapping[str, str] | None,
         params: Mapping[str, Any] | None,
         headers: dict[str, str],
+        *,
+        take_token: bool = True,
     ) -> requests.Response:
         bucket = self._buckets[limit]
-        bucket.acquire()
+        if take_token:
+            bucket.acquire()
         url = self.base_url + path
+        shown = self.redact(url)  # for logs: the base URL may carry a token
         with self._lock:
             if method.upper() == "GET":
                 self.read_requests += 1
@@ -162,7 +205,7 @@ class HttpClient:
                 self.write_requests += 1
         if data is not None and log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "%s %s body: %s", method, url, self.redact(data[:2000].decode(errors="replace"))
+                "%s %s body: %s", method, shown, self.redact(data[:2000].decode(errors="replace"))
             )
         try:
             response = self._session().request(
@@ -174,23 +217,28 @@ class HttpClient:
                 timeout=self._timeout_s,
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
-            log.info("%s %s -> connection failed", method, url)
+            log.info("%s %s -> connection failed", method, shown)
             raise ConnectionFailedError(
-                f"{self.vendor}: {method} {path} could not reach {self.base_url} "
-                f"({type(exc).__name__})",
+                self.redact(
+                    f"{self.vendor}: {method} {path} could not reach {self.base_url} "
+                    f"({type(exc).__name__})"
+                ),
                 vendor=self.vendor,
+                maybe_sent=_maybe_sent(exc),
             ) from None
-        log.info("%s %s -> %s", method, url, response.status_code)
+        log.info("%s %s -> %s", method, shown, response.status_code)
         if response.status_code < 400:
             if log.isEnabledFor(logging.DEBUG):
-                log.debug("%s %s response: %s", method, url, self.redact(response.text[:2000]))
+                log.debug("%s %s response: %s", method, shown, self.redact(response.text[:2000]))
             return response
         retry_after = _parse_retry_after(response.headers.get("Retry-After"))
         if response.status_code == 429 and retry_after is not None:
             bucket.pause(retry_after)
         body = self.redact(response.text[:1000])
         raise error_class_for_status(response.status_code)(
-            f"{self.vendor}: {method} {path} failed with HTTP {response.status_code}: {body}",
+            self.redact(
+                f"{self.vendor}: {method} {path} failed with HTTP {response.status_code}: {body}"
+            ),
             vendor=self.vendor,
             status=response.status_code,
             body=body,

@@ -14,11 +14,13 @@ from pydantic import BaseModel, ConfigDict
 from activation.errors import SyncConfigError
 from activation.http import HttpClient
 from activation.ratelimit import RateLimit
+from activation.urls import check_base_url, url_secrets
 
 if TYPE_CHECKING:
     from activation.config import SyncConfig
 
 RATE_SCALE_ENV = "RETENTION_SYNC_RATE_SCALE"
+MAX_ATTEMPTS_ENV = "RETENTION_SYNC_MAX_ATTEMPTS"  # attempts per request (429/5xx retries)
 T = TypeVar("T")
 
 
@@ -88,6 +90,11 @@ class Destination(ABC):
         """Write requests (or file writes) sent so far."""
         return 0
 
+    def bind_state(self, con: Any, run_id: str) -> None:
+        """Give the destination the warehouse connection and run id (message ledgers); default:
+        nothing."""
+        return None
+
     def prepare(self) -> None:
         """Resolve or create the target (list, segment) before writing; default: nothing."""
         return None
@@ -138,13 +145,16 @@ class HttpDestination(Destination):
             )
         self.api_key = api_key
         base_url = self.env.get(f"{prefix}_BASE_URL") or self.base_url_for(api_key)
+        if base_url:
+            check_base_url(sync.name, f"{prefix}_BASE_URL", base_url)
         scale = float(self.env.get(RATE_SCALE_ENV, "1") or 1)
         self.client = HttpClient(
             vendor=self.name,
             base_url=base_url,
             auth_headers=self.auth_headers(api_key),
             limits={k: v.scaled(scale) for k, v in self.limits.items()},
-            secrets=(api_key, *api_key.split(":")),
+            secrets=(api_key, *api_key.split(":"), *url_secrets(base_url)),
+            max_attempts=int(self.env.get(MAX_ATTEMPTS_ENV) or 8),
         )
 
     def base_url_for(self, api_key: str) -> str:

@@ -1,6 +1,8 @@
 """Braze `POST /users/track`: 75 attribute objects per request; membership as a custom attribute.
 
 `target` names a boolean custom attribute set to true for members and null on mirror removal.
+When `target` is also a field name (e.g. target `clv_tier` with field `clv_tier`), the attribute
+carries the field's value instead of true, and is still nulled on removal.
 Subscription state is never sent, so Braze keeps every user's own opt-out.
 """
 
@@ -48,8 +50,8 @@ class BrazeDestination(HttpDestination):
         attributes = [
             {
                 **{k: v for k, v in r.identifiers.items() if v is not None},
-                **r.fields,
                 self.sync.target: True,
+                **r.fields,
             }
             for r in records
         ]

@@ -1,8 +1,14 @@
-"""File export: the synced members as CSV or Parquet under FILE_EXPORT_DIR (atomic rewrite)."""
+"""File export: the synced members as CSV or Parquet under FILE_EXPORT_DIR (atomic rewrite).
+
+CSV cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
+carriage return) are written with a leading `'`, except plain numbers such as `-5` or an E.164
+phone number `+15550001111`, which cannot call anything.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +21,22 @@ from activation.destinations.base import Destination, Record, RowFailures
 from activation.errors import SyncConfigError
 
 DEFAULT_EXPORT_DIR = "warehouse/exports"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def neutralise_formula(value: str) -> str:
+    """`value` prefixed with `'` when a spreadsheet would evaluate it as a formula."""
+    if value.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def restore_formula(value: str) -> str:
+    """The value `neutralise_formula` was given (for reading an export back)."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
 
 
 class FileOptions(BaseModel):
@@ -48,6 +70,10 @@ class FileDestination(Destination):
     def write_requests(self) -> int:
         return self.writes
 
+    def _columns(self) -> list[str]:
+        """The export's columns; all are text (phone numbers must not become floats)."""
+        return ["record_key", *sorted(self.sync.identifiers), *sorted(self.sync.fields)]
+
     def _read(self) -> dict[str, dict]:
         if not self.path.exists():
             return {}
@@ -57,18 +83,26 @@ class FileDestination(Destination):
             table = pacsv.read_csv(
                 self.path,
                 convert_options=pacsv.ConvertOptions(
-                    column_types={"record_key": pa.string()}, strings_can_be_null=True
+                    column_types={c: pa.string() for c in self._columns()},
+                    strings_can_be_null=True,
                 ),
             )
-        return {row["record_key"]: row for row in table.to_pylist()}
+        rows = table.to_pylist()
+        if self.options.format == "csv":
+            rows = [
+                {k: restore_formula(v) if isinstance(v, str) else v for k, v in row.items()}
+                for row in rows
+            ]
+        return {row["record_key"]: row for row in rows}
 
     def _write(self, rows: dict[str, dict]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        columns = ["record_key", *sorted(self.sync.identifiers), *sorted(self.sync.fields)]
+        columns = self._columns()
         data = {c: [rows[k].get(c) for k in sorted(rows)] for c in columns}
+        clean = neutralise_formula if self.options.format == "csv" else str
         table = pa.table(
             {
-                c: pa.array([None if v is None else str(v) for v in vs], pa.string())
+                c: pa.array([None if v is None else clean(str(v)) for v in vs], pa.string())
                 for c, vs in data.items()
             }
         )

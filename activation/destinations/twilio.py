@@ -1,22 +1,34 @@
 """Twilio Programmable Messaging: one SMS per audience event (triggered journeys).
 
 `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (form encoded), authenticated with an API
-key `SK...:secret` in TWILIO_API_KEY. Each event (record key) is messaged once: the engine never
-re-sends a confirmed event, and every send carries the event key as idempotency key so a send
-retried after a crash is not delivered twice by an endpoint that honours it.
+key `SK...:secret` in TWILIO_API_KEY. Each event (record key) is messaged once: every message is
+recorded in the delivery ledger as soon as Twilio accepts it, and a message whose outcome is
+unknown (crash between request and record) is looked up with
+`GET .../Messages.json?To=...` (paged) before it is ever sent again. Twilio documents no
+idempotency key for this API, so none is sent.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import string
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import ClassVar
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from activation.destinations.base import HttpDestination, Record, RowFailures
+from activation.delivery import LedgerEntry
+from activation.destinations.base import Record
+from activation.destinations.messages import MessageDestination
 from activation.errors import RequestRejectedError
 from activation.ratelimit import RateLimit
+
+LOOKUP_CLOCK_SKEW = timedelta(minutes=5)  # our clock vs Twilio's date_created (seconds)
+LOOKUP_PAGE_SIZE = 1000  # Twilio's maximum PageSize
+OPTED_OUT_CODE = 21610  # "Attempt to send to unsubscribed recipient"
 
 
 class TwilioOptions(BaseModel):
@@ -42,7 +54,7 @@ def render(template: str, fields: dict) -> str:
     return template.format(**{n: "" if fields.get(n) is None else fields[n] for n in names})
 
 
-class TwilioDestination(HttpDestination):
+class TwilioDestination(MessageDestination):
     """Twilio SMS per event; upsert only, no updates (a sent message is final)."""
 
     name = "twilio"
@@ -50,12 +62,14 @@ class TwilioDestination(HttpDestination):
     channels = frozenset({"sms"})
     identifier_keys = frozenset({"to"})
     channel_identifier: ClassVar[dict[str, str]] = {"sms": "to"}
-    supports_mirror = False
-    send_once = True
+    can_look_up = True
     upsert_batch_size = 10
     default_base_url = "https://api.twilio.com"
     # A 10DLC/long-code sender is queued at 1 message/s; the API accepts bursts into the queue.
-    limits: ClassVar[dict[str, RateLimit]] = {"messages": RateLimit(10.0, 10)}
+    limits: ClassVar[dict[str, RateLimit]] = {
+        "messages": RateLimit(10.0, 10),
+        "message_list": RateLimit(10.0, 10),
+    }
 
     @classmethod
     def check_sync(cls, sync) -> list[tuple[str, str]]:
@@ -68,27 +82,71 @@ class TwilioDestination(HttpDestination):
     def auth_headers(self, api_key: str) -> dict[str, str]:
         return {"Authorization": "Basic " + base64.b64encode(api_key.encode()).decode()}
 
-    def upsert(self, records: list[Record]) -> RowFailures:
-        failures: RowFailures = {}
+    @property
+    def _messages_path(self) -> str:
+        return f"/2010-04-01/Accounts/{self.options.account_sid}/Messages.json"
+
+    def recipient(self, record: Record) -> str:
+        return str(record.identifiers["to"])
+
+    def send(self, record: Record) -> str:
         sender = (
             {"MessagingServiceSid": self.options.messaging_service_sid}
             if self.options.messaging_service_sid
             else {"From": self.options.from_number}
         )
-        for record in records:
-            form = {
-                "To": str(record.identifiers["to"]),
-                "Body": render(self.options.body, record.fields),
-                **sender,
-            }
-            try:
-                self.client.request(
-                    "POST",
-                    f"/2010-04-01/Accounts/{self.options.account_sid}/Messages.json",
-                    limit="messages",
-                    form=form,
-                    idempotency_key=f"{self.sync.name}:{record.key}",
-                )
-            except RequestRejectedError as exc:
-                failures[record.key] = exc.body or str(exc)
-        return failures
+        form = {"To": self.recipient(record), "Body": render(self.options.body, record.fields)}
+        response = self.client.request(
+            "POST",
+            self._messages_path,
+            limit="messages",
+            form={**form, **sender},
+            resend_unconfirmed=False,
+            token_taken=True,
+        )
+        return str(response.json()["sid"])
+
+    def is_opt_out(self, exc: RequestRejectedError) -> bool:
+        """Twilio error 21610: the recipient replied STOP (unsubscribed)."""
+        try:
+            return json.loads(exc.body).get("code") == OPTED_OUT_CODE
+        except (ValueError, AttributeError):
+            return False
+
+    def look_up(self, record: Record, entry: LedgerEntry) -> str | None:
+        """Page through the messages to the recipient (newest first) for one created since the
+        attempt (minus clock skew) with this body and sender, not claimed by another message.
+
+        No `DateSent` filter: a message still queued has no date sent yet.
+        """
+        since = entry.attempted_at - LOOKUP_CLOCK_SKEW
+        body = render(self.options.body, record.fields)
+        path: str | None = self._messages_path
+        params = {"To": self.recipient(record), "PageSize": str(LOOKUP_PAGE_SIZE)}
+        while path:
+            page = self.client.request("GET", path, limit="message_list", params=params).json()
+            for message in page.get("messages") or []:
+                if self._matches(message, body, since) and not self.ledger.claimed(message["sid"]):
+                    return str(message["sid"])
+            path, params = _split_uri(page.get("next_page_uri"))
+        return None
+
+    def _matches(self, message: dict, body: str, since: datetime) -> bool:
+        if self.options.messaging_service_sid:
+            same_sender = message.get("messaging_service_sid") == self.options.messaging_service_sid
+        else:
+            same_sender = message.get("from") == self.options.from_number
+        created = parsedate_to_datetime(message["date_created"]).astimezone(UTC)
+        return (
+            same_sender
+            and str(message.get("body", "")).startswith(body)
+            and created.replace(tzinfo=None) >= since
+        )
+
+
+def _split_uri(uri: str | None) -> tuple[str | None, dict[str, str]]:
+    """(path, query params) of a Twilio `next_page_uri` (None when there is no next page)."""
+    if not uri:
+        return None, {}
+    parts = urlsplit(uri)
+    return parts.path, dict(parse_qsl(parts.query))

@@ -1,8 +1,11 @@
 """Generic signed webhook: JSON batches POSTed to `<WEBHOOK_BASE_URL>/<target>`.
 
 Body: {"sync", "op", "records": [{"key", "identifiers", "fields"}]}. Header
-`X-Retention-Signature: sha256=<hex HMAC-SHA256 of the body with WEBHOOK_API_KEY>`, plus an
-`Idempotency-Key` per batch so receivers can drop replays.
+`X-Retention-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with
+WEBHOOK_API_KEY>` (Stripe's scheme): a receiver recomputes the HMAC over the timestamp, a dot and
+the raw body, compares in constant time, and rejects timestamps more than 5 minutes from its
+clock, so a captured request cannot be replayed later (`verify` does all three). Each batch
+also carries an `Idempotency-Key` so receivers can drop a retried delivery.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,11 +22,44 @@ from activation.destinations.base import HttpDestination, Record, RowFailures
 from activation.ratelimit import RateLimit
 
 SIGNATURE_HEADER = "X-Retention-Signature"
+TOLERANCE_S = 300  # receivers reject signatures older (or newer) than this
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value for `body`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def _digest(secret: str, timestamp: int, body: bytes) -> str:
+    signed = str(timestamp).encode() + b"." + body
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """The signature header value `t=<timestamp>,v1=<hmac>` for `body` (timestamp: now)."""
+    t = int(time.time()) if timestamp is None else timestamp
+    return f"t={t},v1={_digest(secret, t, body)}"
+
+
+def verify(
+    secret: str,
+    header: str,
+    body: bytes,
+    *,
+    now: float | None = None,
+    tolerance_s: int = TOLERANCE_S,
+) -> str | None:
+    """Check a signature header as a receiver should; None if valid, else what is wrong."""
+    parts: dict[str, list[str]] = {}
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        parts.setdefault(key, []).append(value)
+    try:
+        timestamp = int(parts["t"][0])
+    except (KeyError, ValueError):
+        return "signature header has no timestamp t=..."
+    current = time.time() if now is None else now
+    if abs(current - timestamp) > tolerance_s:
+        return f"signature timestamp is outside the {tolerance_s} s tolerance (replay?)"
+    expected = _digest(secret, timestamp, body)
+    if not any(hmac.compare_digest(expected, given) for given in parts.get("v1", [])):
+        return "signature does not match the body"
+    return None
 
 
 class WebhookOptions(BaseModel):

@@ -2,6 +2,11 @@
 
 `POST /{version}/{phone_number_id}/messages` with a Bearer token. `target` is the template
 name; `body_parameters` lists the fields filling the template's {{1}}, {{2}}... in order.
+
+Delivery is at-most-once: the Cloud API has no endpoint to look a sent message up and documents
+no idempotency key, so a message whose outcome is unknown (the process died between the request
+and recording the answer, or the connection dropped after sending) is never resent; it is
+reported once as a row error and kept as `unknown` in `activation.sync_messages`.
 """
 
 from __future__ import annotations
@@ -10,8 +15,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from activation.destinations.base import HttpDestination, Record, RowFailures
-from activation.errors import RequestRejectedError
+from activation.destinations.base import Record
+from activation.destinations.messages import MessageDestination
 from activation.ratelimit import RateLimit
 
 
@@ -26,7 +31,7 @@ class WhatsappOptions(BaseModel):
     body_parameters: list[str] = Field(default_factory=list)
 
 
-class WhatsappDestination(HttpDestination):
+class WhatsappDestination(MessageDestination):
     """WhatsApp template messages per event; upsert only, never re-sent."""
 
     name = "whatsapp"
@@ -34,8 +39,6 @@ class WhatsappDestination(HttpDestination):
     channels = frozenset({"whatsapp"})
     identifier_keys = frozenset({"to"})
     channel_identifier: ClassVar[dict[str, str]] = {"whatsapp": "to"}
-    supports_mirror = False
-    send_once = True
     upsert_batch_size = 20
     default_base_url = "https://graph.facebook.com"
     # Cloud API default throughput: 80 messages per second per business phone number
@@ -52,37 +55,35 @@ class WhatsappDestination(HttpDestination):
     def auth_headers(self, api_key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {api_key}"}
 
-    def upsert(self, records: list[Record]) -> RowFailures:
-        failures: RowFailures = {}
-        path = f"/{self.options.api_version}/{self.options.phone_number_id}/messages"
-        for record in records:
-            template: dict = {"name": self.sync.target, "language": {"code": self.options.language}}
-            if self.options.body_parameters:
-                template["components"] = [
-                    {
-                        "type": "body",
-                        "parameters": [
-                            {"type": "text", "text": str(record.fields.get(name) or "")}
-                            for name in self.options.body_parameters
-                        ],
-                    }
-                ]
-            body = {
-                "messaging_product": "whatsapp",
-                "recipient_type": "individual",
-                "to": str(record.identifiers["to"]).lstrip("+"),
-                "type": "template",
-                "template": template,
-                "biz_opaque_callback_data": f"{self.sync.name}:{record.key}",
-            }
-            try:
-                self.client.request(
-                    "POST",
-                    path,
-                    limit="messages",
-                    json_body=body,
-                    idempotency_key=f"{self.sync.name}:{record.key}",
-                )
-            except RequestRejectedError as exc:
-                failures[record.key] = exc.body or str(exc)
-        return failures
+    def recipient(self, record: Record) -> str:
+        return str(record.identifiers["to"]).lstrip("+")
+
+    def send(self, record: Record) -> str:
+        template: dict = {"name": self.sync.target, "language": {"code": self.options.language}}
+        if self.options.body_parameters:
+            template["components"] = [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": str(record.fields.get(name) or "")}
+                        for name in self.options.body_parameters
+                    ],
+                }
+            ]
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": self.recipient(record),
+            "type": "template",
+            "template": template,
+            "biz_opaque_callback_data": f"{self.sync.name}:{record.key}",
+        }
+        response = self.client.request(
+            "POST",
+            f"/{self.options.api_version}/{self.options.phone_number_id}/messages",
+            limit="messages",
+            json_body=body,
+            resend_unconfirmed=False,
+            token_taken=True,
+        )
+        return str(response.json()["messages"][0]["id"])

@@ -1,13 +1,13 @@
-"""Webhook receiver emulator: verifies the HMAC signature, drops replays, applies batches."""
+"""Webhook receiver emulator: verifies the timestamped HMAC signature (rejecting stale
+timestamps), drops replayed Idempotency-Keys, applies batches."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Any, ClassVar
 
 from starlette.routing import Route
 
-from activation.destinations.webhook import SIGNATURE_HEADER, sign
+from activation.destinations.webhook import SIGNATURE_HEADER, verify
 from activation.emulators.common import Call, VendorEmulator, reject
 from activation.ratelimit import RateLimit
 
@@ -40,9 +40,11 @@ class WebhookEmulator(VendorEmulator):
             return dict(self.members.get(path, {}))
 
     def _receive(self, call: Call) -> tuple[int, Any]:
-        given = call.headers.get(SIGNATURE_HEADER.lower(), "")
-        if not hmac.compare_digest(given, sign(self.api_key, call.request.raw)):
-            raise reject(401, "invalid signature")
+        problem = verify(
+            self.api_key, call.headers.get(SIGNATURE_HEADER.lower(), ""), call.request.raw
+        )
+        if problem:
+            raise reject(401, f"invalid signature: {problem}")
         body = call.request.body or {}
         if body.get("op") not in ("upsert", "remove") or not isinstance(body.get("records"), list):
             raise reject(400, "op must be upsert|remove and records an array")

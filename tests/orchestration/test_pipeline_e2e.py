@@ -26,11 +26,16 @@ CUSTOMERS = 1000
 
 @pytest.fixture(scope="module")
 def emulators() -> Iterator:
+    from activation.config import load_syncs
     from activation.emulators import running_emulators
+    from orchestration.settings import DBT_PROJECT_DIR
 
     saved = dict(os.environ)
     with running_emulators(rate_scale=1000) as running:
         os.environ.update(running.env)
+        for sync in load_syncs(DBT_PROJECT_DIR):  # templates approved, as in `retention demo`
+            if sync.destination == "whatsapp":
+                running.whatsapp.approve_template(sync.target)
         yield running
     os.environ.clear()
     os.environ.update(saved)

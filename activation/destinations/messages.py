@@ -1,0 +1,132 @@
+"""Message sends (SMS, WhatsApp): one message per record key, recorded message by message.
+
+The engine confirms whole batches; a message send cannot wait for that, since the provider
+delivers it the moment it accepts it. So every send goes through the delivery ledger
+(`activation.delivery`): `pending` before the request, `sent` with the provider's message id
+right after. On a later run a `sent` message is never sent again, and a `pending` one (the
+process died between the request and the record) is looked up at the provider first where the
+API allows (`look_up`); otherwise it is never resent (at-most-once) and reported once.
+
+Vendors do not promise idempotency keys for these APIs, so none is relied upon.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import ClassVar
+
+import duckdb
+
+from activation.delivery import (
+    OPTED_OUT,
+    PENDING,
+    SENT,
+    UNKNOWN,
+    LedgerEntry,
+    MessageLedger,
+)
+from activation.destinations.base import HttpDestination, Record, RowFailures
+from activation.errors import (
+    AuthError,
+    ConnectionFailedError,
+    DestinationError,
+    RequestRejectedError,
+)
+
+
+class MessageDestination(HttpDestination):
+    """A destination that sends one message per audience event, never twice."""
+
+    send_once = True
+    supports_mirror = False
+    can_look_up: ClassVar[bool] = False  # whether `look_up` can find an accepted message
+    send_limit: ClassVar[str] = "messages"  # rate-limit bucket of `send`
+
+    ledger: MessageLedger | None = None
+
+    def bind_state(self, con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+        """Record this run's messages in the delivery ledger of `con`."""
+        self.ledger = MessageLedger(con, self.sync.name, run_id)
+
+    @abstractmethod
+    def recipient(self, record: Record) -> str:
+        """The address (phone number) message `record` goes to."""
+
+    @abstractmethod
+    def send(self, record: Record) -> str:
+        """Send the message of `record` once (no resend of an unanswered request) with the
+        `send_limit` token already taken (`token_taken=True`); return the provider's message
+        id. Raises DestinationError."""
+
+    def is_opt_out(self, exc: RequestRejectedError) -> bool:
+        """Whether the provider refused because the recipient opted out (never retried)."""
+        return False
+
+    def look_up(self, record: Record, entry: LedgerEntry) -> str | None:
+        """The provider's id of message `record` if it was accepted (attempted at
+        `entry.attempted_at`), else None. Only called when `can_look_up`."""
+        raise NotImplementedError
+
+    def upsert(self, records: list[Record]) -> RowFailures:
+        """Send each record's message unless the ledger shows it sent (or possibly sent).
+
+        A provider outage (5xx, 429 or no connection after retries) stops the batch: the rest
+        is reported as not attempted and sent by the next run.
+        """
+        if self.ledger is None:
+            raise RuntimeError(f"{self.name}: bind_state must be called before sending")
+        failures: RowFailures = {}
+        for index, record in enumerate(records):
+            try:
+                error = self._deliver(self.ledger, record)
+            except AuthError:
+                raise
+            except DestinationError as exc:
+                failures[record.key] = str(exc)
+                for rest in records[index + 1 :]:
+                    failures[rest.key] = f"not attempted: {self.name} unavailable ({exc})"
+                return failures
+            if error:
+                failures[record.key] = error
+        return failures
+
+    def _deliver(self, ledger: MessageLedger, record: Record) -> str | None:
+        """Send `record` at most once; return a row error, or None when it is (or was) sent."""
+        entry = ledger.get(record.key)
+        if entry is not None and entry.status in (SENT, UNKNOWN, OPTED_OUT):
+            return None  # delivered, possibly delivered or opted out, reported once: never resend
+        if entry is not None and entry.status == PENDING:
+            if not self.can_look_up:
+                error = (
+                    f"{self.name}: message {record.key!r} may have been delivered by an "
+                    f"interrupted run and {self.name} cannot look messages up, so it is not "
+                    "resent (at-most-once); delete its row in activation.sync_messages to "
+                    "send it anyway"
+                )
+                ledger.unknown(record.key, error)
+                return error
+            found = self.look_up(record, entry)
+            if found:
+                ledger.sent(record.key, found)
+                return None
+        # wait for the rate limit before the write-ahead, so `pending` spans only the request
+        self.client.acquire(self.send_limit)
+        ledger.pending(record.key, self.recipient(record))
+        try:
+            message_id = self.send(record)
+        except RequestRejectedError as exc:
+            error = exc.body or str(exc)
+            if self.is_opt_out(exc):
+                ledger.opted_out(record.key, error)
+            else:
+                ledger.failed(record.key, error)
+            return error
+        except ConnectionFailedError as exc:
+            if not exc.maybe_sent:
+                ledger.failed(record.key, str(exc))
+            raise  # maybe sent: stays pending, resolved before any resend
+        except DestinationError as exc:
+            ledger.failed(record.key, str(exc))  # the provider answered: not accepted
+            raise
+        ledger.sent(record.key, message_id)
+        return None
