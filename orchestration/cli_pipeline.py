@@ -18,6 +18,8 @@ from orchestration.pipeline import (
     run_pipeline,
 )
 
+MAX_DETAIL_LINES = 20
+
 AsOf = Annotated[
     str | None,
     typer.Option("--as-of", help="Point-in-time date YYYY-MM-DD (default: day after last order)."),
@@ -90,7 +92,10 @@ def print_summary(result: PipelineResult, console: Console) -> None:
             f"{failure.asset} {failure.check}: {failure.description}"
         )
     for step, message in result.failed_steps.items():
-        console.print(f"[red]step {step} failed:[/red] {message.splitlines()[0]}")
+        head, *details = message.splitlines() or [""]
+        console.print(f"[red]step {step} failed:[/red] {head}", highlight=False)
+        for line in details[:MAX_DETAIL_LINES]:
+            console.print(line, highlight=False, soft_wrap=True)
     if result.skipped_steps:
         console.print(f"skipped (upstream failed): {', '.join(sorted(result.skipped_steps))}")
     if not result.success:

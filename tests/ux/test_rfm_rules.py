@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from ux.conftest import run_dbt
 
@@ -25,6 +26,7 @@ def add_rule(project: Path, row: str) -> None:
     )
 
 
+@pytest.mark.slow
 def test_readme_big_spenders_row_builds(project: Path, warehouse: Path) -> None:
     add_rule(project, BIG_SPENDERS)
     done = run_dbt(project, warehouse, "build", "--select", "+customer_rfm")
