@@ -8,9 +8,9 @@ import time
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from orchestration.console import make_console
 from orchestration.errors import InputError
 from orchestration.warehouse_lock import connect
 
@@ -73,7 +73,7 @@ def sync(
             f"{len(declared)} declared syncs"
         )
     selected = [declared[n] for n in names] if names else list(declared.values())
-    console = Console()
+    console = make_console()
     results = []
     with connect(duckdb_path()) as con:
         for item in selected:
@@ -131,7 +131,7 @@ def syncs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
         table.add_column(column)
     for row in rows:
         table.add_row(*(str(v) for v in row.values()))
-    Console().print(table)
+    make_console().print(table)
 
 
 def emulators(

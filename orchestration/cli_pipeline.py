@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from orchestration.console import make_console
 from orchestration.pipeline import (
     BUILD_JOB,
     FULL_PIPELINE_JOB,
@@ -62,11 +63,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _say(message: str) -> None:
-    Console(stderr=True).print(f"[yellow]{message}[/yellow]")
+    make_console(stderr=True).print(f"[yellow]{message}[/yellow]")
 
 
 def _finish(result: PipelineResult) -> None:
-    print_summary(result, Console())
+    print_summary(result, make_console())
     if not result.success:
         raise typer.Exit(1)
 
