@@ -10,7 +10,7 @@ export DO_NOT_TRACK := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install demo test test-fast dev lint format clean
+.PHONY: install demo test test-fast dev docs lint format clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -28,9 +28,11 @@ demo: install ## sample store -> ingest -> build -> sync to local emulators -> r
 test: install ## run the whole test suite
 	$(BIN)/pytest -n 2 --dist loadgroup
 
-dev: install ## Dagster UI on http://127.0.0.1:3000 with the project loaded
-	mkdir -p .dagster_home && cp orchestration/dagster.yaml .dagster_home/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+dev: install ## Dagster UI on http://127.0.0.1:3000 (the demo's instance), syncs pointed at local emulators
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/retention dev --port 3000
+
+docs: install ## regenerate docs/audiences.md from the audience ymls
+	$(BIN)/retention docs
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,11 +8,22 @@ import time
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from orchestration.console import make_console
 from orchestration.errors import InputError
 from orchestration.warehouse_lock import connect
+
+SYNC_LIST_COLUMNS = (
+    "name",
+    "model",
+    "destination",
+    "target",
+    "mode",
+    "channel",
+    "last_status",
+    "last_run_at",
+)
 
 
 def _syncs_table(results) -> Table:
@@ -58,22 +69,28 @@ def sync(
         help="Allow mirror syncs to remove more than max_removal_share.",
     ),
 ) -> None:
-    """Sync audiences to their destinations; exits 1 when a sync failed or was blocked."""
-    from activation.config import load_syncs
+    """Sync audiences to their destinations; exits 1 when a sync failed, was blocked or is
+    declared wrongly (the other syncs still run)."""
+    from activation.declarations import load_sync_declarations
     from activation.engine import run_sync
     from orchestration.settings import DBT_PROJECT_DIR, duckdb_path
 
-    declared = {s.name: s for s in load_syncs(DBT_PROJECT_DIR)}
-    unknown = sorted(set(names or []) - set(declared))
+    declarations = load_sync_declarations(DBT_PROJECT_DIR)
+    declared = {s.name: s for s in declarations.syncs}
+    invalid = [b for b in declarations.broken if not names or b.name in names]
+    wanted = [n for n in names or [] if n not in {b.name for b in invalid}]
+    unknown = sorted(set(wanted) - set(declared))
     if unknown:
-        close = sorted({m for n in unknown for m in difflib.get_close_matches(n, declared, n=3)})
+        close = sorted(
+            {m for n in unknown for m in difflib.get_close_matches(n, declarations.names(), n=3)}
+        )
         hint = f"did you mean {', '.join(close)}? " if close else ""
         raise InputError(
             f"unknown sync(s) {', '.join(unknown)}; {hint}`retention syncs` lists all "
-            f"{len(declared)} declared syncs"
+            f"{len(declarations.names())} declared syncs"
         )
-    selected = [declared[n] for n in names] if names else list(declared.values())
-    console = Console()
+    selected = [declared[n] for n in wanted] if names else list(declared.values())
+    console = make_console()
     results = []
     with connect(duckdb_path()) as con:
         for item in selected:
@@ -82,7 +99,9 @@ def sync(
     for result in results:
         for error in result.errors[:5]:
             console.print(f"[red]{result.sync_name}[/red]: {error}", highlight=False)
-    if not all(r.ok for r in results):
+    for broken in invalid:
+        console.print(f"[red]{broken.name} not run[/red]: {broken.error}", highlight=False)
+    if invalid or not all(r.ok for r in results):
         raise typer.Exit(1)
 
 
@@ -105,10 +124,12 @@ def _last_runs(path) -> dict[str, tuple]:
 
 
 def syncs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List declared syncs: name, audience model, destination, target, mode, channel, last run."""
-    from activation.config import load_syncs
+    """List declared syncs: name, audience model, destination, target, mode, channel, last run;
+    an invalid declaration is listed with status `invalid` and its error."""
+    from activation.declarations import load_sync_declarations
     from orchestration.settings import DBT_PROJECT_DIR, duckdb_path
 
+    declarations = load_sync_declarations(DBT_PROJECT_DIR)
     last = _last_runs(duckdb_path())
     rows = [
         {
@@ -121,17 +142,24 @@ def syncs(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
             "last_status": last.get(s.name, (None, None))[0],
             "last_run_at": str(last[s.name][1]) if s.name in last else None,
         }
-        for s in load_syncs(DBT_PROJECT_DIR)
+        for s in declarations.syncs
+    ]
+    rows += [
+        {"name": b.name, "model": b.model, "last_status": "invalid", "error": b.error}
+        for b in declarations.broken
     ]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table(title="Declared syncs")
-    for column in rows[0] if rows else ("name",):
+    for column in SYNC_LIST_COLUMNS:
         table.add_column(column)
     for row in rows:
-        table.add_row(*(str(v) for v in row.values()))
-    Console().print(table)
+        table.add_row(*(str(row.get(column)) for column in SYNC_LIST_COLUMNS))
+    console = make_console()
+    console.print(table)
+    for broken in declarations.broken:
+        console.print(f"[red]invalid sync {broken.name}[/red]: {broken.error}", highlight=False)
 
 
 def emulators(

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from orchestration.console import make_console
 from orchestration.errors import InputError
 from orchestration.ingest import FORMATS, IngestReport, ingest_path
 from orchestration.sample_store import DEFAULT_END_DATE, generate_store
@@ -40,7 +40,7 @@ def sample(
     table.add_column("rows", justify="right")
     for name, rows in counts.items():
         table.add_row(f"{name}.csv", f"{rows:,}")
-    Console().print(table)
+    make_console().print(table)
 
 
 def ingest(
@@ -55,7 +55,7 @@ def ingest(
 
 def print_report(report: IngestReport) -> None:
     """Print the run's load log (one row per file) and its quarantine reasons."""
-    console = Console()
+    console = make_console()
     table = Table(title=f"Ingest {report.load_id} ({report.format}) into {report.db_path}")
     for column in ("file", "table", "read", "loaded", "quarantined"):
         table.add_column(column, justify="left" if column in ("file", "table") else "right")

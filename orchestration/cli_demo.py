@@ -23,6 +23,7 @@ from rich.progress import (
 from rich.table import Column, Table
 
 from orchestration import settings
+from orchestration.console import make_console
 from orchestration.demo import DemoSummary, SilentTracker, run_demo
 
 
@@ -175,7 +176,7 @@ def _demo(
         typer.echo(json.dumps(summary.to_dict(), default=str))
         return
     # Bound to the real stdout: the build redirects sys.stdout into its log file meanwhile.
-    console = Console(file=sys.stdout)
+    console = make_console(file=sys.stdout)
     with RichTracker(console) as tracker:
         summary = run_demo(customers=customers, seed=seed, tracker=tracker)
     print_summary(console, summary)

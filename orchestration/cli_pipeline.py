@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from orchestration.console import make_console
 from orchestration.pipeline import (
     BUILD_JOB,
     FULL_PIPELINE_JOB,
@@ -17,6 +18,8 @@ from orchestration.pipeline import (
     PipelineResult,
     run_pipeline,
 )
+
+MAX_DETAIL_LINES = 20
 
 AsOf = Annotated[
     str | None,
@@ -60,11 +63,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _say(message: str) -> None:
-    Console(stderr=True).print(f"[yellow]{message}[/yellow]")
+    make_console(stderr=True).print(f"[yellow]{message}[/yellow]")
 
 
 def _finish(result: PipelineResult) -> None:
-    print_summary(result, Console())
+    print_summary(result, make_console())
     if not result.success:
         raise typer.Exit(1)
 
@@ -90,7 +93,10 @@ def print_summary(result: PipelineResult, console: Console) -> None:
             f"{failure.asset} {failure.check}: {failure.description}"
         )
     for step, message in result.failed_steps.items():
-        console.print(f"[red]step {step} failed:[/red] {message.splitlines()[0]}")
+        head, *details = message.splitlines() or [""]
+        console.print(f"[red]step {step} failed:[/red] {head}", highlight=False)
+        for line in details[:MAX_DETAIL_LINES]:
+            console.print(line, highlight=False, soft_wrap=True)
     if result.skipped_steps:
         console.print(f"skipped (upstream failed): {', '.join(sorted(result.skipped_steps))}")
     if not result.success:

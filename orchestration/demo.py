@@ -16,11 +16,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from orchestration import settings
 from orchestration.errors import UserError
-from orchestration.warehouse_lock import connect
 
 if TYPE_CHECKING:
     from activation.emulators import Emulators
-    from activation.engine import SyncResult
     from orchestration.pipeline import PipelineResult
 
 DEFAULT_DATA_DIR = Path("demo_data")
@@ -116,7 +114,6 @@ def run_demo(
     `report_path` to RETENTION_REPORT_PATH (else reports/retention_report.html).
     """
     from activation.emulators import running_emulators
-    from orchestration.ingest import ingest_path
     from orchestration.report.build import write_report
     from orchestration.report.summary import read_facts
     from orchestration.sample_store import generate_store
@@ -126,19 +123,14 @@ def run_demo(
     with _timed(tracker, "Generate sample store", seconds) as step:
         counts = generate_store(data_dir, customers=customers, seed=seed)
         step.update(", ".join(f"{n:,} {table}" for table, n in counts.items()))
-    with _timed(tracker, "Ingest into DuckDB", seconds) as step:
-        ingested = ingest_path(data_dir, db_path=db_path)
-        loaded = sum(f.rows_loaded for f in ingested.files)
-        quarantined = sum(f.rows_quarantined for f in ingested.files)
-        step.update(f"{loaded:,} rows loaded, {quarantined:,} quarantined")
-    with _timed(tracker, "Build with Dagster (dbt, churn, CLV, audiences)", seconds) as step:
-        build = _build(step)
+    label = "Ingest, build and sync with Dagster (raw, dbt, churn, CLV, audiences, syncs)"
     with (
-        _timed(tracker, "Sync audiences to local provider emulators", seconds) as step,
+        _timed(tracker, label, seconds) as step,
         running_emulators() as emulators,
         _exported(emulators.env),
     ):
-        results = _sync_all(db_path, step, emulators)
+        approve_whatsapp_templates(emulators)
+        run = _run_graph(step, data_dir, db_path)
     with _timed(tracker, "Write HTML report", seconds) as step:
         report = write_report(db_path, report_path or settings.report_path())
         step.update(str(report.path))
@@ -155,42 +147,59 @@ def run_demo(
         rfm_segments=facts.rfm_segments,
         churn_auc=facts.churn_auc,
         destinations=facts.destinations,
-        failed_syncs=[r.sync_name for r in results if not r.ok or r.failed],
-        failed_checks=[f"{c.severity} {c.asset} {c.check}" for c in build.failed_checks],
+        failed_syncs=failed_syncs(run),
+        failed_checks=[f"{c.severity} {c.asset} {c.check}" for c in run.failed_checks],
     )
 
 
-def _build(step: Step) -> PipelineResult:
-    """Materialize the asset graph exactly as `retention build` does; UserError if it failed."""
-    from orchestration.pipeline import BUILD_JOB, run_pipeline
+def _run_graph(step: Step, data_dir: Path, db_path: Path) -> PipelineResult:
+    """Ingest `data_dir`, build and sync in one run of the `full_pipeline` job, on the Dagster
+    instance `make dev` opens, so the UI shows every asset materialized. UserError if a step
+    other than a sync failed (failed syncs are reported in the summary)."""
+    from orchestration.defs.activation.assets import ACTIVATION_GROUP
+    from orchestration.pipeline import FULL_PIPELINE_JOB, run_pipeline
 
-    result = run_pipeline(BUILD_JOB, on_wait=step.update)
-    if not result.success:
-        failed = "; ".join(f"{key}: {message}" for key, message in result.failed_steps.items())
-        raise UserError(
-            f"the build failed ({failed or 'see the log'}); full log in {result.log_path}"
-        )
-    step.update(f"{len(result.materialized)} assets, {result.passed_checks} checks passed")
+    result = run_pipeline(FULL_PIPELINE_JOB, raw=data_dir, db_path=db_path, on_wait=step.update)
+    failed = {
+        key: message
+        for key, message in result.failed_steps.items()
+        if not key.startswith(f"{ACTIVATION_GROUP}__")
+    }
+    if failed:
+        causes = "; ".join(f"{key}: {' '.join(message.split())}" for key, message in failed.items())
+        raise UserError(f"the build failed ({causes}); full log in {result.log_path}")
+    raw = [meta for key, meta in result.materialized.items() if key.startswith("raw/")]
+    loaded = sum(int(meta.get("rows_loaded", 0)) for meta in raw)
+    quarantined = sum(int(meta.get("rows_quarantined", 0)) for meta in raw)
+    step.update(
+        f"{loaded:,} rows loaded, {quarantined:,} quarantined; {len(result.materialized)} "
+        f"assets, {result.passed_checks} checks passed, {len(result.syncs())} syncs"
+    )
     return result
 
 
-def _sync_all(db_path: Path, step: Step, emulators: Emulators) -> list[SyncResult]:
-    """Run every declared sync against the emulators, as `retention sync` does.
+def failed_syncs(result: PipelineResult) -> list[str]:
+    """Syncs that failed, or delivered with failed rows, in `result`."""
+    from orchestration.defs.activation.assets import ACTIVATION_GROUP
 
-    WhatsApp only delivers templates approved in WhatsApp Manager; the demo's emulated account
-    has the project's templates approved, as a real account would before its first send.
+    names = {
+        name
+        for name, meta in result.syncs().items()
+        if meta.get("status") == "failed" or meta.get("failed")
+    }
+    prefix = f"{ACTIVATION_GROUP}__"
+    names |= {key[len(prefix) :] for key in result.failed_steps if key.startswith(prefix)}
+    return sorted(names)
+
+
+def approve_whatsapp_templates(emulators: Emulators) -> None:
+    """Approve the project's WhatsApp templates in the emulated account.
+
+    WhatsApp only delivers templates approved in WhatsApp Manager; the demo's (and `retention
+    dev`'s) emulated account has them approved, as a real account would before its first send.
     """
-    from activation.config import load_syncs
-    from activation.engine import run_sync
+    from activation.declarations import load_sync_declarations
 
-    syncs = load_syncs(settings.DBT_PROJECT_DIR)
-    for sync in syncs:
+    for sync in load_sync_declarations(settings.DBT_PROJECT_DIR).syncs:
         if sync.destination == "whatsapp":
             emulators.whatsapp.approve_template(sync.target)
-    results = []
-    with connect(db_path, on_wait=step.update) as con:
-        for done, sync in enumerate(syncs):
-            step.update(sync.name, completed=done, total=len(syncs))
-            results.append(run_sync(con, sync))
-    step.update(f"{len(syncs)} syncs", completed=len(syncs), total=len(syncs))
-    return results

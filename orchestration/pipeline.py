@@ -84,8 +84,8 @@ def validate_as_of(as_of: str | None) -> str | None:
         ) from None
 
 
-def dagster_instance() -> dg.DagsterInstance:
-    """The Dagster instance at DAGSTER_HOME (default `.dagster_home`, the one `make dev` uses).
+def prepare_dagster_home() -> Path:
+    """DAGSTER_HOME (default `.dagster_home`, the one `make dev` uses), exported and created.
 
     A new home gets the project's `orchestration/dagster.yaml` (one writer pool, no telemetry).
     """
@@ -93,6 +93,12 @@ def dagster_instance() -> dg.DagsterInstance:
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         shutil.copy(INSTANCE_SETTINGS, home / "dagster.yaml")
+    return home
+
+
+def dagster_instance() -> dg.DagsterInstance:
+    """The persistent Dagster instance at `prepare_dagster_home()`."""
+    prepare_dagster_home()
     return dg.DagsterInstance.get()
 
 

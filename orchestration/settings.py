@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# env `RETENTION_DBT_PROJECT_DIR` points the CLI and Dagster at another copy of the project.
+DBT_PROJECT_DIR = Path(
+    os.environ.get("RETENTION_DBT_PROJECT_DIR", PROJECT_ROOT / "dbt_project")
+).resolve()
 DEFAULT_DUCKDB_PATH = Path("warehouse/retention.duckdb")
 
 

@@ -4,15 +4,18 @@ Each sync asset depends on its audience model's asset, so a failing blocking che
 audience (or upstream, e.g. dim_customers) skips the sync in that run.
 """
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 from pydantic import Field
 
 from activation.config import SyncConfig
+from activation.declarations import BrokenSync
 from orchestration.defs.activation.resources import destination_resource_key
 from orchestration.defs.metadata import report_link
 from orchestration.defs.warehouse import WAREHOUSE_POOL
+from orchestration.settings import DBT_PROJECT_DIR
 
 ACTIVATION_GROUP = "activation"
 TRIGGERED_TAG = "triggered"
@@ -37,8 +40,17 @@ def sync_op_name(sync_name: str) -> str:
     return sync_key(sync_name).to_python_identifier()
 
 
+def project_relative(text: str) -> str:
+    """`text` with the dbt project's absolute folder written as `dbt_project/`."""
+    return text.replace(f"{DBT_PROJECT_DIR}/", f"{DBT_PROJECT_DIR.name}/")
+
+
 def build_sync_asset(
-    sync: SyncConfig, audience_key: dg.AssetKey, *, triggered: bool
+    sync: SyncConfig,
+    audience_key: dg.AssetKey,
+    *,
+    triggered: bool,
+    owners: Sequence[str] = (),
 ) -> dg.AssetsDefinition:
     """The asset that pushes `sync.model` to `sync.destination` with the sync engine."""
     resource_key = destination_resource_key(sync.destination)
@@ -49,8 +61,9 @@ def build_sync_asset(
         group_name=ACTIVATION_GROUP,
         kinds={sync.destination},
         tags={TRIGGERED_TAG: ""} if triggered else None,
+        owners=list(owners),
         description=f"{sync.mode} {sync.model} into {sync.destination} '{sync.target}' "
-        f"({sync.channel}); declared in {sync.source_file}.",
+        f"({sync.channel}); declared in {project_relative(sync.source_file)}.",
         metadata={
             "destination": sync.destination,
             "target": sync.target,
@@ -94,9 +107,51 @@ def build_sync_assets(
     syncs: Sequence[SyncConfig],
     audience_keys: dict[str, dg.AssetKey],
     triggered_models: set[str],
+    owners: Mapping[str, Sequence[str]] | None = None,
 ) -> list[dg.AssetsDefinition]:
-    """One sync asset per declared sync (`audience_keys`: audience model name -> asset key)."""
+    """One sync asset per declared sync (`audience_keys`: audience model name -> asset key;
+    `owners`: sync name -> owners of its exposure)."""
     return [
-        build_sync_asset(sync, audience_keys[sync.model], triggered=sync.model in triggered_models)
+        build_sync_asset(
+            sync,
+            audience_keys[sync.model],
+            triggered=sync.model in triggered_models,
+            owners=(owners or {}).get(sync.name, ()),
+        )
         for sync in syncs
     ]
+
+
+def broken_sync_keys(broken: Sequence[BrokenSync], taken: set[str]) -> list[dg.AssetKey]:
+    """An asset key per broken sync: its name made a valid key, unique among `taken` names."""
+    keys = []
+    used = set(taken)
+    for item in broken:
+        name = re.sub(r"[^a-z0-9_]", "_", item.name.lower()).strip("_") or "unnamed"
+        candidate, n = name, 1
+        while candidate in used:
+            n += 1
+            candidate = f"{name}_invalid{n if n > 2 else ''}"
+        used.add(candidate)
+        keys.append(sync_key(candidate))
+    return keys
+
+
+def build_broken_sync_asset(
+    broken: BrokenSync, key: dg.AssetKey, audience_key: dg.AssetKey | None
+) -> dg.AssetsDefinition:
+    """An asset standing for a sync whose declaration is invalid: it fails with the one-line
+    error, so the mistake shows on this sync only and every other sync keeps working."""
+    error = project_relative(broken.error)
+
+    @dg.asset(
+        key=key,
+        deps=[audience_key] if audience_key is not None else [],
+        group_name=ACTIVATION_GROUP,
+        description=f"INVALID sync declaration in {project_relative(broken.source_file)}: {error}",
+        metadata={"error": error},
+    )
+    def _invalid_sync() -> dg.MaterializeResult:
+        raise dg.Failure(description=error)
+
+    return _invalid_sync

@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 
 from activation.config import SyncConfig
+from activation.declarations import BrokenSync, SyncDeclarations
 from activation.errors import SyncConfigError
 from orchestration.defs.activation.assets import TRIGGERED_TAG
 from orchestration.defs.dbt.translator import RetentionDbtTranslator
@@ -51,3 +52,40 @@ def audience_models(
             triggered=TRIGGERED_TAG in (node.get("tags") or []),
         )
     return found
+
+
+def _model_names(manifest: Mapping[str, Any]) -> set[str]:
+    return {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+
+
+def without_unknown_models(
+    manifest: Mapping[str, Any], declarations: SyncDeclarations
+) -> SyncDeclarations:
+    """`declarations` with syncs whose model is not in the dbt project moved to `broken`."""
+    models = _model_names(manifest)
+    broken = list(declarations.broken)
+    for sync in declarations.syncs:
+        if sync.model not in models:
+            broken.append(
+                BrokenSync(
+                    sync.name,
+                    sync.model,
+                    sync.source_file,
+                    f"{sync.source_file}: sync '{sync.name}' reads model '{sync.model}', which "
+                    "is not in the dbt project; fix the model name or add the model",
+                )
+            )
+    return SyncDeclarations([s for s in declarations.syncs if s.model in models], broken)
+
+
+def exposure_owners(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Exposure name -> Dagster owners: the owner's email, else `team:<owner name>`."""
+    owners: dict[str, list[str]] = {}
+    for exposure in (manifest.get("exposures") or {}).values():
+        owner = exposure.get("owner") or {}
+        if owner.get("email"):
+            owners[exposure["name"]] = [owner["email"]]
+        elif owner.get("name"):
+            team = "".join(c if c.isalnum() or c in "-_" else "_" for c in owner["name"])
+            owners[exposure["name"]] = [f"team:{team}"]
+    return owners

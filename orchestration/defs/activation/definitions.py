@@ -1,25 +1,56 @@
-"""Activation domain definitions, generated from the syncs declared next to the audiences."""
+"""Activation domain definitions, generated from the syncs declared next to the audiences.
+
+A sync whose declaration is invalid becomes an asset that fails with its one-line error; the
+code location and every other sync load and run as usual.
+"""
 
 import dagster as dg
 
-from activation.config import load_syncs
-from orchestration.defs.activation.assets import build_sync_assets
-from orchestration.defs.activation.audiences import audience_models
+from activation.declarations import load_sync_declarations
+from orchestration.defs.activation.assets import (
+    broken_sync_keys,
+    build_broken_sync_asset,
+    build_sync_assets,
+)
+from orchestration.defs.activation.audiences import (
+    audience_models,
+    exposure_owners,
+    without_unknown_models,
+)
 from orchestration.defs.activation.checks import build_size_change_check
 from orchestration.defs.activation.resources import destination_resource, destination_resource_key
 from orchestration.defs.activation.schedules import hourly_sync_definitions
 from orchestration.defs.dbt.assets import dbt_manifest
+from orchestration.defs.dbt.translator import RetentionDbtTranslator
 from orchestration.settings import DBT_PROJECT_DIR
 
-syncs = load_syncs(DBT_PROJECT_DIR)
+declarations = without_unknown_models(dbt_manifest, load_sync_declarations(DBT_PROJECT_DIR))
+syncs = declarations.syncs
 audiences = audience_models(dbt_manifest, syncs)
+_model_keys = {
+    node["name"]: RetentionDbtTranslator().get_asset_key(node)
+    for node in dbt_manifest["nodes"].values()
+    if node["resource_type"] == "model"
+}
+broken_assets = [
+    build_broken_sync_asset(broken, key, _model_keys.get(broken.model))
+    for broken, key in zip(
+        declarations.broken,
+        broken_sync_keys(declarations.broken, {s.name for s in syncs}),
+        strict=True,
+    )
+]
 
 syncs_defs = dg.Definitions(
-    assets=build_sync_assets(
-        syncs,
-        {name: a.key for name, a in audiences.items()},
-        {name for name, a in audiences.items() if a.triggered},
-    ),
+    assets=[
+        *build_sync_assets(
+            syncs,
+            {name: a.key for name, a in audiences.items()},
+            {name for name, a in audiences.items() if a.triggered},
+            exposure_owners(dbt_manifest),
+        ),
+        *broken_assets,
+    ],
     asset_checks=[build_size_change_check(a.key) for a in audiences.values()],
     resources={
         destination_resource_key(name): destination_resource(name)

@@ -13,6 +13,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.dbt.engine import copy_raw_tables, engine_warehouse
+from orchestration.defs.dbt.failures import dbt_failure_message
 from orchestration.defs.dbt.metadata import table_metadata
 from orchestration.defs.dbt.preflight import require_orders
 from orchestration.defs.dbt.project import load_dbt_project
@@ -61,9 +62,9 @@ def build_dbt_assets(project: DbtProject, manifest: dict[str, Any]) -> dg.Assets
                             {**event.metadata, **table_metadata(engine, key, node)}
                         )
                     yield event
-        error = invocation.get_error()
-        if error is not None:
-            raise error
+        if invocation.get_error() is not None:
+            run_results = invocation.get_artifact("run_results.json")
+            raise dg.Failure(description=dbt_failure_message(run_results, nodes))
 
     return dbt_models
 

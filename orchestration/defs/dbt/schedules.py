@@ -6,6 +6,7 @@ import dagster as dg
 
 from orchestration.defs.activation.assets import ACTIVATION_GROUP
 from orchestration.defs.ingest.assets import RAW_SCHEMA, raw_key
+from orchestration.defs.ingest.checks import FRESHNESS_CHECK_OP
 from orchestration.defs.schedule_guard import skip_if_running
 
 BUILD_JOB = "build"
@@ -28,9 +29,19 @@ full_refresh_job = dg.define_asset_job(
 )
 
 
-@dg.schedule(cron_schedule="0 5 * * *", job=full_refresh_job, name="daily_full_refresh")
+# the scheduled production run measures raw freshness on the wall clock (live exports)
+LIVE_FRESHNESS = {"ops": {FRESHNESS_CHECK_OP: {"config": {"reference": "now"}}}}
+
+
+@dg.schedule(
+    cron_schedule="0 5 * * *",
+    job=full_refresh_job,
+    name="daily_full_refresh",
+    description="05:00 daily: the full_refresh job (build, score, sync every audience); raw "
+    "freshness measured against the wall clock; skipped while the previous run is active.",
+)
 def daily_full_refresh(
     context: dg.ScheduleEvaluationContext,
 ) -> Iterator[dg.RunRequest | dg.SkipReason]:
     """05:00 daily, unless yesterday's refresh is still running."""
-    yield from skip_if_running(context, FULL_REFRESH_JOB)
+    yield from skip_if_running(context, FULL_REFRESH_JOB, LIVE_FRESHNESS)
