@@ -40,10 +40,17 @@ from orchestration.ingest.csv_files import (
     read_header,
 )
 from orchestration.ingest.loader import file_loads, quarantine_invalid, union_view
+from orchestration.ingest.options import IngestOptions
 from orchestration.ingest.report import FileLoad, Writer
 from orchestration.ingest.rules import csv_text_expr
 from orchestration.ingest.staging import Staged, check_source, unique_name
-from orchestration.ingest.warehouse import ident, literal, replace_table_rows
+from orchestration.ingest.warehouse import (
+    ident,
+    literal,
+    refuse_emptying,
+    replace_table_rows,
+    row_count,
+)
 
 FORMAT = "shopify"
 ENTITY = "shopify_order_lines"
@@ -106,7 +113,7 @@ SIZE_SUFFIX = "\\s*(?:\\s-|/)\\s*(XXS|XS|S|M|L|XL|XXL|XXXL|[2-5]XL)$"
 TABLES_WRITTEN = ("customers", "products", "orders", "order_items")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> Writer:
+def prepare(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) -> Writer:
     """Check and stage Shopify orders export file(s); return the step writing `raw`."""
     wanted = {normalise(h): (h,) for h in COLUMNS}
     required = tuple(normalise(h) for h in HEADER_REQUIRED)
@@ -114,22 +121,26 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> Writer:
     for file in csv_paths(path, f"Shopify orders; expected columns: {', '.join(COLUMNS)}"):
         delimiter, header = read_header(file)
         mapping = map_columns(file, header, wanted, required, "a Shopify orders export")
-        src = csv_source(file, ENTITY, delimiter, header, mapping, tuple(LINES.columns))
+        src = csv_source(file, ENTITY, delimiter, header, mapping, tuple(LINES.columns), options)
         for col, dtype in LINES.columns.items():
             if dtype == "TIMESTAMP":
                 src.columns[col] = f"regexp_replace(trim({src.columns[col]}), '{UTC_OFFSET}', '')"
             elif col in LOWERED:
                 src.columns[col] = f"lower(trim({src.columns[col]}))"
-        staged.append(check_source(con, src, LINES))
+        staged.append(check_source(con, src, LINES, options=options))
     view = union_view(con, staged, ENTITY)
     _check_orders(con, view, staged)
 
     def write(loaded_at: str) -> tuple[list[FileLoad], int, tuple[str, ...]]:
         quarantine_invalid(con, view, ENTITY)
         con.execute("DELETE FROM raw.quarantine WHERE table_name = ?", [ENTITY])
+        rows_before = row_count(con, "orders")
         for table in TABLES_WRITTEN:
             replace_table_rows(con, table)
         anonymous = _write_tables(con, view, loaded_at)
+        refuse_emptying(
+            con, "orders", rows_before, [s.source_file for s in staged], options.replace
+        )
         return file_loads(con, staged, ENTITY, None, FORMAT), anonymous, ()
 
     return write

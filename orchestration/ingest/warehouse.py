@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from orchestration.errors import InputError
 from orchestration.ingest.contract import LINEAGE_COLUMNS, TABLES, TableSpec
 
 QUARANTINE_COLUMNS = {
@@ -86,3 +87,28 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row count of every contract table in `raw`."""
     sql = " UNION ALL ".join(f"SELECT {literal(name)}, count(*) FROM raw.{name}" for name in TABLES)
     return {name: int(n) for name, n in con.execute(sql).fetchall()}
+
+
+def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Rows in `raw.<table>`."""
+    return con.execute(f"SELECT count(*) FROM raw.{ident(table)}").fetchone()[0]
+
+
+def refuse_emptying(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows_before: int,
+    files: list[str],
+    replace: bool,
+) -> None:
+    """InputError when this load left `raw.<table>` empty though it held rows, unless `replace`.
+
+    Raised inside the load's transaction, so the previous rows are kept.
+    """
+    if replace or rows_before == 0 or row_count(con, table) > 0:
+        return
+    raise InputError(
+        f"{', '.join(files)}: no loadable rows for raw.{table} (header only, or every row "
+        f"quarantined); refusing to empty raw.{table}, which holds {rows_before:,} rows: fix "
+        f"the file, or pass --replace to empty it on purpose"
+    )
