@@ -20,7 +20,13 @@ from orchestration.ingest.loader import file_loads, quarantine_invalid, union_vi
 from orchestration.ingest.options import IngestOptions
 from orchestration.ingest.report import FileLoad, Writer
 from orchestration.ingest.staging import Source, check_source, unique_name
-from orchestration.ingest.warehouse import literal, refuse_emptying, replace_table_rows, row_count
+from orchestration.ingest.warehouse import (
+    insert_into,
+    literal,
+    refuse_emptying,
+    replace_table_rows,
+    row_count,
+)
 
 FORMAT = "cdnow"
 ENTITY = "cdnow_transactions"
@@ -125,8 +131,8 @@ def _write_tables(con: duckdb.DuckDBPyConnection, view: str, loaded_at: str) -> 
         f"GROUP BY customer_id ORDER BY min(_line)"
     )
     con.execute(
-        f"INSERT INTO raw.orders SELECT customer_id || '-' || strftime(purchase_date, '%Y%m%d'), "
+        f"{insert_into('orders')} SELECT customer_id || '-' || strftime(purchase_date, '%Y%m%d'), "
         f"customer_id, CAST(purchase_date AS TIMESTAMP), 'delivered', 'USD', sum(dollars), 0, 0, "
-        f"sum(dollars), NULL, NULL, NULL, min(_file), min(_line), {at} FROM {valid} "
+        f"sum(dollars), NULL, NULL, NULL, NULL, NULL, min(_file), min(_line), {at} FROM {valid} "
         f"GROUP BY customer_id, purchase_date ORDER BY min(_line)"
     )

@@ -19,7 +19,13 @@ from orchestration.ingest.loader import file_loads, quarantine_invalid, union_vi
 from orchestration.ingest.options import IngestOptions
 from orchestration.ingest.report import FileLoad, Writer
 from orchestration.ingest.staging import check_source
-from orchestration.ingest.warehouse import literal, refuse_emptying, replace_table_rows, row_count
+from orchestration.ingest.warehouse import (
+    insert_into,
+    literal,
+    refuse_emptying,
+    replace_table_rows,
+    row_count,
+)
 
 FORMAT = "online-retail-ii"
 ENTITY = "invoice_lines"
@@ -110,10 +116,11 @@ def _write_tables(con: duckdb.DuckDBPyConnection, view: str, loaded_at: str) -> 
         f"FROM {valid} WHERE customer_id IS NOT NULL GROUP BY customer_id ORDER BY min(_line)"
     )
     con.execute(
-        f"INSERT INTO raw.orders SELECT invoice, arg_min(customer_id, _line), min(invoice_date), "
+        f"{insert_into('orders')} SELECT invoice, arg_min(customer_id, _line), min(invoice_date), "
         f"CASE WHEN starts_with(upper(invoice), 'C') THEN 'cancelled' ELSE 'delivered' END, "
         f"'GBP', CAST(sum(abs(quantity) * price) AS DECIMAL(18,2)), 0, 0, "
         f"CAST(sum(abs(quantity) * price) AS DECIMAL(18,2)), NULL, NULL, NULL, "
+        f"CASE WHEN starts_with(upper(invoice), 'C') THEN min(invoice_date) END, NULL, "
         f"min(_file), min(_line), {at} FROM {valid} GROUP BY invoice ORDER BY min(_line)"
     )
     con.execute(

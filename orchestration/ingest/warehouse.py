@@ -48,6 +48,12 @@ def raw_columns(spec: TableSpec) -> dict[str, str]:
     return {**spec.columns, **LINEAGE_COLUMNS}
 
 
+def insert_into(table: str) -> str:
+    """`INSERT INTO raw.<table> (columns...)` naming every column, so column order never matters."""
+    names = ", ".join(ident(c) for c in raw_columns(TABLES[table]))
+    return f"INSERT INTO raw.{table} ({names})"
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create schema `raw` with every contract table (empty), quarantine and load_log if absent.
 
@@ -58,6 +64,11 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
             f"CREATE TABLE IF NOT EXISTS raw.{spec.name} ({_columns_sql(raw_columns(spec))})"
         )
+        # a warehouse made before a contract column was added gets it (NULL in old rows)
+        for name, dtype in spec.columns.items():
+            con.execute(
+                f"ALTER TABLE raw.{spec.name} ADD COLUMN IF NOT EXISTS {ident(name)} {dtype}"
+            )
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.quarantine ({_columns_sql(QUARANTINE_COLUMNS)})")
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.load_log ({_columns_sql(LOAD_LOG_COLUMNS)})")
 
