@@ -72,11 +72,12 @@ def map_columns(
     by_key = {normalise(h): h for h in header}
     repeated = {key for key, n in Counter(normalise(h) for h in header).items() if n > 1}
     for col, aliases in wanted.items():
-        twice = next((a for a in aliases if normalise(a) in repeated), None)
+        twice = next((normalise(a) for a in aliases if normalise(a) in repeated), None)
         if twice is not None:
+            names = " and ".join(repr(h) for h in header if normalise(h) == twice)
             raise InputError(
-                f"{path}: column {twice!r} appears more than once in the header, so it is "
-                f"unclear which one holds {col}; rename or remove the duplicate"
+                f"{path}: header columns {names} both hold {col}, so it is unclear which one "
+                f"to read; rename or remove the duplicate"
             )
     found = {
         col: next((by_key[normalise(a)] for a in aliases if normalise(a) in by_key), None)
