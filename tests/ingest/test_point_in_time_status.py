@@ -1,4 +1,5 @@
-"""Order status as of the build date: a later cancellation or return does not undo a purchase."""
+"""One small dbt build on ingested files: order status as of the build date (a later cancellation
+or return does not undo a purchase) and contact cleaning (phone extensions, invisible characters)."""
 
 from __future__ import annotations
 
@@ -32,17 +33,30 @@ ORDERS = (
 )
 
 
+# Contacts as pasted from spreadsheets and CRMs: extensions glued to phones, invisible characters
+# around emails. Customers first (orders of unknown customers would be orphans).
+CUSTOMERS = (
+    "customer_id,email,phone,country\n"
+    "C1,\u200bAnn@Example.com\u00a0,+1 555 123 4567 ext. 89,US\n"
+    "C2,bo\u00a0b@example.com,555-123-4567 x89,US\n"
+    "C3,cy@example.com\u2060,020 7946 0018 #12,GB\n"
+)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Ingest the orders and build staging to marts as of 2024-03-15 with real dbt."""
     work = tmp_path_factory.mktemp("pit")
     db = work / "w.duckdb"
-    ingest_path(write(work / "store" / "orders.csv", ORDERS), db_path=db)
+    write(work / "store" / "customers.csv", CUSTOMERS)
+    write(work / "store" / "orders.csv", ORDERS)
+    report = ingest_path(work / "store", db_path=db)
+    assert (report.rows_loaded, report.rows_quarantined) == (9, 0)
     args = [
         str(Path(sys.executable).parent / "dbt"), "build",
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-        "--select", "+fct_orders", "+customer_rfm",
+        "--select", "+fct_orders", "+customer_rfm", "+stg_shop__customers",
         "--exclude", "resource_type:test", "resource_type:unit_test",
         "--vars", "{as_of_date: '2024-03-15'}",
     ]  # fmt: skip
@@ -68,3 +82,16 @@ def test_status_is_the_one_known_on_the_build_date(built: Path) -> None:
     ]
     # C1: O1 counts (its return came later); C2: O3 counts, O4 was returned before as_of
     assert rfm["C1"] == 1 and rfm["C2"] == 1
+
+
+def test_phone_extensions_and_invisible_email_characters_are_cleaned(built: Path) -> None:
+    with duckdb.connect(str(built), read_only=True) as con:
+        rows = con.execute(
+            "select customer_id, email, is_email_valid, phone from staging.stg_shop__customers "
+            "order by 1"
+        ).fetchall()
+    assert rows == [
+        ("C1", "ann@example.com", True, "+15551234567"),
+        ("C2", "bo b@example.com", False, "+15551234567"),  # a no-break space inside: invalid
+        ("C3", "cy@example.com", True, "+442079460018"),
+    ]
