@@ -133,6 +133,7 @@ def csv_source(
         rejects=rejects,
         read_path=read_path,
         slash_dates=found.slash_dates,
+        nul_bytes=found.nul > 0,
     )
 
 

@@ -53,8 +53,13 @@ def timestamp_expr(value: str, order: str | None) -> str:
     is kept. Slash dates are read in `order` (DMY or MDY) only; under ISO or None they fail.
     """
     local = f"regexp_replace({value}, '{OFFSET}', '')"
+    # cheap test first: an offset needs a Z, a + or a - after the date part
+    maybe = (
+        f"(suffix(upper({value}), 'Z') OR strpos({value}, '+') > 0 "
+        f"OR strpos(substr({value}, 11), '-') > 0)"
+    )
     return (
-        f"CASE WHEN regexp_matches({value}, '{TIME_WITH_OFFSET}') "
+        f"CASE WHEN {maybe} AND regexp_matches({value}, '{TIME_WITH_OFFSET}') "
         f"THEN {_wall_clock(local, order)} - to_minutes({_offset_minutes(value)}) "
         f"ELSE {_wall_clock(value, order)} END"
     )
@@ -70,7 +75,7 @@ def slash_order_reason(column: str, src: str, typed: str, order: str | None) -> 
         why = f"'slash date in {column} but --date-format ISO: ' || {shown}"
     else:
         why = f"'date contradicts the day/month order {order} in {column}: ' || {shown}"
-    return f"WHEN regexp_matches({value}, '{SLASH_DATE}') AND {typed} IS NULL THEN {why}"
+    return f"WHEN {typed} IS NULL AND regexp_matches({value}, '{SLASH_DATE}') THEN {why}"
 
 
 def plausible_reason(

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHUNK = 1 << 24
-SLASH_DATE = re.compile(rb"(?<![0-9])[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}")
+# `/MM/YYYY` of a slash date (a literal first byte keeps the search fast); SQL checks exactly
+SLASH_DATE = re.compile(rb"/[0-9]{1,2}/[0-9]{4}")
 
 
 @dataclass(frozen=True)

@@ -38,12 +38,15 @@ def _in_list(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(literal(v) for v in values) + ")"
 
 
-def parse_expr(column: str, dtype: str, src: str, order: str | None = None) -> str:
+def parse_expr(
+    column: str, dtype: str, src: str, order: str | None = None, trimmed: bool = False
+) -> str:
     """Typed value of VARCHAR expression `src` for contract column `column`, NULL if unparseable.
 
     Timestamps are converted to UTC when they carry an offset; slash dates are read in `order`.
+    `trimmed` says `src` is already trimmed and NULL when blank.
     """
-    value = f"nullif(trim({src}), '')"
+    value = src if trimmed else f"nullif(trim({src}), '')"
     if column in CONSENT_COLUMNS:
         return (
             f"CASE WHEN lower({value}) IN {_in_list(TRUE_WORDS)} THEN 'subscribed' "
@@ -73,18 +76,20 @@ def reason_expr(
     before: tuple[str, ...] = (),
     after: tuple[str, ...] = (),
     dates: DateRules | None = None,
+    nul_bytes: bool = True,
 ) -> str:
     """First failing rule of a row as text, NULL when the row is valid.
 
     `sources` maps each contract column to its VARCHAR input expression (NULL when the file
     lacks the column); `parsed` maps it to the typed expression. `before`/`after` are extra
     `WHEN ... THEN ...` clauses of an adapter, checked before/after the contract rules.
-    `dates` adds the day/month order and plausible range checks of date columns.
+    `dates` adds the day/month order and plausible range checks of date columns;
+    `nul_bytes` (False when the file has none) adds the NUL byte check.
     """
     whens: list[str] = [
         f"WHEN strpos({src}, chr(0)) > 0 THEN 'NUL byte in {col} (file damaged or not UTF-8)'"
         for col, src in sources.items()
-        if src != "NULL"
+        if src != "NULL" and nul_bytes
     ]
     whens += before
     for col in spec.required:
@@ -104,7 +109,7 @@ def reason_expr(
             what = f"'type error in {col}: invalid JSON ' || {_shown(src)}"
         else:
             whens.append(
-                f"WHEN regexp_matches(trim({src}), '{DECIMAL_COMMA}') AND {typed} IS NULL "
+                f"WHEN {typed} IS NULL AND regexp_matches(trim({src}), '{DECIMAL_COMMA}') "
                 f"THEN 'decimal comma in {col}: ' || {_shown(src)} || ' (use a decimal point)'"
             )
             what = f"'type error in {col}: ' || {_shown(src)} || ' is not {dtype}'"

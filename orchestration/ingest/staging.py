@@ -66,8 +66,9 @@ class Source:
     rejects: str | None = None
     # the file DuckDB reads when it is not `path` (a cleaned copy with the same lines)
     read_path: Path | None = None
-    # False when a scan of the file found nothing shaped like a slash date
+    # False when a scan of the file found nothing shaped like a slash date / no NUL byte
     slash_dates: bool = True
+    nul_bytes: bool = True
 
     @property
     def reads(self) -> Path:
@@ -98,27 +99,40 @@ def check_source(
     relation = source.relation
     try:
         relation, order = _date_order(con, source, spec, options.date_format)
+        # date values are trimmed once in their own column: their parse refers to them often
+        dated = {
+            col: f"_v_{i}"
+            for i, (col, dtype) in enumerate(spec.columns.items())
+            if dtype in ("TIMESTAMP", "DATE") and source.columns[col] != "NULL"
+        }
+        trims = "".join(
+            f", nullif(trim({source.columns[col]}), '') AS {alias}" for col, alias in dated.items()
+        )
+        columns = {**source.columns, **{col: f"src.{alias}" for col, alias in dated.items()}}
         parsed = {
-            col: parse_expr(col, dtype, source.columns[col], order)
+            col: parse_expr(col, dtype, columns[col], order, trimmed=col in dated)
             for col, dtype in spec.columns.items()
         }
-        typed = {col: f"_t_{i}" for i, col in enumerate(spec.columns)}
-        fmt = {k: f"({v})" for k, v in parsed.items()}
+        # rules read the typed columns by alias, so each value is parsed once
+        typed = {col: f"src._t_{i}" for i, col in enumerate(spec.columns)}
         reason = reason_expr(
             spec,
-            source.columns,
-            parsed,
-            tuple(w.format(**fmt) for w in before),
-            tuple(w.format(**fmt) for w in after),
+            columns,
+            typed,
+            tuple(w.format(**typed) for w in before),
+            tuple(w.format(**typed) for w in after),
             DateRules(order, options.latest_at),
+            nul_bytes=source.nul_bytes,
         )
-        inner = ", ".join(f"{parsed[c]} AS {typed[c]}" for c in spec.columns)
-        outer = ", ".join(f"{typed[c]} AS {ident(c)}" for c in spec.columns)
+        inner = ", ".join(f"{parsed[c]} AS _t_{i}" for i, c in enumerate(spec.columns))
+        outer = ", ".join(f"_t_{i} AS {ident(c)}" for i, c in enumerate(spec.columns))
         raw = f"replace({source.raw_text}, chr(0), '\\0')"
         con.execute(
             f"CREATE TEMP TABLE {checked} AS SELECT {outer}, _reason, "
             f"CASE WHEN _reason IS NOT NULL THEN {raw} END AS _raw "
-            f"FROM (SELECT src.*, {inner}, {reason} AS _reason FROM {relation} src) src"
+            f"FROM (SELECT src.*, {reason} AS _reason "
+            f"FROM (SELECT src.*, {inner} "
+            f"FROM (SELECT src.*{trims} FROM {relation} src) src) src) src"
         )
     except duckdb.Error as exc:
         detail = " ".join(str(exc).split("\n", 1)[0].split())
