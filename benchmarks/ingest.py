@@ -23,7 +23,7 @@ from orchestration.ingest.contract import ORDER_STATUSES
 def write_orders(path: Path, rows: int, seed: int = 0) -> None:
     """A valid orders.csv of `rows` rows in the canonical contract."""
     rng = np.random.default_rng(seed)
-    start = np.datetime64("2024-01-01T00:00:00", "s")
+    start = np.datetime64("2023-01-01T00:00:00", "s")  # history ends before today
     ordered = start + rng.integers(0, 3 * 365 * 86400, rows).astype("timedelta64[s]")
     subtotal = np.round(rng.uniform(10, 200, rows), 2)
     discount = np.round(subtotal * rng.choice([0, 0.1, 0.2], rows), 2)

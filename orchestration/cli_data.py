@@ -12,6 +12,7 @@ from rich.table import Table
 from orchestration.console import make_console
 from orchestration.errors import InputError
 from orchestration.ingest import FORMATS, IngestReport, ingest_path
+from orchestration.ingest.options import DATE_ORDERS, IngestOptions
 from orchestration.sample_store import DEFAULT_END_DATE, generate_store
 
 
@@ -48,9 +49,24 @@ def ingest(
     fmt: Annotated[
         str, typer.Option("--format", "-f", help=f"Input format: {' | '.join(FORMATS)}.")
     ] = "canonical",
+    date_format: Annotated[
+        str | None,
+        typer.Option(
+            "--date-format",
+            help=f"Order of slash dates like 03/04/2026: {' | '.join(DATE_ORDERS)} "
+            "(default: detect; ambiguous files are refused).",
+        ),
+    ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace", help="Allow a file with no loadable rows to empty its raw table."
+        ),
+    ] = False,
 ) -> None:
     """Load store files into the warehouse's raw schema; bad rows go to raw.quarantine."""
-    print_report(ingest_path(path, fmt))
+    options = IngestOptions(date_format=date_format, replace=replace)
+    print_report(ingest_path(path, fmt, options=options))
 
 
 def print_report(report: IngestReport) -> None:

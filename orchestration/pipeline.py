@@ -20,6 +20,7 @@ import dagster as dg
 import duckdb
 
 from orchestration import settings, warehouse_lock
+from orchestration.defs.dbt.preflight import refuse_future_as_of
 from orchestration.errors import InputError, UserError
 
 BUILD_JOB = "build"
@@ -162,6 +163,7 @@ def run_pipeline(
         with warehouse_lock.connect(db) as con:
             if raw is None and as_of is not None:
                 _require_orders_before(con, as_of)
+                refuse_future_as_of(con, as_of)
         from orchestration.definitions import defs
 
         job = defs.resolve_job_def(job_name)

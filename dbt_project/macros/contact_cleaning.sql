@@ -1,8 +1,24 @@
 {#- Email and phone normalisation used by stg_shop__customers. Invalid values are flagged, never dropped. -#}
 
-{#- Trimmed, lower-cased email; NULL when blank. -#}
+{#-
+  Trimmed, lower-cased email; NULL when blank. Zero-width characters (U+200B-U+200D, U+2060,
+  U+FEFF) are removed and no-break spaces (U+00A0, U+202F) become spaces before trimming, so an
+  address pasted with them is cleaned at its ends and flagged invalid if one sits inside.
+-#}
 {% macro normalize_email(email) -%}
-  nullif(lower(trim({{ email }})), '')
+  {%- set cleaned = namespace(sql=email) -%}
+  {%- for invisible in ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"] -%}
+    {%- set cleaned.sql = "replace(" ~ cleaned.sql ~ ", '" ~ invisible ~ "', '')" -%}
+  {%- endfor -%}
+  {%- for no_break in ["\u00a0", "\u202f"] -%}
+    {%- set cleaned.sql = "replace(" ~ cleaned.sql ~ ", '" ~ no_break ~ "', ' ')" -%}
+  {%- endfor -%}
+  nullif(lower(trim({{ cleaned.sql }})), '')
+{%- endmacro %}
+
+{#- The phone without a trailing extension (`ext. 89`, `extension 89`, `x89`, `#89`). -#}
+{% macro strip_phone_extension(phone) -%}
+  regexp_replace({{ phone }}, '(?i) *(extension|ext|x|#)[.:]? *[0-9]+ *$', '')
 {%- endmacro %}
 
 {#- One @, no spaces, a dot in the domain. -#}
@@ -11,12 +27,14 @@
 {%- endmacro %}
 
 {#-
-  Phone to E.164 (+ country code + national number) where the input allows it:
+  Phone to E.164 (+ country code + national number) where the input allows it, after dropping
+  an extension (never merged into the digits):
   "+CC..." and "00CC..." are international already; otherwise the customer's country gives the
   calling code (seed country_phone_codes), dropping the national trunk prefix (e.g. the leading 0
   of 020 7946 0018 in GB). NULL when it cannot be normalised; is_valid_phone() then is false.
 -#}
-{% macro normalize_phone(phone, calling_code, trunk_prefix) -%}
+{% macro normalize_phone(raw_phone, calling_code, trunk_prefix) -%}
+  {%- set phone = strip_phone_extension(raw_phone) -%}
   {%- set digits = strip_non_digits(phone) -%}
   case
     when {{ phone }} is null or {{ digits }} = '' then null

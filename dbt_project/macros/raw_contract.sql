@@ -18,6 +18,7 @@
       ['status', 'VARCHAR'], ['currency', 'VARCHAR'], ['subtotal', money],
       ['discount_amount', money], ['shipping_amount', money], ['total', money],
       ['discount_code', 'VARCHAR'], ['shipped_at', 'TIMESTAMP'], ['delivered_at', 'TIMESTAMP'],
+      ['cancelled_at', 'TIMESTAMP'], ['returned_at', 'TIMESTAMP'],
     ],
     'order_items': [
       ['order_id', 'VARCHAR'], ['product_id', 'VARCHAR'], ['quantity', 'INTEGER'],

@@ -18,9 +18,10 @@ from orchestration.ingest.csv_files import (
     read_header,
 )
 from orchestration.ingest.loader import file_loads, load_table
+from orchestration.ingest.options import IngestOptions
 from orchestration.ingest.report import FileLoad, Writer
 from orchestration.ingest.staging import Source, Staged, check_source
-from orchestration.ingest.warehouse import replace_table_rows
+from orchestration.ingest.warehouse import refuse_emptying, replace_table_rows, row_count
 
 FORMAT = "canonical"
 
@@ -69,7 +70,7 @@ def discover(path: Path) -> Discovered:
 
 
 def plan_sources(
-    con: duckdb.DuckDBPyConnection, files: dict[str, list[Path]]
+    con: duckdb.DuckDBPyConnection, files: dict[str, list[Path]], options: IngestOptions
 ) -> dict[str, list[Source]]:
     """Check every header before loading anything, and build each file's `Source`."""
     plans: dict[str, list[Source]] = {}
@@ -86,34 +87,43 @@ def plan_sources(
             else:
                 delimiter, header = read_header(path)
                 mapping = map_columns(path, header, wanted, spec.required, what)
-                source = csv_source(path, table, delimiter, header, mapping, columns)
+                source = csv_source(path, table, delimiter, header, mapping, columns, options)
             plans.setdefault(table, []).append(source)
     return plans
 
 
-def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> Writer:
+def prepare(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) -> Writer:
     """Discover, check headers and stage every file; return the step writing `raw`."""
     found = discover(path)
-    plans = plan_sources(con, found.files)
+    plans = plan_sources(con, found.files, options)
     staged = {
-        table: [check_source(con, source, TABLES[table]) for source in plans[table]]
+        table: [
+            check_source(con, source, TABLES[table], options=options) for source in plans[table]
+        ]
         for table in LOAD_ORDER
         if table in plans
     }
 
     def write(loaded_at: str) -> tuple[list[FileLoad], int, tuple[str, ...]]:
-        return load_staged(con, staged, loaded_at), 0, found.ignored
+        return load_staged(con, staged, loaded_at, options.replace), 0, found.ignored
 
     return write
 
 
 def load_staged(
-    con: duckdb.DuckDBPyConnection, staged: dict[str, list[Staged]], loaded_at: str
+    con: duckdb.DuckDBPyConnection,
+    staged: dict[str, list[Staged]],
+    loaded_at: str,
+    replace: bool = False,
 ) -> list[FileLoad]:
-    """Load tables parents first; a parent loaded now or already non-empty is orphan-checked."""
+    """Load tables parents first; a parent loaded now or already non-empty is orphan-checked.
+
+    A table whose files yield no loadable row is not emptied unless `replace`.
+    """
     loads: list[FileLoad] = []
     for table, files in staged.items():
         spec = TABLES[table]
+        rows_before = row_count(con, table)
         replace_table_rows(con, table)
         parents = {
             parent
@@ -121,5 +131,6 @@ def load_staged(
             if parent in staged or con.execute(f"SELECT count(*) FROM raw.{parent}").fetchone()[0]
         }
         load_table(con, spec, files, loaded_at, parents)
+        refuse_emptying(con, table, rows_before, [f.source_file for f in files], replace)
         loads += file_loads(con, files, table, table, FORMAT)
     return loads

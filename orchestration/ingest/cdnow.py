@@ -17,9 +17,16 @@ import duckdb
 from orchestration.errors import InputError
 from orchestration.ingest.contract import TableSpec
 from orchestration.ingest.loader import file_loads, quarantine_invalid, union_view
+from orchestration.ingest.options import IngestOptions
 from orchestration.ingest.report import FileLoad, Writer
 from orchestration.ingest.staging import Source, check_source, unique_name
-from orchestration.ingest.warehouse import literal, replace_table_rows
+from orchestration.ingest.warehouse import (
+    insert_into,
+    literal,
+    refuse_emptying,
+    replace_table_rows,
+    row_count,
+)
 
 FORMAT = "cdnow"
 ENTITY = "cdnow_transactions"
@@ -88,7 +95,7 @@ def _source(path: Path) -> tuple[Source, int]:
     return source, count
 
 
-def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> Writer:
+def prepare(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) -> Writer:
     """Check and stage CDNOW file(s); return the step writing `raw`."""
     staged = []
     for file in _files(path):
@@ -97,15 +104,19 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> Writer:
             f"WHEN len(src.t) <> {count} THEN 'malformed line: expected {count} "
             f"whitespace-separated fields, found ' || len(src.t)",
         )
-        staged.append(check_source(con, source, RECORDS, before=wrong_width))
+        staged.append(check_source(con, source, RECORDS, before=wrong_width, options=options))
     view = union_view(con, staged, ENTITY)
 
     def write(loaded_at: str) -> tuple[list[FileLoad], int, tuple[str, ...]]:
         quarantine_invalid(con, view, ENTITY)
         con.execute("DELETE FROM raw.quarantine WHERE table_name = ?", [ENTITY])
+        rows_before = row_count(con, "orders")
         for table in ("customers", "orders"):
             replace_table_rows(con, table)
         _write_tables(con, view, loaded_at)
+        refuse_emptying(
+            con, "orders", rows_before, [s.source_file for s in staged], options.replace
+        )
         return file_loads(con, staged, ENTITY, None, FORMAT), 0, ()
 
     return write
@@ -120,8 +131,8 @@ def _write_tables(con: duckdb.DuckDBPyConnection, view: str, loaded_at: str) -> 
         f"GROUP BY customer_id ORDER BY min(_line)"
     )
     con.execute(
-        f"INSERT INTO raw.orders SELECT customer_id || '-' || strftime(purchase_date, '%Y%m%d'), "
+        f"{insert_into('orders')} SELECT customer_id || '-' || strftime(purchase_date, '%Y%m%d'), "
         f"customer_id, CAST(purchase_date AS TIMESTAMP), 'delivered', 'USD', sum(dollars), 0, 0, "
-        f"sum(dollars), NULL, NULL, NULL, min(_file), min(_line), {at} FROM {valid} "
+        f"sum(dollars), NULL, NULL, NULL, NULL, NULL, min(_file), min(_line), {at} FROM {valid} "
         f"GROUP BY customer_id, purchase_date ORDER BY min(_line)"
     )

@@ -88,6 +88,10 @@ TABLES: dict[str, TableSpec] = {
                 "discount_code": "VARCHAR",
                 "shipped_at": "TIMESTAMP",
                 "delivered_at": "TIMESTAMP",
+                # optional: when the order was cancelled / returned, so a build as of an
+                # earlier date still sees the purchase
+                "cancelled_at": "TIMESTAMP",
+                "returned_at": "TIMESTAMP",
             },
             primary_key=("order_id",),
             required=("order_id", "ordered_at", "status", "total"),

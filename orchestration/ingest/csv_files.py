@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
 
 from orchestration.errors import InputError
+from orchestration.ingest.filescan import lf_copy, scan
+from orchestration.ingest.options import IngestOptions
 from orchestration.ingest.rules import csv_text_expr
 from orchestration.ingest.staging import Source, unique_name
 from orchestration.ingest.warehouse import ident, literal
@@ -27,10 +31,12 @@ def read_header(path: Path) -> tuple[str, list[str]]:
     """The delimiter and the header names of a CSV file (BOM stripped).
 
     The delimiter is the candidate splitting the header into the most fields.
-    Raises InputError for an empty file.
+    Raises InputError for an empty or UTF-16 file.
     """
     with path.open("rb") as fh:
         first = fh.readline(1 << 20)
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path}: file is UTF-16 encoded; re-save it as UTF-8 CSV")
     text = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
     if not text.strip():
         raise InputError(f"{path}: file is empty; expected a header line with the columns")
@@ -60,9 +66,19 @@ def map_columns(
 ) -> dict[str, str]:
     """Map each wanted column to the header name that provides it (by normalised name/aliases).
 
-    Raises InputError naming the file and the expected columns when a required one is absent.
+    Raises InputError naming the file and the expected columns when a required one is absent,
+    or naming the column when a column to read appears twice in the header.
     """
     by_key = {normalise(h): h for h in header}
+    repeated = {key for key, n in Counter(normalise(h) for h in header).items() if n > 1}
+    for col, aliases in wanted.items():
+        twice = next((normalise(a) for a in aliases if normalise(a) in repeated), None)
+        if twice is not None:
+            names = " and ".join(repr(h) for h in header if normalise(h) == twice)
+            raise InputError(
+                f"{path}: header columns {names} both hold {col}, so it is unclear which one "
+                f"to read; rename or remove the duplicate"
+            )
     found = {
         col: next((by_key[normalise(a)] for a in aliases if normalise(a) in by_key), None)
         for col, aliases in wanted.items()
@@ -83,13 +99,23 @@ def csv_source(
     header: list[str],
     mapping: dict[str, str],
     columns: tuple[str, ...],
+    options: IngestOptions | None = None,
 ) -> Source:
-    """A `Source` reading `path` with DuckDB's CSV reader: all VARCHAR, bad lines to rejects."""
+    """A `Source` reading `path` with DuckDB's CSV reader: all VARCHAR, bad lines to rejects.
+
+    A file mixing CRLF and LF line ends is read through an LF copy in `options.scratch`.
+    """
+    found = scan(path)
+    read_path = None
+    if found.mixed_line_ends:
+        scratch = (options.scratch if options else None) or Path(tempfile.mkdtemp())
+        read_path = lf_copy(path, scratch)
     rejects = unique_name("rejects")
     names = [f"c{i}" for i in range(len(header))]
     spec = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
     relation = (
-        f"read_csv({literal(str(path))}, header = true, auto_detect = false, columns = {spec}, "
+        f"read_csv({literal(str(read_path or path))}, header = true, auto_detect = false, "
+        f"columns = {spec}, "
         f"delim = {literal(delimiter)}, quote = '\"', escape = '\"', encoding = 'utf-8', "
         f"null_padding = false, store_rejects = true, rejects_table = {literal(rejects)}, "
         f"rejects_scan = {literal(rejects + '_scan')})"
@@ -97,7 +123,18 @@ def csv_source(
     position = {h: f"src.{ident(names[i])}" for i, h in enumerate(header)}
     sources = {col: position[mapping[col]] if col in mapping else "NULL" for col in columns}
     raw = csv_text_expr([f"src.{ident(n)}" for n in names], delimiter)
-    return Source(path, table_name, relation, sources, raw, first_line=2, rejects=rejects)
+    return Source(
+        path,
+        table_name,
+        relation,
+        sources,
+        raw,
+        first_line=2,
+        rejects=rejects,
+        read_path=read_path,
+        slash_dates=found.slash_dates,
+        nul_bytes=found.nul > 0,
+    )
 
 
 def parquet_source(

@@ -11,7 +11,7 @@ from orchestration.ingest.contract import TableSpec
 from orchestration.ingest.report import FileLoad
 from orchestration.ingest.rules import csv_text_expr
 from orchestration.ingest.staging import Staged, unique_name
-from orchestration.ingest.warehouse import PENDING_QUARANTINE, ident, literal
+from orchestration.ingest.warehouse import PENDING_QUARANTINE, ident, insert_into, literal
 
 
 def union_view(con: duckdb.DuckDBPyConnection, staged: list[Staged], prefix: str) -> str:
@@ -59,7 +59,7 @@ def load_table(
     )
     cols = ", ".join(f"v.{ident(c)}" for c in spec.columns)
     con.execute(
-        f"INSERT INTO raw.{spec.name} SELECT {cols}, v._file, v._line, "
+        f"{insert_into(spec.name)} SELECT {cols}, v._file, v._line, "
         f"TIMESTAMP {literal(loaded_at)} "
         f"FROM {view} v WHERE v._reason IS NULL{not_flagged}"
     )

@@ -16,9 +16,16 @@ import duckdb
 from orchestration.ingest.contract import TableSpec
 from orchestration.ingest.csv_files import csv_paths, csv_source, map_columns, read_header
 from orchestration.ingest.loader import file_loads, quarantine_invalid, union_view
+from orchestration.ingest.options import IngestOptions
 from orchestration.ingest.report import FileLoad, Writer
 from orchestration.ingest.staging import check_source
-from orchestration.ingest.warehouse import literal, replace_table_rows
+from orchestration.ingest.warehouse import (
+    insert_into,
+    literal,
+    refuse_emptying,
+    replace_table_rows,
+    row_count,
+)
 
 FORMAT = "online-retail-ii"
 ENTITY = "invoice_lines"
@@ -55,7 +62,7 @@ NOT_CANCELLATION_NEGATIVE = (
 TABLES_WRITTEN = ("customers", "products", "orders", "order_items")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> Writer:
+def prepare(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) -> Writer:
     """Check and stage invoice-line CSV file(s); return the step writing `raw`."""
     sources = []
     expected = ", ".join(h[0] for h in HEADER.values())
@@ -64,20 +71,27 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> Writer:
         mapping = map_columns(
             file, header, HEADER, LINES.required, "Online Retail II invoice lines"
         )
-        src = csv_source(file, ENTITY, delimiter, header, mapping, tuple(LINES.columns))
+        src = csv_source(file, ENTITY, delimiter, header, mapping, tuple(LINES.columns), options)
         # "13085.0" (spreadsheet exports) and "13085" are the same customer.
         cid = src.columns["customer_id"]
         src.columns["customer_id"] = f"regexp_replace(trim({cid}), '\\.0+$', '')"
         sources.append(src)
-    staged = [check_source(con, s, LINES, after=NOT_CANCELLATION_NEGATIVE) for s in sources]
+    staged = [
+        check_source(con, s, LINES, after=NOT_CANCELLATION_NEGATIVE, options=options)
+        for s in sources
+    ]
     view = union_view(con, staged, ENTITY)
 
     def write(loaded_at: str) -> tuple[list[FileLoad], int, tuple[str, ...]]:
         quarantine_invalid(con, view, ENTITY)
         con.execute("DELETE FROM raw.quarantine WHERE table_name = ?", [ENTITY])
+        rows_before = row_count(con, "orders")
         for table in TABLES_WRITTEN:
             replace_table_rows(con, table)
         _write_tables(con, view, loaded_at)
+        refuse_emptying(
+            con, "orders", rows_before, [s.source_file for s in staged], options.replace
+        )
         anonymous = con.execute(
             f"SELECT count(*) FROM {view} WHERE _reason IS NULL AND customer_id IS NULL"
         ).fetchone()[0]
@@ -102,10 +116,11 @@ def _write_tables(con: duckdb.DuckDBPyConnection, view: str, loaded_at: str) -> 
         f"FROM {valid} WHERE customer_id IS NOT NULL GROUP BY customer_id ORDER BY min(_line)"
     )
     con.execute(
-        f"INSERT INTO raw.orders SELECT invoice, arg_min(customer_id, _line), min(invoice_date), "
+        f"{insert_into('orders')} SELECT invoice, arg_min(customer_id, _line), min(invoice_date), "
         f"CASE WHEN starts_with(upper(invoice), 'C') THEN 'cancelled' ELSE 'delivered' END, "
         f"'GBP', CAST(sum(abs(quantity) * price) AS DECIMAL(18,2)), 0, 0, "
         f"CAST(sum(abs(quantity) * price) AS DECIMAL(18,2)), NULL, NULL, NULL, "
+        f"CASE WHEN starts_with(upper(invoice), 'C') THEN min(invoice_date) END, NULL, "
         f"min(_file), min(_line), {at} FROM {valid} GROUP BY invoice ORDER BY min(_line)"
     )
     con.execute(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import duckdb
 from orchestration import settings, warehouse_lock
 from orchestration.errors import InputError
 from orchestration.ingest import canonical, cdnow, online_retail, shopify
+from orchestration.ingest.options import IngestOptions
 from orchestration.ingest.report import IngestReport, Writer
 from orchestration.ingest.warehouse import (
     PENDING_QUARANTINE,
@@ -23,7 +26,7 @@ from orchestration.ingest.warehouse import (
 
 # A format reads and checks its files (outside the transaction: staging temp tables need
 # committed row ids for line numbers) and returns the step that writes `raw` (inside it).
-FORMATS: dict[str, Callable[[duckdb.DuckDBPyConnection, Path], Writer]] = {
+FORMATS: dict[str, Callable[[duckdb.DuckDBPyConnection, Path, IngestOptions], Writer]] = {
     "canonical": canonical.prepare,
     "online-retail-ii": online_retail.prepare,
     "cdnow": cdnow.prepare,
@@ -31,12 +34,20 @@ FORMATS: dict[str, Callable[[duckdb.DuckDBPyConnection, Path], Writer]] = {
 }
 
 
-def ingest_path(path: Path, fmt: str = "canonical", db_path: Path | None = None) -> IngestReport:
+def ingest_path(
+    path: Path,
+    fmt: str = "canonical",
+    db_path: Path | None = None,
+    options: IngestOptions | None = None,
+) -> IngestReport:
     """Load `path` (a file or folder) in format `fmt` into schema `raw` of the DuckDB warehouse.
 
     Each table loaded replaces its previous rows and quarantine rows, so re-runs are idempotent.
-    Raises InputError for a missing path, an unknown format or a header lacking required columns.
+    Raises InputError for a missing path, an unknown format, a header lacking required columns,
+    ambiguous slash dates, an unreadable file, or a load that would empty a non-empty raw table
+    (unless `options.replace`).
     """
+    options = options or IngestOptions()
     path = Path(path)
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} for {path}; use one of {', '.join(FORMATS)}")
@@ -46,10 +57,13 @@ def ingest_path(path: Path, fmt: str = "canonical", db_path: Path | None = None)
     db.parent.mkdir(parents=True, exist_ok=True)
     load_id = uuid.uuid4().hex[:12]
     loaded_at = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    with warehouse_lock.connect(db) as con:
+    with (
+        tempfile.TemporaryDirectory(prefix="retention_ingest_") as scratch,
+        warehouse_lock.connect(db) as con,
+    ):
         ensure_raw_schema(con)
         create_pending_quarantine(con)
-        write = FORMATS[fmt](con, path.resolve())
+        write = FORMATS[fmt](con, path.resolve(), replace(options, scratch=Path(scratch)))
         con.execute("BEGIN TRANSACTION")
         try:
             loads, anonymous, ignored = write(loaded_at)

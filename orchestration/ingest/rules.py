@@ -6,32 +6,47 @@ checked in one DuckDB statement (no row-by-row Python).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from orchestration.ingest.contract import TableSpec
+from orchestration.ingest.dates import (
+    plausible_reason,
+    slash_order_reason,
+    timestamp_expr,
+)
+from orchestration.ingest.options import EARLIEST_AT
 from orchestration.ingest.warehouse import literal
 
-# Accepted date formats after ISO 8601 (tried by a plain cast first). Day-first with a time,
-# month-first without one, as the brief's sources use them; compact YYYYMMDD (CDNOW).
-DATE_FORMATS = (
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%d/%m/%Y %H:%M",
-    "%d/%m/%Y %H:%M:%S",
-    "%m/%d/%Y",
-    "%Y%m%d",
-    "%d.%m.%Y",
-)
 TRUE_WORDS = ("true", "yes", "y", "t", "1")
 FALSE_WORDS = ("false", "no", "n", "f", "0")
 CONSENT_COLUMNS = ("email_consent", "sms_consent", "whatsapp_consent")
+# Dates that may lie before 1970; they are only checked against the future.
+NO_EARLIEST = ("birth_date",)
+DECIMAL_COMMA = "^[+-]?[0-9]+,[0-9]+$"
+
+
+@dataclass(frozen=True)
+class DateRules:
+    """How a file's dates are read and checked: day/month order and the latest plausible time."""
+
+    order: str | None
+    latest_at: datetime
 
 
 def _in_list(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(literal(v) for v in values) + ")"
 
 
-def parse_expr(column: str, dtype: str, src: str) -> str:
-    """Typed value of VARCHAR expression `src` for contract column `column`, NULL if unparseable."""
-    value = f"nullif(trim({src}), '')"
+def parse_expr(
+    column: str, dtype: str, src: str, order: str | None = None, trimmed: bool = False
+) -> str:
+    """Typed value of VARCHAR expression `src` for contract column `column`, NULL if unparseable.
+
+    Timestamps are converted to UTC when they carry an offset; slash dates are read in `order`.
+    `trimmed` says `src` is already trimmed and NULL when blank.
+    """
+    value = src if trimmed else f"nullif(trim({src}), '')"
     if column in CONSENT_COLUMNS:
         return (
             f"CASE WHEN lower({value}) IN {_in_list(TRUE_WORDS)} THEN 'subscribed' "
@@ -39,10 +54,9 @@ def parse_expr(column: str, dtype: str, src: str) -> str:
             f"ELSE replace(lower({value}), '-', '_') END"
         )
     if dtype == "TIMESTAMP":
-        formats = "[" + ", ".join(literal(f) for f in DATE_FORMATS) + "]"
-        return f"coalesce(try_cast({value} AS TIMESTAMP), try_strptime({value}, {formats}))"
+        return timestamp_expr(value, order)
     if dtype == "DATE":
-        return f"CAST({parse_expr(column, 'TIMESTAMP', src)} AS DATE)"
+        return f"CAST({timestamp_expr(value, order)} AS DATE)"
     if dtype == "JSON":
         return f"CASE WHEN json_valid({value}) THEN CAST({value} AS JSON) END"
     if dtype == "VARCHAR":
@@ -61,14 +75,23 @@ def reason_expr(
     parsed: dict[str, str],
     before: tuple[str, ...] = (),
     after: tuple[str, ...] = (),
+    dates: DateRules | None = None,
+    nul_bytes: bool = True,
 ) -> str:
     """First failing rule of a row as text, NULL when the row is valid.
 
     `sources` maps each contract column to its VARCHAR input expression (NULL when the file
     lacks the column); `parsed` maps it to the typed expression. `before`/`after` are extra
     `WHEN ... THEN ...` clauses of an adapter, checked before/after the contract rules.
+    `dates` adds the day/month order and plausible range checks of date columns;
+    `nul_bytes` (False when the file has none) adds the NUL byte check.
     """
-    whens: list[str] = list(before)
+    whens: list[str] = [
+        f"WHEN strpos({src}, chr(0)) > 0 THEN 'NUL byte in {col} (file damaged or not UTF-8)'"
+        for col, src in sources.items()
+        if src != "NULL" and nul_bytes
+    ]
+    whens += before
     for col in spec.required:
         whens.append(
             f"WHEN nullif(trim({sources[col]}), '') IS NULL "
@@ -79,12 +102,30 @@ def reason_expr(
             continue
         src, typed = sources[col], parsed[col]
         if dtype in ("TIMESTAMP", "DATE"):
+            slash = slash_order_reason(col, src, typed, dates.order) if dates else None
+            whens += [slash] if slash else []
             what = f"'unparseable date in {col}: ' || {_shown(src)}"
         elif dtype == "JSON":
             what = f"'type error in {col}: invalid JSON ' || {_shown(src)}"
         else:
+            whens.append(
+                f"WHEN {typed} IS NULL AND regexp_matches(trim({src}), '{DECIMAL_COMMA}') "
+                f"THEN 'decimal comma in {col}: ' || {_shown(src)} || ' (use a decimal point)'"
+            )
             what = f"'type error in {col}: ' || {_shown(src)} || ' is not {dtype}'"
         whens.append(f"WHEN nullif(trim({src}), '') IS NOT NULL AND {typed} IS NULL THEN {what}")
+    if dates is not None:
+        whens += [
+            plausible_reason(
+                col,
+                sources[col],
+                parsed[col],
+                None if col in NO_EARLIEST else EARLIEST_AT,
+                dates.latest_at,
+            )
+            for col, dtype in spec.columns.items()
+            if dtype in ("TIMESTAMP", "DATE") and sources[col] != "NULL"
+        ]
     for col in spec.non_negative:
         whens.append(
             f"WHEN {parsed[col]} < 0 THEN 'negative value in {col}: ' || {_shown(sources[col])}"

@@ -13,8 +13,8 @@ the first of its valid lines that has one. Mapping:
 - orders: keyed by Name (`#1001`). Status: Cancelled at set or financial status `voided` ->
   cancelled; `refunded` -> returned; fulfillment status `fulfilled` -> shipped (shipped_at =
   Fulfilled at); otherwise placed. subtotal = Subtotal + Discount Amount (Shopify's Subtotal is
-  after discounts), total = Total (the amount paid). Timestamps keep the store's wall-clock time;
-  the UTC offset (`+0100`) is dropped.
+  after discounts), total = Total (the amount paid); cancelled_at = Cancelled at. Timestamps
+  are converted to UTC with their offset (`2024-03-05 14:22:11 +0100` -> `13:22:11`).
 - order_items / products: product_id = Lineitem sku, else `name-` + an MD5 prefix of the line
   item name without its size; size is a letter size after ` - ` or `/` at the end of the name
   (`Tee - M`, `Tee - Black / XL`), else NULL; list_price = compare-at price or price; category
@@ -40,10 +40,18 @@ from orchestration.ingest.csv_files import (
     read_header,
 )
 from orchestration.ingest.loader import file_loads, quarantine_invalid, union_view
+from orchestration.ingest.options import IngestOptions
 from orchestration.ingest.report import FileLoad, Writer
 from orchestration.ingest.rules import csv_text_expr
 from orchestration.ingest.staging import Staged, check_source, unique_name
-from orchestration.ingest.warehouse import ident, literal, replace_table_rows
+from orchestration.ingest.warehouse import (
+    ident,
+    insert_into,
+    literal,
+    refuse_emptying,
+    replace_table_rows,
+    row_count,
+)
 
 FORMAT = "shopify"
 ENTITY = "shopify_order_lines"
@@ -101,12 +109,11 @@ LINES = TableSpec(
     accepted_values={"accepts_marketing": ("yes", "no")},
 )
 LOWERED = ("email", "financial_status", "fulfillment_status", "accepts_marketing")
-UTC_OFFSET = "\\s*[+-][0-9]{2}:?[0-9]{2}$"
 SIZE_SUFFIX = "\\s*(?:\\s-|/)\\s*(XXS|XS|S|M|L|XL|XXL|XXXL|[2-5]XL)$"
 TABLES_WRITTEN = ("customers", "products", "orders", "order_items")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> Writer:
+def prepare(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) -> Writer:
     """Check and stage Shopify orders export file(s); return the step writing `raw`."""
     wanted = {normalise(h): (h,) for h in COLUMNS}
     required = tuple(normalise(h) for h in HEADER_REQUIRED)
@@ -114,22 +121,23 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> Writer:
     for file in csv_paths(path, f"Shopify orders; expected columns: {', '.join(COLUMNS)}"):
         delimiter, header = read_header(file)
         mapping = map_columns(file, header, wanted, required, "a Shopify orders export")
-        src = csv_source(file, ENTITY, delimiter, header, mapping, tuple(LINES.columns))
-        for col, dtype in LINES.columns.items():
-            if dtype == "TIMESTAMP":
-                src.columns[col] = f"regexp_replace(trim({src.columns[col]}), '{UTC_OFFSET}', '')"
-            elif col in LOWERED:
-                src.columns[col] = f"lower(trim({src.columns[col]}))"
-        staged.append(check_source(con, src, LINES))
+        src = csv_source(file, ENTITY, delimiter, header, mapping, tuple(LINES.columns), options)
+        for col in LOWERED:
+            src.columns[col] = f"lower(trim({src.columns[col]}))"
+        staged.append(check_source(con, src, LINES, options=options))
     view = union_view(con, staged, ENTITY)
     _check_orders(con, view, staged)
 
     def write(loaded_at: str) -> tuple[list[FileLoad], int, tuple[str, ...]]:
         quarantine_invalid(con, view, ENTITY)
         con.execute("DELETE FROM raw.quarantine WHERE table_name = ?", [ENTITY])
+        rows_before = row_count(con, "orders")
         for table in TABLES_WRITTEN:
             replace_table_rows(con, table)
         anonymous = _write_tables(con, view, loaded_at)
+        refuse_emptying(
+            con, "orders", rows_before, [s.source_file for s in staged], options.replace
+        )
         return file_loads(con, staged, ENTITY, None, FORMAT), anonymous, ()
 
     return write
@@ -216,12 +224,13 @@ def _write_tables(con: duckdb.DuckDBPyConnection, view: str, loaded_at: str) -> 
         f"FROM {orders} WHERE customer_id IS NOT NULL GROUP BY customer_id ORDER BY min(_line)"
     )
     con.execute(
-        f"INSERT INTO raw.orders SELECT name, customer_id, created_at, "
+        f"{insert_into('orders')} SELECT name, customer_id, created_at, "
         f"CASE WHEN cancelled_at IS NOT NULL OR financial_status = 'voided' THEN 'cancelled' "
         f"WHEN financial_status = 'refunded' THEN 'returned' "
         f"WHEN fulfillment_status = 'fulfilled' THEN 'shipped' ELSE 'placed' END, "
         f"currency, subtotal + coalesce(discount_amount, 0), coalesce(discount_amount, 0), "
-        f"shipping, total, discount_code, fulfilled_at, NULL, _file, _line, {at} "
+        f"shipping, total, discount_code, fulfilled_at, NULL, cancelled_at, NULL, "
+        f"_file, _line, {at} "
         f"FROM {orders} ORDER BY _line"
     )
     list_price = "greatest(coalesce(lineitem_compare_at_price, lineitem_price), lineitem_price)"

@@ -16,8 +16,11 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.errors import InputError
 from orchestration.ingest.contract import TableSpec
-from orchestration.ingest.rules import parse_expr, reason_expr
+from orchestration.ingest.dates import choose_order, count_slash_dates
+from orchestration.ingest.options import IngestOptions
+from orchestration.ingest.rules import DateRules, parse_expr, reason_expr
 from orchestration.ingest.warehouse import PENDING_QUARANTINE, ident, literal
 
 _names = itertools.count()
@@ -61,6 +64,16 @@ class Source:
     raw_text: str
     first_line: int
     rejects: str | None = None
+    # the file DuckDB reads when it is not `path` (a cleaned copy with the same lines)
+    read_path: Path | None = None
+    # False when a scan of the file found nothing shaped like a slash date / no NUL byte
+    slash_dates: bool = True
+    nul_bytes: bool = True
+
+    @property
+    def reads(self) -> Path:
+        """The file the relation reads."""
+        return self.read_path or self.path
 
 
 def unique_name(prefix: str) -> str:
@@ -74,30 +87,61 @@ def check_source(
     spec: TableSpec,
     before: tuple[str, ...] = (),
     after: tuple[str, ...] = (),
+    options: IngestOptions | None = None,
 ) -> Staged:
-    """Parse and check every row of `source` against `spec` in one statement."""
+    """Parse and check every row of `source` against `spec`.
+
+    Dates are read in the file's day/month order (declared in `options`, else detected from
+    the data). Raises InputError naming the file when DuckDB cannot read it at all.
+    """
+    options = options or IngestOptions()
     checked = unique_name(f"checked_{spec.name}")
-    parsed = {
-        col: parse_expr(col, dtype, source.columns[col]) for col, dtype in spec.columns.items()
-    }
-    typed = {col: f"_t_{i}" for i, col in enumerate(spec.columns)}
-    fmt = {k: f"({v})" for k, v in parsed.items()}
-    reason = reason_expr(
-        spec,
-        source.columns,
-        parsed,
-        tuple(w.format(**fmt) for w in before),
-        tuple(w.format(**fmt) for w in after),
-    )
-    inner = ", ".join(f"{parsed[c]} AS {typed[c]}" for c in spec.columns)
-    outer = ", ".join(f"{typed[c]} AS {ident(c)}" for c in spec.columns)
-    con.execute(
-        f"CREATE TEMP TABLE {checked} AS SELECT {outer}, _reason, "
-        f"CASE WHEN _reason IS NOT NULL THEN {source.raw_text} END AS _raw "
-        f"FROM (SELECT src.*, {inner}, {reason} AS _reason FROM {source.relation} src) src"
-    )
+    relation = source.relation
+    try:
+        relation, order = _date_order(con, source, spec, options.date_format)
+        # date values are trimmed once in their own column: their parse refers to them often
+        dated = {
+            col: f"_v_{i}"
+            for i, (col, dtype) in enumerate(spec.columns.items())
+            if dtype in ("TIMESTAMP", "DATE") and source.columns[col] != "NULL"
+        }
+        trims = "".join(
+            f", nullif(trim({source.columns[col]}), '') AS {alias}" for col, alias in dated.items()
+        )
+        columns = {**source.columns, **{col: f"src.{alias}" for col, alias in dated.items()}}
+        parsed = {
+            col: parse_expr(col, dtype, columns[col], order, trimmed=col in dated)
+            for col, dtype in spec.columns.items()
+        }
+        # rules read the typed columns by alias, so each value is parsed once
+        typed = {col: f"src._t_{i}" for i, col in enumerate(spec.columns)}
+        reason = reason_expr(
+            spec,
+            columns,
+            typed,
+            tuple(w.format(**typed) for w in before),
+            tuple(w.format(**typed) for w in after),
+            DateRules(order, options.latest_at),
+            nul_bytes=source.nul_bytes,
+        )
+        inner = ", ".join(f"{parsed[c]} AS _t_{i}" for i, c in enumerate(spec.columns))
+        outer = ", ".join(f"_t_{i} AS {ident(c)}" for i, c in enumerate(spec.columns))
+        raw = f"replace({source.raw_text}, chr(0), '\\0')"
+        con.execute(
+            f"CREATE TEMP TABLE {checked} AS SELECT {outer}, _reason, "
+            f"CASE WHEN _reason IS NOT NULL THEN {raw} END AS _raw "
+            f"FROM (SELECT src.*, {reason} AS _reason "
+            f"FROM (SELECT src.*, {inner} "
+            f"FROM (SELECT src.*{trims} FROM {relation} src) src) src) src"
+        )
+    except duckdb.Error as exc:
+        detail = " ".join(str(exc).split("\n", 1)[0].split())
+        raise InputError(
+            f"{source.path}: cannot be read as a {spec.name} file ({detail}); "
+            f"check its delimiter, quoting and encoding, or re-export it as UTF-8 CSV"
+        ) from None
     rows = con.execute(f"SELECT count(*) FROM {checked}").fetchone()[0]
-    skipped = _blank_lines(source.path, source.first_line)
+    skipped = _blank_lines(source.reads, source.first_line)
     if source.rejects is not None:
         skipped += _quarantine_rejects(con, source)
     linemap = _linemap(con, sorted(skipped), source.first_line) if skipped else None
@@ -109,6 +153,27 @@ def check_source(
         linemap,
         source.first_line,
     )
+
+
+def _date_order(
+    con: duckdb.DuckDBPyConnection, source: Source, spec: TableSpec, declared: str | None
+) -> tuple[str, str | None]:
+    """(relation to check, day/month order) for `source`.
+
+    When the file may hold slash dates, it is read once into a temp table (so DuckDB's rejects
+    are stored once) and its date columns are counted there to prove the order.
+    """
+    columns = {
+        col: source.columns[col]
+        for col, dtype in spec.columns.items()
+        if dtype in ("TIMESTAMP", "DATE") and source.columns[col] != "NULL"
+    }
+    if not columns or not source.slash_dates:
+        return source.relation, declared
+    loaded = unique_name(f"read_{spec.name}")
+    con.execute(f"CREATE TEMP TABLE {loaded} AS SELECT * FROM {source.relation}")
+    found = count_slash_dates(con, loaded, columns)
+    return loaded, choose_order(found, declared, str(source.path))
 
 
 def _count_rejects(con: duckdb.DuckDBPyConnection, source: Source) -> int:
@@ -131,7 +196,7 @@ def _quarantine_rejects(con: duckdb.DuckDBPyConnection, source: Source) -> list[
         (
             str(source.path),
             line,
-            _raw_bytes(source.path, pos) if bad_encoding else text,
+            _raw_bytes(source.reads, pos) if bad_encoding else text,
             source.table_name,
             ("undecodable bytes (not UTF-8), kept escaped in raw_text: " if bad_encoding else "")
             + f"malformed CSV line: {error}",

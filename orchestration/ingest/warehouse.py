@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from orchestration.errors import InputError
 from orchestration.ingest.contract import LINEAGE_COLUMNS, TABLES, TableSpec
 
 QUARANTINE_COLUMNS = {
@@ -47,6 +48,12 @@ def raw_columns(spec: TableSpec) -> dict[str, str]:
     return {**spec.columns, **LINEAGE_COLUMNS}
 
 
+def insert_into(table: str) -> str:
+    """`INSERT INTO raw.<table> (columns...)` naming every column, so column order never matters."""
+    names = ", ".join(ident(c) for c in raw_columns(TABLES[table]))
+    return f"INSERT INTO raw.{table} ({names})"
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create schema `raw` with every contract table (empty), quarantine and load_log if absent.
 
@@ -57,6 +64,11 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
             f"CREATE TABLE IF NOT EXISTS raw.{spec.name} ({_columns_sql(raw_columns(spec))})"
         )
+        # a warehouse made before a contract column was added gets it (NULL in old rows)
+        for name, dtype in spec.columns.items():
+            con.execute(
+                f"ALTER TABLE raw.{spec.name} ADD COLUMN IF NOT EXISTS {ident(name)} {dtype}"
+            )
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.quarantine ({_columns_sql(QUARANTINE_COLUMNS)})")
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.load_log ({_columns_sql(LOAD_LOG_COLUMNS)})")
 
@@ -86,3 +98,28 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row count of every contract table in `raw`."""
     sql = " UNION ALL ".join(f"SELECT {literal(name)}, count(*) FROM raw.{name}" for name in TABLES)
     return {name: int(n) for name, n in con.execute(sql).fetchall()}
+
+
+def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Rows in `raw.<table>`."""
+    return con.execute(f"SELECT count(*) FROM raw.{ident(table)}").fetchone()[0]
+
+
+def refuse_emptying(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows_before: int,
+    files: list[str],
+    replace: bool,
+) -> None:
+    """InputError when this load left `raw.<table>` empty though it held rows, unless `replace`.
+
+    Raised inside the load's transaction, so the previous rows are kept.
+    """
+    if replace or rows_before == 0 or row_count(con, table) > 0:
+        return
+    raise InputError(
+        f"{', '.join(files)}: no loadable rows for raw.{table} (header only, or every row "
+        f"quarantined); refusing to empty raw.{table}, which holds {rows_before:,} rows: fix "
+        f"the file, or pass --replace to empty it on purpose"
+    )

@@ -137,6 +137,9 @@ def build_orders(
         "discount_code": codes[code],
         "shipped_at": shipped,
         "delivered_at": delivered,
+        # the status is final as of the end date; when it changed is not simulated
+        "cancelled_at": np.full(n, np.inf),
+        "returned_at": np.full(n, np.inf),
     }
     items = {
         "order_id": ids[item_order],

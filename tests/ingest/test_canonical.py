@@ -113,7 +113,7 @@ def test_mixed_date_formats_and_consent_booleans(tmp_path: Path, db: Path) -> No
     ] == [
         "2024-02-03 00:00:00",
         "2024-02-03 04:05:06",
-        "2024-02-03 04:05:00",
+        "2024-03-02 04:05:00",  # 12/31/2024 proves the file month-first (MDY)
         "2024-12-31 00:00:00",
         "2024-02-03 04:05:06",
     ]

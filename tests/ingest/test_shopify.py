@@ -205,7 +205,7 @@ def test_export_maps_to_raw_tables_and_quarantines_bad_lines(tmp_path: Path, db:
     assert report.anonymous_rows == 2
     assert [(f.table_name, f.format) for f in report.files] == [("shopify_order_lines", "shopify")]
     assert query(db, "SELECT line_number, reason FROM raw.quarantine ORDER BY 1") == [
-        (10, "unparseable date in created_at: '2024-02-30 10:00:00'"),
+        (10, "unparseable date in created_at: '2024-02-30 10:00:00 +0100'"),
         (
             11,
             "order without its order fields: no valid line of '#1006' has Created at and Total "
@@ -223,20 +223,24 @@ def test_export_maps_to_raw_tables_and_quarantines_bad_lines(tmp_path: Path, db:
         "discount_amount, shipping_amount, total, discount_code, shipped_at::VARCHAR "
         "FROM raw.orders ORDER BY 1",
     ) == [
-        ("#1001", alice, "2024-03-05 14:22:11", "shipped", "EUR", Decimal("80.00"),
+        ("#1001", alice, "2024-03-05 13:22:11", "shipped", "EUR", Decimal("80.00"),
          Decimal("10.00"), Decimal("5.00"), Decimal("75.00"), "WELCOME10",
-         "2024-03-06 10:00:00"),
-        ("#1002", bob, "2024-03-05 14:22:11", "placed", "EUR", Decimal("40.00"),
+         "2024-03-06 09:00:00"),
+        ("#1002", bob, "2024-03-05 13:22:11", "placed", "EUR", Decimal("40.00"),
          Decimal("0.00"), Decimal("0.00"), Decimal("40.00"), None, None),
-        ("#1003", alice, "2024-04-02 09:00:00", "returned", "EUR", Decimal("25.00"),
+        ("#1003", alice, "2024-04-02 07:00:00", "returned", "EUR", Decimal("25.00"),
          Decimal("0.00"), Decimal("5.00"), Decimal("30.00"), None, None),
-        ("#1004", carol, "2024-04-02 09:00:00", "cancelled", "EUR", Decimal("35.00"),
+        ("#1004", carol, "2024-04-02 07:00:00", "cancelled", "EUR", Decimal("35.00"),
          Decimal("0.00"), Decimal("5.00"), Decimal("40.00"), None, None),
-        ("#1005", None, "2024-04-02 09:00:00", "shipped", "EUR", Decimal("60.00"),
+        ("#1005", None, "2024-04-02 07:00:00", "shipped", "EUR", Decimal("60.00"),
          Decimal("0.00"), Decimal("0.00"), Decimal("60.00"), None, None),
-        ("#1007", erin, "2024-04-02 09:00:00", "placed", "EUR", Decimal("20.00"),
+        ("#1007", erin, "2024-04-02 07:00:00", "placed", "EUR", Decimal("20.00"),
          Decimal("0.00"), Decimal("5.00"), Decimal("25.00"), None, None),
     ]  # fmt: skip
+    # offsets are applied (UTC); Cancelled at becomes cancelled_at
+    assert query(
+        db, "SELECT order_id, cancelled_at::VARCHAR FROM raw.orders WHERE cancelled_at IS NOT NULL"
+    ) == [("#1004", "2024-04-02 10:00:00")]
     assert query(
         db,
         "SELECT customer_id, email, phone, first_name, last_name, country, city, email_consent "

@@ -1,3 +1,6 @@
+{%- set cancelled_at = optional_column(source('shop', 'orders'), 'cancelled_at', dbt.type_timestamp()) -%}
+{%- set returned_at = optional_column(source('shop', 'orders'), 'returned_at', dbt.type_timestamp()) -%}
+
 with
 
 source as (
@@ -27,7 +30,20 @@ renamed as (
         nullif(trim(customer_id), '') as customer_id,
         ordered_at,
         cast(ordered_at as date) as order_date,
-        lower(trim(status)) as status,
+        -- point in time: a cancellation or return dated on or after as_of had not happened
+        -- yet, so the order keeps the status it had then
+        case
+            when {{ cancelled_at }} < as_of_at then 'cancelled'
+            when {{ returned_at }} < as_of_at then 'returned'
+            when lower(trim(status)) in ('cancelled', 'returned')
+                and coalesce({{ cancelled_at }}, {{ returned_at }}) is not null
+                then case
+                    when delivered_at < as_of_at then 'delivered'
+                    when shipped_at < as_of_at then 'shipped'
+                    else 'placed'
+                end
+            else lower(trim(status))
+        end as status,
         upper(trim(currency)) as currency,
         subtotal,
         coalesce(discount_amount, 0) as discount_amount,
@@ -37,6 +53,8 @@ renamed as (
         -- point in time: what happened on or after as_of was not known yet
         case when shipped_at < as_of_at then shipped_at end as shipped_at,
         case when delivered_at < as_of_at then delivered_at end as delivered_at,
+        case when {{ cancelled_at }} < as_of_at then {{ cancelled_at }} end as cancelled_at,
+        case when {{ returned_at }} < as_of_at then {{ returned_at }} end as returned_at,
         _source_file as source_file,
         _source_line as source_line
     from deduplicated

@@ -8,11 +8,30 @@ from pathlib import Path
 import duckdb
 
 from orchestration.defs.warehouse import WarehouseResource
-from orchestration.errors import UserError
+from orchestration.errors import InputError, UserError
 
 
 class NoDataError(UserError):
     """The warehouse has no orders to build from (at all, or before the as-of date)."""
+
+
+class FutureAsOfError(InputError):
+    """--as-of lies after the day after the last order: there is nothing to know about then."""
+
+
+def refuse_future_as_of(con: duckdb.DuckDBPyConnection, as_of: str | None) -> None:
+    """Raise `FutureAsOfError` when `as_of` is later than the day after the last raw order."""
+    if as_of is None:
+        return
+    last = con.execute("select max(ordered_at) from raw.orders").fetchone()[0]
+    if last is None:
+        return
+    latest = last.date() + dt.timedelta(days=1)
+    if dt.date.fromisoformat(as_of) > latest:
+        raise FutureAsOfError(
+            f"--as-of {as_of} is after the data: the last order is on {last.date()}, so the "
+            f"latest as-of date is {latest}; pick {latest} or earlier (or load newer orders)"
+        )
 
 
 def require_orders(warehouse: WarehouseResource, as_of: str | None) -> None:
@@ -47,3 +66,4 @@ def _require_orders(con: duckdb.DuckDBPyConnection, db_path: Path, as_of: str | 
             f"no orders before --as-of {as_of} (the first order is on {first.date()}); "
             "pick a later date"
         )
+    refuse_future_as_of(con, as_of)

@@ -29,6 +29,12 @@ class IngestConfig(dg.Config):
         default="canonical",
         description="Input adapter: canonical | online-retail-ii | cdnow | shopify.",
     )
+    date_format: str | None = Field(
+        default=None, description="Order of slash dates: DMY | MDY | ISO (default: detect)."
+    )
+    replace: bool = Field(
+        default=False, description="Allow a file with no loadable rows to empty its raw table."
+    )
 
 
 @dg.multi_asset(
@@ -49,9 +55,11 @@ def raw_tables(
 ) -> Iterator[dg.MaterializeResult]:
     """Load the files under `config.path` into raw.* (idempotent; quarantines bad rows)."""
     from orchestration.ingest import ingest_path
+    from orchestration.ingest.options import IngestOptions
 
+    options = IngestOptions(date_format=config.date_format, replace=config.replace)
     with warehouse.write_lock():
-        report = ingest_path(config.path, fmt=config.format, db_path=warehouse.path)
+        report = ingest_path(config.path, config.format, warehouse.path, options)
     context.log.info(
         f"ingested {report.rows_read} rows from {config.path}: {report.rows_loaded} loaded, "
         f"{report.rows_quarantined} quarantined"
