@@ -172,3 +172,17 @@ def expected_purchases(params: BgNbdParams, t: float, frequency, recency, T) -> 
     bracket = 1.0 - one_minus_z ** (a - 1.0) * hyp
     front = (a + b + x - 1.0) / (a - 1.0)
     return front * bracket * p_alive(params, x, t_x, big_t)
+
+
+def p_no_purchase(params: BgNbdParams, t: float, frequency, recency, T) -> np.ndarray:
+    """P(no purchase in the next `t` time units | x, t_x, T).
+
+    Dead customers never buy; an alive one with rate lambda ~ Gamma(r + x, alpha + T) buys
+    nothing in (T, T + t] with probability ((alpha + T) / (alpha + T + t))^(r + x).
+    """
+    x, t_x, big_t, _ = _as_arrays(frequency, recency, T, None)
+    alive = p_alive(params, x, t_x, big_t)
+    silent = np.exp(
+        (params.r + x) * (np.log(params.alpha + big_t) - np.log(params.alpha + big_t + t))
+    )
+    return 1.0 - alive + alive * silent
