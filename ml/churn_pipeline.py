@@ -16,7 +16,7 @@ from ml import artifacts
 from ml.baselines import bgnbd_no_purchase, fit_logistic_rfm, predict_logistic_rfm
 from ml.churn_model import check_labels, fit_churn_model, predict_churn, risk_band
 from ml.config import ChurnConfig
-from ml.errors import InsufficientDataError, NoDataBeforeCutoffError
+from ml.errors import InsufficientDataError, MLError, NoDataBeforeCutoffError
 from ml.evaluation import calibration_table, classification_metrics, expected_calibration_error
 from ml.feature_selection import FeatureSelection, select_features
 from ml.features import FeatureFrame, build_features, build_labels
@@ -42,6 +42,7 @@ from orchestration.warehouse.base import Warehouse, read_table
 
 MODEL_NAME = "model"
 NOT_TRAINED = "not_trained"
+FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -265,8 +266,25 @@ def _score_rows(
     return rows
 
 
+def churn_failed(source: WarehouseSource, error: Exception) -> ChurnResult:
+    """After a crash in training or scoring: every customer not scored, reason `churn_failed`."""
+    warehouse = as_warehouse(source)
+    try:
+        as_of: date | None = read_as_of(warehouse)
+    except MLError:
+        as_of = None
+    message = " ".join(str(error).split())
+    reason = f"churn_failed: {type(error).__name__}: {message}"
+    return _not_trained(warehouse, as_of, reason, {}, StepTimer(), status=FAILED)
+
+
 def _not_trained(
-    warehouse: Warehouse, as_of: date | None, reason: str, history: dict[str, int], timer
+    warehouse: Warehouse,
+    as_of: date | None,
+    reason: str,
+    history: dict[str, int],
+    timer: StepTimer,
+    status: str = NOT_TRAINED,
 ) -> ChurnResult:
     """Every customer not scored with `reason`; the attempt recorded in churn_model_runs."""
     ensure_ml_tables(warehouse)
@@ -278,7 +296,7 @@ def _not_trained(
     now = datetime.now(UTC).replace(tzinfo=None)
     rows["scored_at"] = now
     replace_table(warehouse, "churn_scores", rows)
-    metrics = {"status": NOT_TRAINED, "reason": reason, "history": history}
+    metrics = {"status": status, "reason": reason, "history": history}
     run_id = str(uuid.uuid4())
     record_run(
         warehouse,
@@ -299,7 +317,7 @@ def _not_trained(
         as_of=as_of,
         not_scored={reason: len(rows)} if len(rows) else {},
         timings=timer.steps,
-        status=NOT_TRAINED,
+        status=status,
     )
 
 
