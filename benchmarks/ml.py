@@ -117,6 +117,7 @@ def main() -> None:
             f"  model AUC {churn.metrics['scorers']['model']['roc_auc']:.4f}, "
             f"ECE {churn.metrics['expected_calibration_error']:.4f}"
         )
+        print(f"  scores from {metrics['chosen_model']}: {metrics['choice_reason']}")
         clv, clv_s = timed(
             "clv: RFM + BG/NBD + Gamma-Gamma + predict", lambda: build_clv_predictions(con)
         )

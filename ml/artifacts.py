@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import skops.io as sio
-from sklearn.calibration import CalibratedClassifierCV
 
 from ml.errors import FeatureSchemaMismatchError, MLError
 
@@ -44,10 +43,12 @@ def stable_hash(payload: Any, length: int = 16) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def save_model(model: CalibratedClassifierCV, card: dict[str, Any], directory: Path) -> Path:
-    """Write the model (skops) and its card; returns the Markdown card path."""
+def save_model(model: Any, card: dict[str, Any], directory: Path) -> Path:
+    """Write the model (skops; none for BG/NBD, refitted when scoring) and its card; returns
+    the Markdown card path."""
     directory.mkdir(parents=True, exist_ok=True)
-    sio.dump(model, directory / MODEL_FILE)
+    if model is not None:
+        sio.dump(model, directory / MODEL_FILE)
     (directory / CARD_JSON).write_text(json.dumps(card, indent=2, default=str))
     card_path = directory / CARD_MD
     card_path.write_text(render_card(card))
@@ -87,6 +88,8 @@ def load_model(directory: Path, schema: list[tuple[str, str]]) -> tuple[Any, dic
     card = read_card(directory)
     check_schema(card, schema, directory)
     path = directory / MODEL_FILE
+    if card.get("chosen_model") == "bgnbd_p_no_purchase":
+        return None, card
     untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
     if untrusted:
         raise MLError(
@@ -118,16 +121,29 @@ def render_card(card: dict[str, Any]) -> str:
         "| scorer | ROC AUC | PR AUC | Brier |",
         "|---|---|---|---|",
     ]
+    intervals = metrics.get("auc_intervals", {})
+    lines[-2:] = [
+        f"| scorer | ROC AUC | {metrics.get('confidence', 0.95):.0%} CI | PR AUC | Brier |",
+        "|---|---|---|---|---|",
+    ]
     for name, values in metrics["scorers"].items():
+        ci = intervals.get(name)
+        ci_text = f"{ci['lower']:.4f} to {ci['upper']:.4f}" if ci else "n/a"
         lines.append(
-            f"| {name} | {values['roc_auc']:.4f} | {values['pr_auc']:.4f} | "
+            f"| {name} | {values['roc_auc']:.4f} | {ci_text} | {values['pr_auc']:.4f} | "
             f"{_fmt(values['brier'])} |"
         )
     lines += ["", "AUC margin of the model over each baseline:", ""]
     lines += [f"- {name}: {margin:+.4f}" for name, margin in metrics["auc_margins"].items()]
+    if "chosen_model" in metrics:
+        lines += [
+            "",
+            f"**Model used for scoring: {metrics['chosen_model']}**: {metrics['choice_reason']}.",
+        ]
     lines += [
         "",
-        f"Expected calibration error (deciles): {metrics['expected_calibration_error']:.4f}",
+        f"Expected calibration error (deciles, model used): "
+        f"{metrics['expected_calibration_error']:.4f}",
         "",
         "| decile | customers | mean predicted | observed churn |",
         "|---|---|---|---|",
@@ -137,8 +153,13 @@ def render_card(card: dict[str, Any]) -> str:
         f"{r['observed_rate']:.3f} |"
         for r in metrics["calibration_table"]
     ]
+    kept = set(card.get("kept_features", [name for name, _ in card["feature_schema"]]))
+    dropped = card.get("dropped_features", {})
     lines += ["", "## Features", ""]
-    lines += [f"- `{name}` ({dtype})" for name, dtype in card["feature_schema"]]
+    lines += [
+        f"- `{name}` ({dtype})" + ("" if name in kept else f": dropped, {dropped.get(name)}")
+        for name, dtype in card["feature_schema"]
+    ]
     return "\n".join(lines) + "\n"
 
 

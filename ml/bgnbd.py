@@ -7,7 +7,7 @@ one time unit. Identical (x, t_x, T) rows can be collapsed into `weights` for sp
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from scipy.optimize import minimize
@@ -28,6 +28,7 @@ class BgNbdParams:
     time_unit: str
     n_customers: int
     converged: bool
+    degenerate: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, float | str | int | bool]:
         """Plain dict for JSON run records."""
@@ -96,6 +97,26 @@ def _terms(
 
 
 MAX_BETA_PARAMETER = 1_000.0
+LOG_BOUND = 15.0
+#: Within this distance (log scale) of a bound a parameter counts as stuck on it.
+BOUND_TOLERANCE = 0.01
+#: Within this distance of a = 1 expected purchases use the limit (the formula is 0/0 there).
+A_NEAR_ONE = 1e-4
+
+
+def degenerate_reasons(
+    values: dict[str, float], bounds: dict[str, tuple[float, float]]
+) -> list[str]:
+    """`<name>=<value> at the lower/upper bound` for every parameter stuck on its bound."""
+    reasons = []
+    for name, value in values.items():
+        low, high = bounds[name]
+        log_value = np.log(value)
+        if log_value <= low + BOUND_TOLERANCE:
+            reasons.append(f"{name}={value:.4g} at the lower bound {np.exp(low):.3g}")
+        elif log_value >= high - BOUND_TOLERANCE:
+            reasons.append(f"{name}={value:.4g} at the upper bound {np.exp(high):.3g}")
+    return reasons
 
 
 def fit_bgnbd(
@@ -125,12 +146,16 @@ def fit_bgnbd(
     start = np.log([1.0, scale / 10.0, 1.0, 1.0])
     # a and b are capped at MAX_BETA_PARAMETER: beyond it the dropout Beta is a point mass in
     # all but name, the likelihood is flat, and 2F1 in the conditional expectation overflows
-    beta_bound = (-15.0, float(np.log(MAX_BETA_PARAMETER)))
-    bounds = [(-15.0, 15.0), (-15.0, 15.0), beta_bound, beta_bound]
+    beta_bound = (-LOG_BOUND, float(np.log(MAX_BETA_PARAMETER)))
+    bounds = [(-LOG_BOUND, LOG_BOUND), (-LOG_BOUND, LOG_BOUND), beta_bound, beta_bound]
     result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds)
     if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
         raise FitFailedError(f"BG/NBD fit did not reach finite parameters: {result.message}")
     r, alpha, a, b = (float(v) for v in np.exp(result.x))
+    degenerate = degenerate_reasons(
+        {"r": r, "alpha": alpha, "a": a, "b": b},
+        dict(zip(["r", "alpha", "a", "b"], bounds, strict=True)),
+    )
     return BgNbdParams(
         r=r,
         alpha=alpha,
@@ -139,7 +164,8 @@ def fit_bgnbd(
         log_likelihood=-float(result.fun) * float(total),
         time_unit=time_unit,
         n_customers=n_customers,
-        converged=bool(result.success),
+        converged=bool(result.success) and not degenerate,
+        degenerate=tuple(degenerate),
     )
 
 
@@ -161,14 +187,41 @@ def expected_purchases(params: BgNbdParams, t: float, frequency, recency, T) -> 
     """E[purchases in the next `t` time units | x, t_x, T] (conditional expectation).
 
     Uses the Euler transform of 2F1 so the hypergeometric term stays bounded for large x.
+    At a = 1 the formula is 0/0; within A_NEAR_ONE of it the value is interpolated between
+    a = 1 - A_NEAR_ONE and a = 1 + A_NEAR_ONE (smooth in a, so the error is O(A_NEAR_ONE^2)).
     """
     x, t_x, big_t, _ = _as_arrays(frequency, recency, T, None)
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
     if t <= 0:
         return np.zeros_like(x)
+    if abs(params.a - 1.0) < A_NEAR_ONE:
+        below = _expected(replace(params, a=1.0 - A_NEAR_ONE), t, x, t_x, big_t)
+        above = _expected(replace(params, a=1.0 + A_NEAR_ONE), t, x, t_x, big_t)
+        weight = (params.a - (1.0 - A_NEAR_ONE)) / (2.0 * A_NEAR_ONE)
+        return (1.0 - weight) * below + weight * above
+    return _expected(params, t, x, t_x, big_t)
+
+
+def _expected(
+    params: BgNbdParams, t: float, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
+) -> np.ndarray:
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
     z = t / (alpha + big_t + t)
     one_minus_z = (alpha + big_t) / (alpha + big_t + t)
     hyp = hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
     bracket = 1.0 - one_minus_z ** (a - 1.0) * hyp
     front = (a + b + x - 1.0) / (a - 1.0)
     return front * bracket * p_alive(params, x, t_x, big_t)
+
+
+def p_no_purchase(params: BgNbdParams, t: float, frequency, recency, T) -> np.ndarray:
+    """P(no purchase in the next `t` time units | x, t_x, T).
+
+    Dead customers never buy; an alive one with rate lambda ~ Gamma(r + x, alpha + T) buys
+    nothing in (T, T + t] with probability ((alpha + T) / (alpha + T + t))^(r + x).
+    """
+    x, t_x, big_t, _ = _as_arrays(frequency, recency, T, None)
+    alive = p_alive(params, x, t_x, big_t)
+    silent = np.exp(
+        (params.r + x) * (np.log(params.alpha + big_t) - np.log(params.alpha + big_t + t))
+    )
+    return 1.0 - alive + alive * silent

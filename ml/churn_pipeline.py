@@ -13,13 +13,21 @@ import pandas as pd
 from sklearn.metrics import roc_curve
 
 from ml import artifacts
-from ml.bgnbd import fit_bgnbd, p_alive
+from ml.baselines import bgnbd_no_purchase, fit_logistic_rfm, predict_logistic_rfm
 from ml.churn_model import check_labels, fit_churn_model, predict_churn, risk_band
 from ml.config import ChurnConfig
-from ml.errors import NoDataBeforeCutoffError
+from ml.errors import InsufficientDataError, MLError, NoDataBeforeCutoffError
 from ml.evaluation import calibration_table, classification_metrics, expected_calibration_error
+from ml.feature_selection import FeatureSelection, select_features
 from ml.features import FeatureFrame, build_features, build_labels
-from ml.rfm import collapse, rfm_summary
+from ml.minimums import history_stats, unmet_minimums
+from ml.model_choice import (
+    BGNBD,
+    GRADIENT_BOOSTING,
+    LOGISTIC_RFM,
+    choose_model,
+    scorer_of,
+)
 from ml.sql import WarehouseSource, as_warehouse, timestamp_literal
 from ml.timing import StepTimer
 from ml.warehouse import (
@@ -33,6 +41,8 @@ from ml.warehouse import (
 from orchestration.warehouse.base import Warehouse, read_table
 
 MODEL_NAME = "model"
+NOT_TRAINED = "not_trained"
+FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -43,11 +53,12 @@ class ChurnResult:
     model_version: str
     reused: bool
     rows_scored: int
-    card_path: Path
+    card_path: Path | None
     run_id: str | None = None
     as_of: date | None = None
     not_scored: dict[str, int] = field(default_factory=dict)
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
+    status: str = "scored"
 
 
 def _labelled(
@@ -90,56 +101,87 @@ def _roc_points(y: np.ndarray, score: np.ndarray, points: int = 40) -> dict[str,
     return {"fpr": fpr[keep].round(4).tolist(), "tpr": tpr[keep].round(4).tolist()}
 
 
-def _bgnbd_churn_score(warehouse: Warehouse, frame: FeatureFrame) -> np.ndarray:
-    """1 - P(alive) from a BG/NBD fit on purchases before the frame's cutoff."""
-    summary = rfm_summary(warehouse, cutoff=frame.cutoff, unit_days=7.0)
-    frequency, recency, age, weights = collapse(summary)
-    params = fit_bgnbd(frequency, recency, age, weights=weights, time_unit="weeks")
-    alive = p_alive(params, summary.frequency, summary.recency, summary.T)
-    by_id = pd.Series(alive, index=summary.customer_id)
-    return 1.0 - by_id.reindex(frame.customer_id).to_numpy()
-
-
 def validate(
     warehouse: Warehouse,
     model: Any,
-    frame: FeatureFrame,
-    churned: np.ndarray,
+    training: tuple[FeatureFrame, np.ndarray],
+    validation: tuple[FeatureFrame, np.ndarray],
+    selection: FeatureSelection,
     config: ChurnConfig,
     timer: StepTimer | None = None,
 ) -> dict[str, Any]:
-    """Model vs the three baselines on the validation split, calibration and AUC margins."""
+    """Model vs the baselines on the validation split: AUCs with bootstrap intervals, the
+    margin over the best baseline, the model choice and the chosen model's calibration."""
     timer = timer or StepTimer()
+    frame, churned = validation
     with timer.step("predict (validation)"):
-        prob = predict_churn(model, frame.values)
+        prob = predict_churn(model, frame.select(selection.kept).values)
     recency = frame.column("recency_days").astype(float)
-    with timer.step("baseline: BG/NBD fit + P(alive)"):
-        bgnbd_score = _bgnbd_churn_score(warehouse, frame)
+    with timer.step("baseline: logistic regression on RFM"):
+        logistic = predict_logistic_rfm(fit_logistic_rfm(*training), frame)
+    with timer.step("baseline: BG/NBD fit + P(no purchase in horizon)"):
+        bgnbd_score, bgnbd_params = bgnbd_no_purchase(
+            warehouse, frame.cutoff, frame.customer_id, config.horizon_days
+        )
     scores = {
-        "model": prob,
+        MODEL_NAME: prob,
         f"rule_{config.rule_days}d": (recency >= config.rule_days).astype(float),
         "recency": recency,
-        "bgnbd_1_minus_p_alive": bgnbd_score,
+        LOGISTIC_RFM: logistic,
+        BGNBD: bgnbd_score,
     }
     with timer.step("metrics: AUC, Brier, calibration, ROC"):
         scorers = {name: classification_metrics(churned, s) for name, s in scores.items()}
         roc_curves = {name: _roc_points(churned, s) for name, s in scores.items()}
-        ece = expected_calibration_error(churned, prob)
-        table = calibration_table(churned.astype(float), prob)
-    model_auc = scorers["model"]["roc_auc"]
+    with timer.step("bootstrap: AUC intervals + model choice"):
+        aucs = {name: values["roc_auc"] for name, values in scorers.items()}
+        choice = choose_model(churned, scores, aucs, config)
+    chosen_prob = scores[scorer_of(choice["chosen_model"])]
+    model_auc = scorers[MODEL_NAME]["roc_auc"]
     return {
         "scorers": scorers,
         "auc_margins": {
             name: model_auc - values["roc_auc"]
             for name, values in scorers.items()
-            if name != "model"
+            if name != MODEL_NAME
         },
-        "expected_calibration_error": ece,
-        "calibration_table": table,
+        **choice,
+        "expected_calibration_error": expected_calibration_error(churned, chosen_prob),
+        "calibration_table": calibration_table(churned.astype(float), chosen_prob),
         "roc_curves": roc_curves,
         "validation_customers": int(churned.size),
         "validation_churn_rate": float(churned.mean()),
+        "bgnbd_baseline_parameters": bgnbd_params.as_dict(),
+        "features": selection.as_dict(),
     }
+
+
+def _final_model(
+    chosen: str,
+    frame: FeatureFrame,
+    churned: np.ndarray,
+    selection: FeatureSelection,
+    config: ChurnConfig,
+) -> Any:
+    """The chosen model refitted on the validation cutoff (BG/NBD is refitted when scoring)."""
+    if chosen == GRADIENT_BOOSTING:
+        return fit_churn_model(frame.select(selection.kept).values, churned, config)
+    if chosen == LOGISTIC_RFM:
+        return fit_logistic_rfm(frame, churned)
+    return None
+
+
+def predict(
+    warehouse: Warehouse, model: Any, card: dict[str, Any], frame: FeatureFrame
+) -> np.ndarray:
+    """P(churn) of every customer in `frame` from the model the card says was chosen."""
+    chosen = card.get("chosen_model", GRADIENT_BOOSTING)
+    if chosen == GRADIENT_BOOSTING:
+        return predict_churn(model, frame.select(card["kept_features"]).values)
+    if chosen == LOGISTIC_RFM:
+        return predict_logistic_rfm(model, frame)
+    horizon = card["parameters"]["horizon_days"]
+    return bgnbd_no_purchase(warehouse, frame.cutoff, frame.customer_id, horizon)[0]
 
 
 def _train(
@@ -158,13 +200,28 @@ def _train(
     validation_frame, validation_y = _labelled(
         warehouse, validation_cutoff, horizon, timer, "validation"
     )
+    selection = select_features([train_frame, validation_frame], config.min_feature_rows)
+    if not selection.kept:
+        raise InsufficientDataError(
+            "no usable churn feature: "
+            + "; ".join(f"{name} {why}" for name, why in selection.dropped.items())
+        )
     with timer.step("fit (training cutoff)"):
-        check = fit_churn_model(train_frame.values, train_y, config)
-    metrics = validate(warehouse, check, validation_frame, validation_y, config, timer)
+        check = fit_churn_model(train_frame.select(selection.kept).values, train_y, config)
+    metrics = validate(
+        warehouse,
+        check,
+        (train_frame, train_y),
+        (validation_frame, validation_y),
+        selection,
+        config,
+        timer,
+    )
     metrics["training_customers"] = int(train_y.size)
     metrics["rows_per_fit"] = int(min(train_y.size, config.max_training_rows))
+    chosen = metrics["chosen_model"]
     with timer.step("fit (validation cutoff, final model)"):
-        final = fit_churn_model(validation_frame.values, validation_y, config)
+        final = _final_model(chosen, validation_frame, validation_y, selection, config)
     trained_at = datetime.now(UTC).replace(tzinfo=None)
     card = {
         "model_version": artifacts.stable_hash({"schema": schema, "key": key}),
@@ -176,6 +233,9 @@ def _train(
         "data_window_end": as_of,
         "parameters": config.model_dump(),
         "feature_schema": schema,
+        "kept_features": list(selection.kept),
+        "dropped_features": selection.dropped,
+        "chosen_model": chosen,
         "metrics": metrics,
     }
     card_path = artifacts.save_model(final, artifacts.json_safe(card), model_dir)
@@ -206,6 +266,61 @@ def _score_rows(
     return rows
 
 
+def churn_failed(source: WarehouseSource, error: Exception) -> ChurnResult:
+    """After a crash in training or scoring: every customer not scored, reason `churn_failed`."""
+    warehouse = as_warehouse(source)
+    try:
+        as_of: date | None = read_as_of(warehouse)
+    except MLError:
+        as_of = None
+    message = " ".join(str(error).split())
+    reason = f"churn_failed: {type(error).__name__}: {message}"
+    return _not_trained(warehouse, as_of, reason, {}, StepTimer(), status=FAILED)
+
+
+def _not_trained(
+    warehouse: Warehouse,
+    as_of: date | None,
+    reason: str,
+    history: dict[str, int],
+    timer: StepTimer,
+    status: str = NOT_TRAINED,
+) -> ChurnResult:
+    """Every customer not scored with `reason`; the attempt recorded in churn_model_runs."""
+    ensure_ml_tables(warehouse)
+    rows = all_customers(warehouse)
+    rows["churn_probability"] = np.nan
+    rows["risk_band"] = "not_scored"
+    rows["score_reason"] = reason
+    rows["model_version"] = NOT_TRAINED
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows["scored_at"] = now
+    replace_table(warehouse, "churn_scores", rows)
+    metrics = {"status": status, "reason": reason, "history": history}
+    run_id = str(uuid.uuid4())
+    record_run(
+        warehouse,
+        "churn_model_runs",
+        run_id=run_id,
+        trained_at=now,
+        window=(as_of, as_of) if as_of else (None, None),
+        parameters={"model_version": NOT_TRAINED, "as_of": str(as_of)},
+        metrics=metrics,
+    )
+    return ChurnResult(
+        metrics=metrics,
+        model_version=NOT_TRAINED,
+        reused=False,
+        rows_scored=0,
+        card_path=None,
+        run_id=run_id,
+        as_of=as_of,
+        not_scored={reason: len(rows)} if len(rows) else {},
+        timings=timer.steps,
+        status=status,
+    )
+
+
 def build_churn_scores(
     source: WarehouseSource,
     *,
@@ -220,12 +335,30 @@ def build_churn_scores(
     The model is reused when one was trained on exactly the same data window, input data
     fingerprint and config; its feature schema must match today's features (else
     FeatureSchemaMismatchError). A fresh training is recorded in `ml.churn_model_runs`.
+    When the store misses a minimum (config.minimums) or its labels cannot be learnt, no model
+    is trained: every customer gets a `not_scored` row whose score_reason says why, and the
+    attempt is recorded with status `not_trained` (result.status).
     """
     warehouse = as_warehouse(source)
     config = config or ChurnConfig()
     timer = StepTimer()
-    as_of = as_of or read_as_of(warehouse)
-    require_orders(warehouse, as_of)
+    history: dict[str, int] = {}
+    try:
+        as_of = as_of or read_as_of(warehouse)
+        require_orders(warehouse, as_of)
+        stats = history_stats(warehouse, as_of)
+        history = stats.as_dict()
+        unmet = unmet_minimums(stats, config.minimums)
+        if unmet:
+            raise InsufficientDataError("; ".join(unmet))
+        return _trained(warehouse, as_of, artifacts_dir, config, timer)
+    except InsufficientDataError as error:
+        return _not_trained(warehouse, as_of, str(error), history, timer)
+
+
+def _trained(
+    warehouse: Warehouse, as_of: date, artifacts_dir: Path, config: ChurnConfig, timer
+) -> ChurnResult:
     ensure_ml_tables(warehouse)
     with timer.step("features (as_of)"):
         frame = build_features(warehouse, as_of)
@@ -253,19 +386,20 @@ def build_churn_scores(
             window=(date.fromisoformat(card["train_cutoff"]), as_of),
             parameters={
                 "model_version": card["model_version"],
+                "chosen_model": card["chosen_model"],
                 "train_cutoff": card["train_cutoff"],
                 "validation_cutoff": card["validation_cutoff"],
                 "as_of": str(as_of),
                 "config": card["parameters"],
-                "features": [name for name, _ in card["feature_schema"]],
+                "features": card["kept_features"],
+                "dropped_features": card["dropped_features"],
                 "model_dir": str(model_dir),
             },
             metrics=card["metrics"],
         )
     with timer.step("score + write churn_scores"):
-        rows = _score_rows(
-            warehouse, frame, predict_churn(model, frame.values), config, card["model_version"]
-        )
+        prob = predict(warehouse, model, card, frame)
+        rows = _score_rows(warehouse, frame, prob, config, card["model_version"])
         replace_table(warehouse, "churn_scores", rows)
     return ChurnResult(
         metrics=card["metrics"],

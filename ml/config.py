@@ -20,6 +20,23 @@ class RiskThresholds(BaseModel):
         return self
 
 
+class DataMinimums(BaseModel):
+    """Least history a store needs before a model is fitted, modelled on Klaviyo's predictive
+    analytics requirements (500 buyers, repeat buyers, 180 days of order history).
+
+    Below any of them the model is not fitted and every customer gets a not-scored row whose
+    reason names the minimum that was missed.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    min_buyers: int = Field(500, ge=2, description="Customers with a purchase before as_of.")
+    min_repeat_buyers: int = Field(
+        50, ge=2, description="Customers with purchases on at least two days before as_of."
+    )
+    min_history_days: int = Field(180, ge=0, description="Days from the first purchase to as_of.")
+
+
 class ChurnConfig(BaseModel):
     """Churn model settings (label horizon, baseline rule, risk bands, model size)."""
 
@@ -45,6 +62,17 @@ class ChurnConfig(BaseModel):
         "on small stores); larger fits calibrate on one held-out split.",
     )
     calibration: str = Field("isotonic", pattern="^(isotonic|sigmoid)$")
+    minimums: DataMinimums = Field(default_factory=DataMinimums)
+    min_feature_rows: int = Field(
+        20,
+        ge=1,
+        description="A feature is used only when at least this many training customers have a "
+        "value for it and it takes two or more values (empty/constant features are dropped).",
+    )
+    bootstrap_samples: int = Field(
+        300, ge=20, description="Paired bootstrap resamples of the validation customers."
+    )
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Level of bootstrap intervals.")
 
 
 class ClvConfig(BaseModel):
@@ -56,3 +84,7 @@ class ClvConfig(BaseModel):
     annual_discount_rate: float = Field(0.10, ge=0.0, lt=1.0)
     horizon_days: int = Field(365, ge=1, description="CLV horizon.")
     discount_periods_per_year: int = Field(12, ge=1, description="Discounting granularity.")
+    minimums: DataMinimums = Field(default_factory=DataMinimums)
+    interval_draws: int = Field(200, ge=20, description="Parameter draws for the CLV interval.")
+    interval_level: float = Field(0.9, gt=0.5, lt=1.0, description="Level of the CLV interval.")
+    random_state: int = Field(0, description="Seed of the interval's parameter draws.")

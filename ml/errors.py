@@ -9,19 +9,23 @@ class MLError(UserError):
     """Base class for problems with the data or artifacts the ML layer was given."""
 
 
-class EmptyDataError(MLError):
+class InsufficientDataError(MLError):
+    """The store has too little history to fit a model: customers get not-scored rows."""
+
+
+class EmptyDataError(InsufficientDataError):
     """A table the model needs has no usable rows."""
 
 
-class TooFewCustomersError(MLError):
+class TooFewCustomersError(InsufficientDataError):
     """Too few customers (e.g. one) to fit a population model."""
 
 
-class SingleClassLabelError(MLError):
+class SingleClassLabelError(InsufficientDataError):
     """Every training customer has the same label (e.g. all churned), so nothing can be learnt."""
 
 
-class NoDataBeforeCutoffError(MLError):
+class NoDataBeforeCutoffError(InsufficientDataError):
     """No purchase happened before a training, validation or scoring cutoff."""
 
 

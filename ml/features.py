@@ -226,6 +226,16 @@ class FeatureFrame:
         """One feature column by name."""
         return self.values[:, self.names.index(name)]
 
+    def select(self, names: list[str] | tuple[str, ...]) -> FeatureFrame:
+        """The same customers with only the features `names`, in that order."""
+        index = [self.names.index(name) for name in names]
+        return FeatureFrame(
+            cutoff=self.cutoff,
+            customer_id=self.customer_id,
+            names=tuple(names),
+            values=self.values[:, index],
+        )
+
 
 def build_features(source: WarehouseSource, cutoff: date) -> FeatureFrame:
     """Run the point-in-time feature query for `cutoff` (one row per customer)."""

@@ -11,7 +11,11 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import gammaln, psi
 
+from ml.bgnbd import LOG_BOUND, degenerate_reasons
 from ml.errors import FitFailedError, TooFewCustomersError
+
+#: Above this q the fit says every customer spends the same (no heterogeneity left to learn).
+MAX_Q = 1_000.0
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,7 @@ class GammaGammaParams:
     log_likelihood: float
     n_customers: int
     converged: bool
+    degenerate: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, float | int | bool]:
         """Plain dict for JSON run records."""
@@ -74,17 +79,26 @@ def fit_gamma_gamma(frequency: np.ndarray, monetary: np.ndarray) -> GammaGammaPa
         return -float(ll.sum()) / x.size, -grad.sum(axis=1) / x.size
 
     start = np.log([1.0, 2.0, float(np.mean(m))])
-    result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=[(-15, 15)] * 3)
+    bounds = [(-LOG_BOUND, LOG_BOUND)] * 3
+    result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds)
     if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
         raise FitFailedError(f"Gamma-Gamma fit did not reach finite parameters: {result.message}")
     p, q, g = (float(v) for v in np.exp(result.x))
+    degenerate = degenerate_reasons(
+        {"p": p, "q": q, "gamma": g}, dict.fromkeys(("p", "q", "gamma"), (-LOG_BOUND, LOG_BOUND))
+    )
+    if q > MAX_Q:
+        degenerate.append(f"q={q:.4g} > {MAX_Q:g}: spend barely varies between customers")
+    if q <= 1.0:
+        degenerate.append(f"q={q:.4g} <= 1: the population mean spend is undefined")
     return GammaGammaParams(
         p=p,
         q=q,
         gamma=g,
         log_likelihood=-float(result.fun) * float(x.size),
         n_customers=int(x.size),
-        converged=bool(result.success),
+        converged=bool(result.success) and not degenerate,
+        degenerate=tuple(degenerate),
     )
 
 

@@ -19,6 +19,7 @@
       ['customer_id', dbt.type_string()], ['p_alive', double_column_type()],
       ['expected_purchases_90d', double_column_type()], ['expected_purchases_365d', double_column_type()],
       ['expected_avg_order_value', double_column_type()], ['predicted_clv_365d', double_column_type()],
+      ['predicted_clv_365d_lower', double_column_type()], ['predicted_clv_365d_upper', double_column_type()],
       ['score_reason', dbt.type_string()], ['model_run_id', dbt.type_string()],
       ['scored_at', dbt.type_timestamp()],
     ],

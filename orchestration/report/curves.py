@@ -16,6 +16,9 @@ _NAMES = {
     MODEL: "churn model",
     "recency": "recency alone",
     "bgnbd_1_minus_p_alive": "BG/NBD 1 - P(alive)",
+    "bgnbd_p_no_purchase": "BG/NBD P(no purchase in horizon)",
+    "logistic_rfm": "logistic regression on RFM",
+    "gradient_boosting": "churn model",
 }
 _RULE = re.compile(r"rule_(\d+)d")
 

@@ -105,12 +105,23 @@ def churn(con: duckdb.DuckDBPyConnection, section: Section) -> None:
     if run is None:
         raise NoRows("ml.churn_model_runs has no training run")
     metrics = run["metrics"]
+    if metrics.get("status") in ("not_trained", "failed"):
+        raise NoRows(f"no churn model was trained as of this build: {metrics.get('reason')}")
     model_curves = curves.from_metrics(metrics)
     section.figures.append(figures.roc_figure(model_curves.roc))
     section.figures.append(figures.calibration_figure(model_curves.calibration))
     section.stats += [
         (f"AUC, {name}", f"{auc:.3f}") for name, auc in curves.auc_by_scorer(metrics).items()
     ]
+    if "chosen_model" in metrics:  # honest comparison: see docs/ml.md
+        margin = metrics["margin_over_best_baseline"]
+        section.stats += [
+            ("scores from", curves.display_name(metrics["chosen_model"])),
+            (
+                f"margin over {curves.display_name(metrics['best_baseline'])}",
+                f"{margin['margin']:+.3f} (CI {margin['lower']:+.3f} to {margin['upper']:+.3f})",
+            ),
+        ]
     section.stats += [
         ("validation customers", f"{metrics.get('validation_customers', 0):,}"),
         ("trained", str(run["trained_at"])[:16]),

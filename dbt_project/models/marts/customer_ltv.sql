@@ -25,7 +25,8 @@ ranked_predictions as (
             'count(*) over ()'
         ) }} as clv_top_share  -- share of scored customers ranked above
     from latest_predictions
-    where predicted_clv_365d is not null
+    -- only buyers are tiered: a customer who never bought is not_scored (their 0 is no forecast)
+    where predicted_clv_365d is not null and coalesce(score_reason, '') <> 'no_orders'
 ),
 
 joined as (
@@ -42,6 +43,8 @@ joined as (
         latest_predictions.expected_purchases_365d,
         latest_predictions.expected_avg_order_value,
         latest_predictions.predicted_clv_365d,
+        latest_predictions.predicted_clv_365d_lower,
+        latest_predictions.predicted_clv_365d_upper,
         latest_predictions.score_reason as ml_score_reason,
         latest_predictions.model_run_id,
         latest_predictions.scored_at,
@@ -63,6 +66,8 @@ select
     expected_purchases_365d,
     expected_avg_order_value,
     predicted_clv_365d,
+    predicted_clv_365d_lower,
+    predicted_clv_365d_upper,
     historical_revenue + coalesce(predicted_clv_365d, 0) as projected_value_365d,
     case
         when clv_top_share is null then 'not_scored'

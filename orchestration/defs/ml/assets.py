@@ -5,6 +5,7 @@ tables, which dbt declares as sources for customer_ltv and the audiences.
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 
@@ -34,6 +35,29 @@ CHURN_INPUTS = [
     dg.AssetKey(["staging", "stg_shop__shipment_events"]),
 ]
 CLV_INPUTS = [AS_OF, FCT_ORDERS]
+CHURN_TRAINED_CHECK = "churn_model_trained"
+CLV_FIT_CHECK = "clv_fit_usable"
+
+
+def _trained_check(result: Any) -> dg.AssetCheckResult:
+    """Pass when scored; WARN when not trained for lack of data; ERROR when training failed."""
+    if result.status == "scored":
+        return dg.AssetCheckResult(
+            asset_key=CHURN_MODEL,
+            check_name=CHURN_TRAINED_CHECK,
+            passed=True,
+            metadata={"chosen_model": str(result.metrics.get("chosen_model", ""))},
+        )
+    severity = (
+        dg.AssetCheckSeverity.ERROR if result.status == "failed" else (dg.AssetCheckSeverity.WARN)
+    )
+    return dg.AssetCheckResult(
+        asset_key=CHURN_MODEL,
+        check_name=CHURN_TRAINED_CHECK,
+        passed=False,
+        severity=severity,
+        description=f"churn model {result.status}: {result.metrics.get('reason', '')}",
+    )
 
 
 def _band_sizes(warehouse: Warehouse, table: str, column: str) -> dict[str, int]:
@@ -63,29 +87,52 @@ def _band_sizes(warehouse: Warehouse, table: str, column: str) -> dict[str, int]
             description="Churn probability and risk band for every customer.",
         ),
     ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHURN_TRAINED_CHECK,
+            asset=CHURN_MODEL,
+            description="A churn model was trained (or reused); warns when the store had too "
+            "little history and fails (ERROR) when training crashed. Either way every customer "
+            "got a not_scored row, so customer_ltv and the audiences still build.",
+        )
+    ],
     pool=WAREHOUSE_POOL,
 )
 def churn(
-    warehouse: WarehouseResource, build_options: BuildOptions
-) -> Iterator[dg.MaterializeResult]:
-    """Train (or reuse) the churn model and replace ml.churn_scores on the build's target."""
-    from ml.churn_pipeline import build_churn_scores
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, build_options: BuildOptions
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Train (or reuse) the churn model and replace ml.churn_scores on the build's target.
+
+    Never fails the step for the model's sake: with too little data or a crash in training,
+    every customer gets a not_scored row with the reason, so downstream assets still run.
+    """
+    from ml.churn_pipeline import build_churn_scores, churn_failed
 
     with engine_warehouse(warehouse, build_options.dbt_target, write=True) as engine:
-        result = build_churn_scores(engine, artifacts_dir=artifacts_dir())
+        try:
+            result = build_churn_scores(engine, artifacts_dir=artifacts_dir())
+        except Exception as error:  # a crash must not stop customer_ltv and the audiences
+            context.log.exception("churn training failed; customers are written not_scored")
+            result = churn_failed(engine, error)
         bands = _band_sizes(engine, "ml.churn_scores", "risk_band")
     yield dg.MaterializeResult(
         asset_key=CHURN_MODEL,
         metadata={
+            "status": result.status,
             "model_version": result.model_version,
             "reused": result.reused,
             "run_id": result.run_id or "",
             "as_of": str(result.as_of),
-            "model_card": dg.MetadataValue.path(str(result.card_path)),
+            **(
+                {"model_card": dg.MetadataValue.path(str(result.card_path))}
+                if result.card_path
+                else {}
+            ),
             **metric_metadata(result.metrics),
             **report_link(),
         },
     )
+    yield _trained_check(result)
     yield dg.MaterializeResult(
         asset_key=CHURN_SCORES,
         metadata={
@@ -117,16 +164,31 @@ def churn(
             description="p_alive, expected purchases and predicted 365-day CLV per customer.",
         ),
     ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            CLV_FIT_CHECK,
+            asset=CLV_MODEL,
+            description="BG/NBD and Gamma-Gamma were fitted and are not degenerate; warns when "
+            "the store had too little history or a parameter sits on its bound, fails (ERROR) "
+            "when fitting crashed. customer_ltv still builds (not_scored tiers).",
+        )
+    ],
     pool=WAREHOUSE_POOL,
 )
 def clv(
-    warehouse: WarehouseResource, build_options: BuildOptions
-) -> Iterator[dg.MaterializeResult]:
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, build_options: BuildOptions
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Fit BG/NBD + Gamma-Gamma and replace ml.clv_predictions on the build's target."""
-    from ml.clv_pipeline import build_clv_predictions
+    from ml.clv_pipeline import FAILED, build_clv_predictions, clv_not_fitted
 
     with engine_warehouse(warehouse, build_options.dbt_target, write=True) as engine:
-        result = build_clv_predictions(engine)
+        try:
+            result = build_clv_predictions(engine)
+        except Exception as error:  # a crash must not stop customer_ltv and the audiences
+            context.log.exception("CLV fit failed; customers are written without predictions")
+            message = " ".join(str(error).split())
+            reason = f"clv_failed: {type(error).__name__}: {message}"
+            result = clv_not_fitted(engine, None, reason, status=FAILED)
         total_clv = (
             read_table(
                 engine,
@@ -138,6 +200,7 @@ def clv(
     yield dg.MaterializeResult(
         asset_key=CLV_MODEL,
         metadata={
+            "status": result.status,
             "run_id": result.run_id,
             "as_of": str(result.as_of),
             **metric_metadata(result.parameters, prefix="parameter"),
@@ -153,4 +216,17 @@ def clv(
             "predicted_clv_365d_total": float(total_clv),
             **report_link(),
         },
+    )
+    severity = (
+        dg.AssetCheckSeverity.ERROR if result.status == "failed" else (dg.AssetCheckSeverity.WARN)
+    )
+    problems = result.degenerate or [str(result.parameters.get("reason", ""))]
+    yield dg.AssetCheckResult(
+        asset_key=CLV_MODEL,
+        check_name=CLV_FIT_CHECK,
+        passed=result.status == "scored",
+        severity=severity,
+        description=None
+        if result.status == "scored"
+        else f"CLV {result.status}: " + "; ".join(problems),
     )
