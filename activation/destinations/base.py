@@ -154,7 +154,7 @@ class HttpDestination(Destination):
             auth_headers=self.auth_headers(api_key),
             limits={k: v.scaled(scale) for k, v in self.limits.items()},
             secrets=(api_key, *api_key.split(":"), *url_secrets(base_url)),
-            max_attempts=int(self.env.get(MAX_ATTEMPTS_ENV) or 8),
+            max_attempts=_max_attempts(self.env.get(MAX_ATTEMPTS_ENV) or "8"),
         )
 
     def base_url_for(self, api_key: str) -> str:
@@ -168,6 +168,15 @@ class HttpDestination(Destination):
     @property
     def write_requests(self) -> int:
         return self.client.write_requests
+
+
+def _max_attempts(raw: str) -> int:
+    """Attempts per request from env RETENTION_SYNC_MAX_ATTEMPTS (a whole number >= 1)."""
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise SyncConfigError(
+            f"{MAX_ATTEMPTS_ENV}={raw!r} is not a whole number of attempts; unset it or set e.g. 8"
+        )
+    return int(raw)
 
 
 def chunks(items: list, size: int) -> list[list]:

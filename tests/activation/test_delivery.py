@@ -3,6 +3,8 @@ the moment the provider accepts it, so outages and crashes never send one twice.
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections import Counter
 
 import pytest
@@ -12,7 +14,8 @@ from sync_helpers import member, one_sync, write_audience
 from activation.delivery import MessageLedger
 from activation.engine import run_sync
 from activation.errors import ConnectionFailedError
-from activation.http import should_retry
+from activation.http import HttpClient, should_retry
+from activation.ratelimit import RateLimit
 
 TWILIO = {
     "name": "winback_sms",
@@ -197,3 +200,58 @@ def test_a_request_that_may_have_been_processed_is_not_retried_blindly():
     assert should_retry(maybe)  # list reads and list writes are idempotent
     assert not should_retry(maybe, resend_unconfirmed=False)
     assert should_retry(refused, resend_unconfirmed=False)
+
+
+class _HangUp(threading.Thread):
+    """A server on 127.0.0.1 that reads each request and closes without answering."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.requests = 0
+
+    def run(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                if conn.recv(65536):
+                    self.requests += 1
+
+
+@pytest.mark.parametrize(("resend", "expected_requests"), [(False, 1), (True, 3)])
+def test_an_unanswered_send_is_not_retried_when_resends_are_unsafe(resend, expected_requests):
+    server = _HangUp()
+    server.start()
+    client = HttpClient(
+        vendor="twilio",
+        base_url=f"http://127.0.0.1:{server.port}",
+        auth_headers={},
+        limits={"messages": RateLimit(1000.0, 1000)},
+        max_attempts=3,
+        jitter=lambda: 0.0,
+    )
+    with pytest.raises(ConnectionFailedError) as caught:
+        client.request("POST", "/m", limit="messages", form={"To": "+1"}, resend_unconfirmed=resend)
+    server.sock.close()
+    assert caught.value.maybe_sent
+    assert server.requests == expected_requests
+
+
+def test_a_refused_connection_is_known_unsent():
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # closed again: connections are refused
+    client = HttpClient(
+        vendor="twilio",
+        base_url=f"http://127.0.0.1:{port}",
+        auth_headers={},
+        limits={"messages": RateLimit(1000.0, 1000)},
+        max_attempts=2,
+        jitter=lambda: 0.0,
+    )
+    with pytest.raises(ConnectionFailedError) as caught:
+        client.request("POST", "/m", limit="messages", form={"To": "+1"}, resend_unconfirmed=False)
+    assert not caught.value.maybe_sent
