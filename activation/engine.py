@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from activation import state
+from activation import consent, state
 from activation.config import SyncConfig
 from activation.destinations import DESTINATIONS
 from activation.destinations.base import Destination, Record, RowFailures, chunks
@@ -109,6 +109,7 @@ class _Batcher:
         self.destination = destination
         self.run_id = run_id
         self.failed = 0
+        self.suppressed = 0
         self.done: dict[str, int] = {"add": 0, "update": 0, "remove": 0}
         self.errors: list[str] = []
 
@@ -120,6 +121,9 @@ class _Batcher:
                 for batch in chunks(items, size):
                     if len(sending) == in_flight:
                         self._finish(*sending.popleft())
+                    batch = self._screen(batch)
+                    if not batch:
+                        continue
                     batch_id = uuid.uuid4().hex
                     rows = [(r.key, r.op, h) for r, _, h in batch]
                     state.mark_pending(self.con, self.sync.name, batch_id, rows)
@@ -130,6 +134,13 @@ class _Batcher:
             finally:
                 for _, _, future in sending:
                     future.cancel()
+
+    def _screen(self, batch: list[Item]) -> list[Item]:
+        """Drop the rows the provider holds as unsubscribed/suppressed right now."""
+        upserts = [r for r, _, _ in batch if r.op != "remove"]
+        blocked = consent.screen_batch(self.con, self.sync, self.destination, upserts)
+        self.suppressed += len(blocked)
+        return [i for i in batch if i[0].key not in blocked]
 
     def _write(self, records: list[Record]) -> RowFailures:
         """Send one batch (worker thread); a failed request fails every row of the batch."""
@@ -147,12 +158,14 @@ class _Batcher:
         """Wait for batch `batch_id` and record its outcome."""
         failures = future.result()
         records = [r for r, _, _ in batch]
+        settled = consent.settle_batch(self.con, self.sync, self.destination, batch_id, records)
+        self.suppressed += len(settled)
         is_remove = records[0].op == "remove"
         payloads = {} if is_remove else {r.key: p for r, p, _ in batch if r.key not in failures}
         state.mark_batch_done(self.con, self.run_id, self.sync.name, batch_id, payloads, failures)
         self.failed += len(failures)
         for record in records:
-            if record.key not in failures:
+            if record.key not in failures and record.key not in settled:
                 self.done[record.op] += 1
 
 
@@ -171,6 +184,7 @@ def run_sync(
     """
     started = time.monotonic()
     state.ensure_schema(con)
+    consent.ensure_schema(con)
     destination_cls = DESTINATIONS[sync.destination]
     stage_audience(con, sync)
     plan = plan_changes(con, sync, send_once=destination_cls.send_once)
@@ -238,17 +252,6 @@ def _execute(
     try:
         if upserts or removes:
             destination.prepare()
-        candidates = [r for r, _, _ in upserts]
-        blocked = destination.blocked(candidates) if candidates else {}
-        if blocked:
-            state.mark_status(
-                con,
-                sync.name,
-                {k: f"provider status: {v}" for k, v in blocked.items()},
-                "suppressed",
-            )
-            upserts = [i for i in upserts if i[0].key not in blocked]
-        result.skipped_suppressed = len(blocked)
         batcher.send(upserts, destination.upsert_batch_size)
         batcher.send(removes, destination.remove_batch_size)
     except DestinationError as exc:
@@ -257,6 +260,7 @@ def _execute(
     result.added, result.updated = batcher.done["add"], batcher.done["update"]
     result.removed = batcher.done["remove"]
     result.failed = batcher.failed
+    result.skipped_suppressed = batcher.suppressed
     result.errors.extend(batcher.errors[:20])
     result.write_requests = destination.write_requests
     if result.status != "failed":

@@ -42,6 +42,9 @@ class Record:
 RowFailures = dict[str, str]
 """record key -> the vendor's error text for rows the vendor rejected."""
 
+BLOCKING_STATUSES = frozenset({"unsubscribed", "suppressed", "cleaned"})
+"""Provider consent statuses (as normalised in `Destination.observed`) nobody is sent to."""
+
 
 class Destination(ABC):
     """A vendor adapter: declares its limits and options, and maps records to API calls."""
@@ -52,6 +55,8 @@ class Destination(ABC):
     identifier_keys: ClassVar[frozenset[str] | None] = None  # None: any name allowed
     channel_identifier: ClassVar[Mapping[str, str]] = {}
     supports_mirror: ClassVar[bool] = True
+    # remove() unsubscribes records with reason `consent_withdrawn` at the provider
+    supports_unsubscribe: ClassVar[bool] = False
     send_once: ClassVar[bool] = False  # message sends: one event is sent once, never updated
     upsert_batch_size: ClassVar[int] = 100
     remove_batch_size: ClassVar[int] = 100
@@ -63,6 +68,9 @@ class Destination(ABC):
         self.sync = sync
         self.options: Any = sync.options
         self.env = os.environ if env is None else env
+        # record key -> provider consent status read back this run (subscribed, unsubscribed,
+        # suppressed, cleaned, never_subscribed, pending); BLOCKING_STATUSES are never confirmed
+        self.observed: dict[str, str] = {}
 
     @classmethod
     def check_sync(cls, sync: SyncConfig) -> list[tuple[str, str]]:

@@ -420,14 +420,15 @@ class KlaviyoEmulator(VendorEmulator):
         )
         for item in profiles:
             attributes = item["attributes"]
-            profile = self._by_email.get((attributes.get("email") or "").lower()) or (
-                self._by_phone.get(attributes.get("phone_number"))
+            # as documented: unknown profiles are created, then unsubscribed; profiles not in
+            # the given list are unsubscribed globally
+            profile = self._upsert_profile(
+                {k: attributes[k] for k in ("email", "phone_number") if attributes.get(k)}
             )
-            if profile is None:
-                continue
+            in_list = bool(list_id) and profile["id"] in self.lists[list_id]["members"]
             if "email" in attributes["subscriptions"]:
                 profile["email_consent"] = "UNSUBSCRIBED"
-                if list_id:
+                if in_list:
                     profile["list_suppressions"].append(
                         {"list_id": list_id, "reason": "USER_SUPPRESSED", "timestamp": _now()}
                     )

@@ -1,0 +1,150 @@
+"""Consent during a sync: provider status re-read per batch, and what providers told us.
+
+Before each batch the destination re-reads the provider's consent status of the batch's
+members (`Destination.blocked`); people unsubscribed or suppressed there are marked
+`suppressed` and not sent. Writes themselves never override a provider status (each
+destination uses its vendor's non-overriding calls), and statuses the provider reports while
+writing (`Destination.observed`) are settled after the batch: blocked rows stay unconfirmed.
+Every status read back is kept in `activation.provider_consent`, which dbt reads as a source
+for `marts.consent_ledger`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from activation import state
+from activation.destinations.base import BLOCKING_STATUSES, Destination, Record
+
+if TYPE_CHECKING:
+    from activation.config import SyncConfig
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS activation;
+CREATE TABLE IF NOT EXISTS activation.provider_consent (
+    destination VARCHAR, channel VARCHAR, contact VARCHAR, provider_status VARCHAR,
+    sync_name VARCHAR, observed_at TIMESTAMP,
+    PRIMARY KEY (destination, channel, contact)
+);
+"""
+
+EMAIL_KEYS = ("email", "email_address")
+PHONE_KEYS = ("phone", "phone_number")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `activation.provider_consent` if missing."""
+    con.execute(DDL)
+
+
+def contact_identifier(sync: SyncConfig, destination: type[Destination]) -> str | None:
+    """The identifier key holding the sync channel's contact (email or phone), if mapped."""
+    key = destination.channel_identifier.get(sync.channel)
+    if key:
+        return key
+    candidates = EMAIL_KEYS if sync.channel == "email" else PHONE_KEYS
+    return next((k for k in candidates if k in sync.identifiers), None)
+
+
+def normalise_contact(channel: str, value: object) -> str | None:
+    """The ledger's contact key: trimmed lower-case email, or the E.164 phone as given."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip()
+    return text.lower() if channel == "email" else text
+
+
+def record_observed(
+    con: duckdb.DuckDBPyConnection,
+    sync: SyncConfig,
+    destination: Destination,
+    records: list[Record],
+) -> None:
+    """Store the provider statuses read back this run for `records` (latest wins)."""
+    key = contact_identifier(sync, type(destination))
+    if key is None:
+        return
+    rows = {}
+    for record in records:
+        status = destination.observed.get(record.key)
+        contact = normalise_contact(sync.channel, record.identifiers.get(key))
+        if status and contact:
+            rows[contact] = status
+    if not rows:
+        return
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _observed AS SELECT unnest($contact) AS contact, "
+        "unnest($status) AS provider_status",
+        {"contact": list(rows), "status": list(rows.values())},
+    )
+    con.execute(
+        "INSERT INTO activation.provider_consent AS p SELECT $destination, $channel, contact, "
+        "provider_status, $sync, $now FROM _observed ON CONFLICT (destination, channel, contact) "
+        "DO UPDATE SET provider_status = excluded.provider_status, "
+        "sync_name = excluded.sync_name, observed_at = excluded.observed_at",
+        {
+            "destination": sync.destination,
+            "channel": sync.channel,
+            "sync": sync.name,
+            "now": state.now(),
+        },
+    )
+
+
+def screen_batch(
+    con: duckdb.DuckDBPyConnection,
+    sync: SyncConfig,
+    destination: Destination,
+    records: list[Record],
+) -> set[str]:
+    """Re-read the provider status of `records` (adds/updates) before sending them.
+
+    Returns the keys the provider holds as unsubscribed/suppressed; those rows are marked
+    `suppressed` with the provider's status and must not be sent.
+    """
+    if not records:
+        return set()
+    blocked = destination.blocked(records)
+    record_observed(con, sync, destination, records)
+    if blocked:
+        state.mark_status(
+            con, sync.name, {k: f"provider status: {v}" for k, v in blocked.items()}, "suppressed"
+        )
+    return set(blocked)
+
+
+def settle_batch(
+    con: duckdb.DuckDBPyConnection,
+    sync: SyncConfig,
+    destination: Destination,
+    batch_id: str,
+    records: list[Record],
+) -> set[str]:
+    """After a batch was written: rows the provider reported as blocked stay unconfirmed.
+
+    They are marked `suppressed` (keeping the hash the provider held before), so the engine's
+    confirmation of the batch skips them. Returns their keys.
+    """
+    record_observed(con, sync, destination, records)
+    found = {
+        r.key: destination.observed[r.key]
+        for r in records
+        if r.op != "remove" and destination.observed.get(r.key) in BLOCKING_STATUSES
+    }
+    if not found:
+        return set()
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _settled AS SELECT unnest($key) AS record_key, "
+        "unnest($status) AS status",
+        {"key": list(found), "status": list(found.values())},
+    )
+    con.execute(
+        "UPDATE activation.sync_records r SET status = 'suppressed', pending_op = NULL, "
+        "pending_hash = NULL, last_error = 'provider status: ' || s.status, updated_at = $now "
+        "FROM _settled s WHERE r.sync_name = $sync AND r.batch_id = $batch "
+        "AND r.record_key = s.record_key AND r.status = 'pending'",
+        {"now": state.now(), "sync": sync.name, "batch": batch_id},
+    )
+    return set(found)
