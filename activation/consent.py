@@ -6,17 +6,21 @@ members (`Destination.blocked`); people unsubscribed or suppressed there are mar
 destination uses its vendor's non-overriding calls), and statuses the provider reports while
 writing (`Destination.observed`) are settled after the batch: blocked rows stay unconfirmed.
 Every status read back is kept in `activation.provider_consent`, which dbt reads as a source
-for `marts.consent_ledger`.
+for `marts.consent_ledger`; contacts the ledger holds as unsubscribed are never sent to and,
+where the destination can unsubscribe on the sync's channel, unsubscribed there
+(`plan_withdrawals`).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import duckdb
 
 from activation import state
 from activation.destinations.base import BLOCKING_STATUSES, Destination, Record
+from activation.diff import PlanSummary
 
 if TYPE_CHECKING:
     from activation.config import SyncConfig
@@ -46,6 +50,64 @@ def contact_identifier(sync: SyncConfig, destination: type[Destination]) -> str 
         return key
     candidates = EMAIL_KEYS if sync.channel == "email" else PHONE_KEYS
     return next((k for k in candidates if k in sync.identifiers), None)
+
+
+LEDGER = "marts.consent_ledger"
+
+
+def _ledger_exists(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'marts' AND table_name = 'consent_ledger'"
+        ).fetchone()[0]
+    )
+
+
+def plan_withdrawals(
+    con: duckdb.DuckDBPyConnection,
+    sync: SyncConfig,
+    destination: type[Destination],
+    plan: PlanSummary,
+) -> PlanSummary:
+    """Turn consent withdrawn in `marts.consent_ledger` into unsubscribes in `_plan`.
+
+    Contacts the ledger holds as unsubscribed on the sync's channel are never added or updated;
+    when the destination can unsubscribe on that channel, every record this sync delivered to
+    such a contact is planned as a removal with reason `consent_withdrawn` (in upsert mode too),
+    so the destination unsubscribes it instead of only taking it off the list.
+    """
+    key = contact_identifier(sync, destination)
+    if key is None or not _ledger_exists(con):
+        return plan
+    contact = "trim(json_extract_string(payload, $path))"
+    if sync.channel == "email":
+        contact = f"lower({contact})"
+    withdrawn = f"{contact} IN (SELECT contact FROM _withdrawn)"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _withdrawn AS SELECT contact FROM {LEDGER} "
+        "WHERE channel = ? AND consent_status = 'unsubscribed'",
+        [sync.channel],
+    )
+    path = {"path": f"$.identifiers.{key}"}
+    con.execute(f"DELETE FROM _plan WHERE op <> 'remove' AND {withdrawn}", path)
+    if sync.channel in destination.unsubscribe_channels:
+        con.execute(
+            f"UPDATE _plan SET reason = 'consent_withdrawn' WHERE op = 'remove' AND {withdrawn}",
+            path,
+        )
+        con.execute(
+            "INSERT INTO _plan SELECT record_key, 'remove', 'consent_withdrawn', "
+            "CAST(payload AS VARCHAR), NULL FROM activation.sync_records "
+            "WHERE sync_name = $name AND fields_hash IS NOT NULL "
+            f"AND record_key NOT IN (SELECT record_key FROM _plan) AND {withdrawn}",
+            {**path, "name": sync.name},
+        )
+    adds, updates, removes = con.execute(
+        "SELECT count(*) FILTER (op = 'add'), count(*) FILTER (op = 'update'), "
+        "count(*) FILTER (op = 'remove') FROM _plan"
+    ).fetchone()
+    return replace(plan, adds=adds, updates=updates, removes=removes)
 
 
 def normalise_contact(channel: str, value: object) -> str | None:

@@ -188,6 +188,7 @@ def run_sync(
     destination_cls = DESTINATIONS[sync.destination]
     stage_audience(con, sync)
     plan = plan_changes(con, sync, send_once=destination_cls.send_once)
+    plan = consent.plan_withdrawals(con, sync, destination_cls, plan)
     run_id = state.start_run(con, sync.name, sync.destination, dry_run)
     result = SyncResult(
         sync.name,

@@ -55,8 +55,8 @@ class Destination(ABC):
     identifier_keys: ClassVar[frozenset[str] | None] = None  # None: any name allowed
     channel_identifier: ClassVar[Mapping[str, str]] = {}
     supports_mirror: ClassVar[bool] = True
-    # remove() unsubscribes records with reason `consent_withdrawn` at the provider
-    supports_unsubscribe: ClassVar[bool] = False
+    # channels on which remove() unsubscribes records with reason `consent_withdrawn`
+    unsubscribe_channels: ClassVar[frozenset[str]] = frozenset()
     send_once: ClassVar[bool] = False  # message sends: one event is sent once, never updated
     upsert_batch_size: ClassVar[int] = 100
     remove_batch_size: ClassVar[int] = 100

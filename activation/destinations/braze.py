@@ -1,7 +1,8 @@
 """Braze `POST /users/track`: 75 attribute objects per request; membership as a custom attribute.
 
 `target` names a boolean custom attribute set to true for members and null on mirror removal.
-Subscription state is never sent, so Braze keeps every user's own opt-out.
+Subscription state is never sent on upsert, so Braze keeps every user's own opt-out; email
+consent withdrawn in the warehouse is sent as `email_subscribe: "unsubscribed"`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class BrazeDestination(HttpDestination):
     identifier_keys = frozenset({"external_id", "email", "phone"})
     upsert_batch_size = 75
     remove_batch_size = 75
+    unsubscribe_channels = frozenset({"email"})
     default_base_url = "https://rest.iad-01.braze.com"
     # /users/track: 3,000 requests per 3 seconds
     limits: ClassVar[dict[str, RateLimit]] = {"users_track": RateLimit(1000.0, 3000)}
@@ -57,6 +59,15 @@ class BrazeDestination(HttpDestination):
 
     def remove(self, records: list[Record]) -> RowFailures:
         attributes = [
-            {"external_id": r.identifiers["external_id"], self.sync.target: None} for r in records
+            {
+                "external_id": r.identifiers["external_id"],
+                self.sync.target: None,
+                **(
+                    {"email_subscribe": "unsubscribed"}
+                    if r.reason == "consent_withdrawn" and self.sync.channel == "email"
+                    else {}
+                ),
+            }
+            for r in records
         ]
         return self._track(records, attributes)

@@ -63,7 +63,7 @@ class KlaviyoDestination(HttpDestination):
     filter_values = 100  # values in one any() filter == max page size
     batches_in_flight = 2  # import the next batch while the current one is subscribed
     request_concurrency = 4  # subscribe/unsubscribe/relationship calls of a batch at once
-    supports_unsubscribe = True
+    unsubscribe_channels = frozenset({"email", "sms"})
     default_base_url = "https://a.klaviyo.com"
     # documented per-endpoint limits: burst per second, steady per minute
     limits: ClassVar[dict[str, RateLimit]] = {

@@ -44,7 +44,7 @@ class MailchimpDestination(HttpDestination):
     upsert_batch_size = 500
     remove_batch_size = 500
     page_size = 1000
-    supports_unsubscribe = True
+    unsubscribe_channels = frozenset({"email"})
     request_concurrency = 10  # Mailchimp allows 10 simultaneous connections
     default_base_url = "https://us1.api.mailchimp.com/3.0"
     # Mailchimp documents 10 simultaneous connections per account, no per-second quota.
