@@ -26,6 +26,7 @@ def _syncs_table(results) -> Table:
         "failed",
         "no consent",
         "suppressed",
+        "missing at provider",
         "writes",
         "duration",
     ):
@@ -41,6 +42,7 @@ def _syncs_table(results) -> Table:
             str(r.failed),
             str(r.skipped_no_consent),
             str(r.skipped_suppressed),
+            str(r.drift_missing),
             str(r.write_requests),
             f"{r.duration_s:.1f}s",
         )
@@ -56,6 +58,12 @@ def sync(
         False,
         "--approve-removals",
         help="Allow mirror syncs to remove more than max_removal_share.",
+    ),
+    full_resync: bool = typer.Option(
+        False,
+        "--full-resync",
+        help="Ignore the last synced state and re-send every consented member "
+        "(restores members lost at the provider; messages are never re-sent).",
     ),
 ) -> None:
     """Sync audiences to their destinations; exits 1 when a sync failed or was blocked."""
@@ -77,11 +85,27 @@ def sync(
     results = []
     with connect(duckdb_path()) as con:
         for item in selected:
-            results.append(run_sync(con, item, dry_run=dry_run, approve_removals=approve_removals))
+            results.append(
+                run_sync(
+                    con,
+                    item,
+                    dry_run=dry_run,
+                    approve_removals=approve_removals,
+                    full_resync=full_resync,
+                )
+            )
     console.print(_syncs_table(results))
     for result in results:
         for error in result.errors[:5]:
             console.print(f"[red]{result.sync_name}[/red]: {error}", highlight=False)
+        if result.drift_missing or result.drift_unexpected:
+            console.print(
+                f"[yellow]{result.sync_name}[/yellow]: drift: {result.drift_missing} members "
+                f"missing at the provider, {result.drift_unexpected} there that this sync never "
+                f"sent (activation.sync_drift); restore with `retention sync {result.sync_name} "
+                "--full-resync`",
+                highlight=False,
+            )
     if not all(r.ok for r in results):
         raise typer.Exit(1)
 

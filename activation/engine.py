@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from activation import consent, state
+from activation import consent, reconcile, state
 from activation.config import SyncConfig
 from activation.destinations import DESTINATIONS
 from activation.destinations.base import Destination, Record, RowFailures, chunks
@@ -38,6 +38,8 @@ class SyncResult:
     failed: int = 0
     skipped_no_consent: int = 0
     skipped_suppressed: int = 0
+    drift_missing: int = 0  # confirmed members the provider no longer holds (read back)
+    drift_unexpected: int = 0  # members at the provider this (mirror) sync never sent
     duration_s: float = 0.0
     write_requests: int = 0
     errors: list[str] = field(default_factory=list)
@@ -59,6 +61,8 @@ class SyncResult:
             "failed": self.failed,
             "skipped_no_consent": self.skipped_no_consent,
             "skipped_suppressed": self.skipped_suppressed,
+            "drift_missing": self.drift_missing,
+            "drift_unexpected": self.drift_unexpected,
         }
 
 
@@ -176,18 +180,24 @@ def run_sync(
     dry_run: bool = False,
     approve_removals: bool = False,
     env: Mapping[str, str] | None = None,
+    full_resync: bool = False,
 ) -> SyncResult:
     """Sync one audience to its destination; see the module docs of `activation` for semantics.
 
     Consent is re-checked here: members without consent for `sync.channel` are never sent.
     A dry run stores and returns the planned diff without any request to the destination.
+    `full_resync` re-sends every consented member, ignoring the confirmed state (see
+    `activation.reconcile`).
     """
     started = time.monotonic()
     state.ensure_schema(con)
     consent.ensure_schema(con)
+    reconcile.ensure_schema(con)
     destination_cls = DESTINATIONS[sync.destination]
     stage_audience(con, sync)
     plan = plan_changes(con, sync, send_once=destination_cls.send_once)
+    if full_resync:
+        plan = reconcile.plan_full_resync(con, sync, destination_cls, plan)
     plan = consent.plan_withdrawals(con, sync, destination_cls, plan)
     run_id = state.start_run(con, sync.name, sync.destination, dry_run)
     result = SyncResult(
@@ -255,6 +265,9 @@ def _execute(
             destination.prepare()
         batcher.send(upserts, destination.upsert_batch_size)
         batcher.send(removes, destination.remove_batch_size)
+        drift = reconcile.check_drift(con, sync, destination, run_id)
+        if drift:
+            result.drift_missing, result.drift_unexpected = drift.missing, drift.unexpected
     except DestinationError as exc:
         result.errors.append(str(exc))
         result.status = "failed"

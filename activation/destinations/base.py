@@ -104,6 +104,10 @@ class Destination(ABC):
         """Keys of `records` the provider marks unsubscribed/suppressed -> that status."""
         return {}
 
+    def members(self) -> set[str] | None:
+        """Contacts (normalised email or phone) the target holds now; None: cannot be listed."""
+        return None
+
     def fan_out(self, send: Callable[[T], object], groups: list[T]) -> None:
         """Call `send` on each group, up to `request_concurrency` at once; re-raise an error.
 

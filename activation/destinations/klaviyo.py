@@ -75,6 +75,7 @@ class KlaviyoDestination(HttpDestination):
         "lists_read": RateLimit(_per_minute(750), 75),
         "lists_create": RateLimit(_per_minute(150), 10),
         "profiles_read": RateLimit(_per_minute(750), 75),
+        "list_profiles": RateLimit(_per_minute(750), 75),
     }
 
     list_id: str | None = None
@@ -127,6 +128,26 @@ class KlaviyoDestination(HttpDestination):
             cursor = parse_qs(urlparse(next_url).query).get("page[cursor]")
             if not cursor:
                 return profiles
+            params = {**params, "page[cursor]": cursor[0]}
+
+    def members(self) -> set[str]:
+        """Emails (or phones) of the list's profiles, following cursor pages."""
+        field = self._contact_field()
+        params = {"page[size]": str(self.filter_values)}
+        found: set[str] = set()
+        while True:
+            page = self._json(
+                "GET", f"/api/lists/{self.list_id}/profiles", "list_profiles", params=params
+            )
+            for profile in page.get("data", []):
+                value = profile["attributes"].get(field)
+                if value:
+                    found.add(str(value).strip().lower() if field == "email" else str(value))
+            cursor = parse_qs(urlparse((page.get("links") or {}).get("next") or "").query).get(
+                "page[cursor]"
+            )
+            if not cursor:
+                return found
             params = {**params, "page[cursor]": cursor[0]}
 
     def _lookup(self, field: str, values: list[str]) -> list[dict]:

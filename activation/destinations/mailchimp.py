@@ -151,6 +151,21 @@ class MailchimpDestination(HttpDestination):
             if offset >= page.get("total_items", 0):
                 return
 
+    def members(self) -> set[str]:
+        """Lower-cased emails in the static segment (the sync's target)."""
+        found: set[str] = set()
+        offset = 0
+        while True:
+            page = self._call(
+                "GET",
+                f"{self._list}/segments/{self.segment_id}/members",
+                params={"count": self.page_size, "offset": offset},
+            )
+            found.update(m["email_address"].strip().lower() for m in page.get("members", []))
+            offset += self.page_size
+            if offset >= page.get("total_items", 0):
+                return found
+
     @staticmethod
     def _email(record: Record) -> str:
         return str(record.identifiers["email_address"]).lower()
