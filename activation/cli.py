@@ -59,6 +59,11 @@ def sync(
         "--approve-removals",
         help="Allow mirror syncs to remove more than max_removal_share.",
     ),
+    approve_growth: bool = typer.Option(
+        False,
+        "--approve-growth",
+        help="Allow a sync to add more than max_growth_share of the members it holds.",
+    ),
     full_resync: bool = typer.Option(
         False,
         "--full-resync",
@@ -91,6 +96,7 @@ def sync(
                     item,
                     dry_run=dry_run,
                     approve_removals=approve_removals,
+                    approve_growth=approve_growth,
                     full_resync=full_resync,
                 )
             )

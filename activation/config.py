@@ -41,6 +41,7 @@ class SyncConfig(BaseModel):
     identifiers: dict[str, str] = Field(min_length=1)
     fields: dict[str, str] = Field(default_factory=dict)
     max_removal_share: float = Field(0.2, gt=0, le=1)
+    max_growth_share: float = Field(1.0, gt=0)  # adds / members held; larger runs are blocked
     options: Any = None
     source_file: str = ""
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from activation import consent, reconcile, state
+from activation import build_gate, consent, reconcile, state
 from activation.config import SyncConfig
 from activation.destinations import DESTINATIONS
 from activation.destinations.base import Destination, Record, RowFailures, chunks
 from activation.diff import PlanSummary, plan_changes, stage_audience
 from activation.errors import AuthError, DestinationError
+from activation.guards import growth_guard
 
 log = logging.getLogger("activation.engine")
 
@@ -181,10 +182,14 @@ def run_sync(
     approve_removals: bool = False,
     env: Mapping[str, str] | None = None,
     full_resync: bool = False,
+    approve_growth: bool = False,
 ) -> SyncResult:
     """Sync one audience to its destination; see the module docs of `activation` for semantics.
 
     Consent is re-checked here: members without consent for `sync.channel` are never sent.
+    Nothing is sent after a failed or unfinished build or from a future as-of date
+    (`activation.build_gate`), nor when the plan grows or shrinks the target beyond the sync's
+    `max_growth_share` / `max_removal_share` without `approve_growth` / `approve_removals`.
     A dry run stores and returns the planned diff without any request to the destination.
     `full_resync` re-sends every consented member, ignoring the confirmed state (see
     `activation.reconcile`).
@@ -208,7 +213,11 @@ def run_sync(
         dry_run=dry_run,
     )
     planned = {"adds": plan.adds, "updates": plan.updates, "removes": plan.removes}
-    blocked_msg = _removal_guard(sync, plan, approve_removals)
+    blocked_msg = (
+        build_gate.refusal(con, sync.name)
+        or growth_guard(sync, plan, approve_growth)
+        or _removal_guard(sync, plan, approve_removals)
+    )
     if blocked_msg:
         log.warning(blocked_msg)
         _store_plan(con, run_id, sync)

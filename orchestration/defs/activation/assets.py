@@ -25,6 +25,12 @@ class SyncRunConfig(dg.Config):
     approve_removals: bool = Field(
         default=False, description="Allow removing more than the sync's max_removal_share."
     )
+    approve_growth: bool = Field(
+        default=False, description="Allow adding more than the sync's max_growth_share."
+    )
+    full_resync: bool = Field(
+        default=False, description="Ignore the synced state and re-send every member."
+    )
 
 
 def sync_key(sync_name: str) -> dg.AssetKey:
@@ -70,6 +76,8 @@ def build_sync_asset(
                 sync,
                 dry_run=config.dry_run,
                 approve_removals=config.approve_removals,
+                approve_growth=config.approve_growth,
+                full_resync=config.full_resync,
                 env=destination.sync_env(),
             )
         metadata = {
