@@ -71,10 +71,12 @@ def sync(
         "(restores members lost at the provider; messages are never re-sent).",
     ),
 ) -> None:
-    """Sync audiences to their destinations; exits 1 when a sync failed or was blocked."""
+    """Sync audiences to their destinations (the Dagster sync assets); exit 1 if one failed."""
     from activation.config import load_syncs
-    from activation.engine import run_sync
-    from orchestration.settings import DBT_PROJECT_DIR, duckdb_path
+    from orchestration.defs.activation.assets import SyncRunConfig
+    from orchestration.defs.activation.runner import run_sync_assets
+    from orchestration.pipeline import dagster_instance, raise_user_error
+    from orchestration.settings import DBT_PROJECT_DIR, prepare_environment
 
     declared = {s.name: s for s in load_syncs(DBT_PROJECT_DIR)}
     unknown = sorted(set(names or []) - set(declared))
@@ -87,19 +89,19 @@ def sync(
         )
     selected = [declared[n] for n in names] if names else list(declared.values())
     console = Console()
-    results = []
-    with connect(duckdb_path()) as con:
-        for item in selected:
-            results.append(
-                run_sync(
-                    con,
-                    item,
-                    dry_run=dry_run,
-                    approve_removals=approve_removals,
-                    approve_growth=approve_growth,
-                    full_resync=full_resync,
-                )
-            )
+    # the Dagster sync assets, exactly as a run of the graph executes them
+    results, run = run_sync_assets(
+        selected,
+        db_path=prepare_environment(),
+        instance=dagster_instance(),
+        config=SyncRunConfig(
+            dry_run=dry_run,
+            approve_removals=approve_removals,
+            approve_growth=approve_growth,
+            full_resync=full_resync,
+        ),
+    )
+    raise_user_error(run)
     console.print(_syncs_table(results))
     for result in results:
         for error in result.errors[:5]:

@@ -169,7 +169,7 @@ def run_pipeline(
         summary = summarise(job_name, result, db, log_path.resolve())
         with warehouse_lock.connect(db) as con:
             build_gate.finish_build(con, build_id, *build_outcome(summary))
-    _raise_user_error(result)
+    raise_user_error(result)
     return summary
 
 
@@ -265,7 +265,7 @@ def _user_error_classes() -> dict[str, type[UserError]]:
     return classes
 
 
-def _raise_user_error(result: dg.ExecuteInProcessResult) -> None:
+def raise_user_error(result: dg.ExecuteInProcessResult) -> None:
     """Re-raise the first step failure caused by a UserError (same class, same message)."""
     classes = _user_error_classes()
     for event in result.get_step_failure_events():
