@@ -19,7 +19,7 @@ from activation.destinations import DESTINATIONS
 from activation.destinations.base import Destination, Record, RowFailures, chunks
 from activation.diff import PlanSummary, plan_changes, stage_audience
 from activation.errors import AuthError, DestinationError
-from activation.guards import growth_guard
+from activation.guards import growth_guard, withdrawal_guard
 
 log = logging.getLogger("activation.engine")
 
@@ -216,6 +216,7 @@ def run_sync(
     blocked_msg = (
         build_gate.refusal(con, sync.name)
         or growth_guard(sync, plan, approve_growth)
+        or withdrawal_guard(sync, plan, approve_removals)
         or _removal_guard(sync, plan, approve_removals)
     )
     if blocked_msg:

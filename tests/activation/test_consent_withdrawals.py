@@ -159,3 +159,20 @@ def test_a_withdrawn_contact_still_in_an_audience_is_never_sent(emus, db, tmp_pa
     assert run_sync(db, sync).added == 3
     assert rows[1]["email"] not in emus.klaviyo.list_members("VIP")
     assert emus.klaviyo.profile(rows[1]["email"]) is None
+
+
+def test_a_mass_withdrawal_in_an_upsert_sync_needs_approval(emus, db, tmp_path):
+    sync = one_sync(tmp_path, {"name": "vip_klaviyo", **KLAVIYO, "mode": "upsert"})
+    rows = [member(i) for i in range(6)]
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows)
+    write_ledger(db, [])
+    run_sync(db, sync)
+    write_ledger(db, [("email", r["email"]) for r in rows[:3]])
+    emus.clear_logs()
+    blocked = run_sync(db, sync)
+    assert blocked.status == "blocked"
+    assert "would unsubscribe 3 of 6 members" in blocked.errors[0]
+    assert emus.write_requests() == []
+    approved = run_sync(db, sync, approve_removals=True)
+    assert (approved.status, approved.removed) == ("success", 3)
+    assert all(_klaviyo_unsubscribed(emus, r) for r in rows[:3])
