@@ -41,7 +41,9 @@ class SyncConfig(BaseModel):
     identifiers: dict[str, str] = Field(min_length=1)
     fields: dict[str, str] = Field(default_factory=dict)
     max_removal_share: float = Field(0.2, gt=0, le=1)
-    max_growth_share: float = Field(1.0, gt=0)  # adds / members held; larger runs are blocked
+    # consented audience growth per run beyond which a run is blocked (None: 1.0 for mirror
+    # syncs, unguarded upsert syncs); see activation.guards
+    max_growth_share: float | None = Field(None, gt=0)
     options: Any = None
     source_file: str = ""
 

@@ -19,7 +19,7 @@ from activation.destinations import DESTINATIONS
 from activation.destinations.base import Destination, Record, RowFailures, chunks
 from activation.diff import PlanSummary, plan_changes, stage_audience
 from activation.errors import AuthError, DestinationError
-from activation.guards import growth_guard, withdrawal_guard
+from activation.guards import growth_guard, record_audience_size, withdrawal_guard
 
 log = logging.getLogger("activation.engine")
 
@@ -215,7 +215,7 @@ def run_sync(
     planned = {"adds": plan.adds, "updates": plan.updates, "removes": plan.removes}
     blocked_msg = (
         build_gate.refusal(con, sync.name)
-        or growth_guard(sync, plan, approve_growth)
+        or growth_guard(con, sync, approve_growth)
         or withdrawal_guard(sync, plan, approve_removals)
         or _removal_guard(sync, plan, approve_removals)
     )
@@ -229,7 +229,9 @@ def run_sync(
         result.status = "dry_run"
         result.added, result.updated, result.removed = plan.adds, plan.updates, plan.removes
     else:
-        _execute(con, sync, destination_cls(sync, env), run_id, result)
+        destination = destination_cls(sync, env)
+        record_audience_size(con, sync, run_id)
+        _execute(con, sync, destination, run_id, result)
     result.duration_s = time.monotonic() - started
     state.finish_run(
         con,

@@ -45,11 +45,25 @@ def test_growth_beyond_max_growth_share_is_blocked_until_approved(emus, db, tmp_
     emus.clear_logs()
     blocked = run_sync(db, sync)
     assert blocked.status == "blocked" and not blocked.ok
-    assert "would add 6 members to the 10 held" in blocked.errors[0]
+    assert "grew from 10 to 16 consented members" in blocked.errors[0]
     assert "--approve-growth" in blocked.errors[0]
     assert emus.write_requests() == [] and len(emus.klaviyo.list_members("VIP")) == 10
+    assert run_sync(db, sync).status == "blocked"  # a blocked run moves no baseline
     approved = run_sync(db, sync, approve_growth=True)
     assert (approved.status, approved.added) == ("success", 6)
+    assert run_sync(db, sync).status == "success"
+
+
+def test_mirror_syncs_are_guarded_by_default_upsert_syncs_when_declared(emus, db, tmp_path):
+    mirror = _sync(tmp_path, [member(i) for i in range(4)])
+    run_sync(db, mirror)
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", [member(i) for i in range(9)])
+    assert run_sync(db, mirror).status == "blocked"  # +125% > the default 100%
+    upsert = one_sync(tmp_path, {**SPEC, "name": "vip_upsert", "mode": "upsert"})
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", [member(i) for i in range(4)])
+    run_sync(db, upsert)
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", [member(i) for i in range(9)])
+    assert run_sync(db, upsert).added == 5
 
 
 def test_growth_within_the_share_passes(emus, db, tmp_path):
