@@ -42,7 +42,15 @@ def test_an_address_shared_with_an_unsubscribed_customer_is_unsubscribed(emus, t
     store, db_path = tmp_path / "store", tmp_path / "warehouse.duckdb"
     generate_store(store, customers=200, seed=11)
     ingest_path(store, "canonical", db_path)
-    _dbt("build", db_path, tmp_path, "--select", "+aud_engagement_funnel")
+    _dbt(
+        "build",
+        db_path,
+        tmp_path,
+        "--select",
+        "+aud_engagement_funnel",
+        "--indirect-selection",
+        "buildable",
+    )
     (sync,) = [s for s in load_syncs(DBT_PROJECT_DIR) if s.name == SYNC]
     with duckdb.connect(str(db_path)) as con:
         first = run_sync(con, sync)
