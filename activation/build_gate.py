@@ -4,8 +4,9 @@ Every pipeline run that builds (`retention build`, `run`, `demo`) records a row 
 `activation.build_runs`: `running` when it starts, then `success` or `failed` (a failed step or
 a failed blocking check). `refusal` is asked before every sync, by the CLI and by the Dagster
 sync assets alike (both call `run_sync`): a sync refuses while the latest build failed or never
-finished (killed), unless it runs inside that very build, and refuses audiences built as of a
-future date.
+finished (killed), and refuses audiences built as of a future date. Syncs running inside a build
+(`within_build`: the pipeline run, or a Dagster run that materialized the audience itself, where
+Dagster already skips syncs downstream of a failure) skip the build-status check.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import duckdb
 
@@ -55,6 +57,20 @@ def finish_build(
     )
 
 
+@contextmanager
+def within_build(build_id: str) -> Iterator[None]:
+    """Syncs in this block push what build `build_id` (running now) built."""
+    previous = os.environ.get(BUILD_ID_ENV)
+    os.environ[BUILD_ID_ENV] = build_id
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(BUILD_ID_ENV, None)
+        else:
+            os.environ[BUILD_ID_ENV] = previous
+
+
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(
         con.execute(
@@ -67,20 +83,20 @@ def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bo
 
 def refusal(con: duckdb.DuckDBPyConnection, sync_name: str) -> str | None:
     """Why sync `sync_name` must not send the audiences in the warehouse now, or None."""
-    if _table_exists(con, "activation", "build_runs"):
+    if not os.environ.get(BUILD_ID_ENV) and _table_exists(con, "activation", "build_runs"):
         latest = con.execute(
             "SELECT build_id, job, status, started_at, message FROM activation.build_runs "
             "ORDER BY started_at DESC LIMIT 1"
         ).fetchone()
         if latest:
-            build_id, job, status, started_at, message = latest
+            _, job, status, started_at, message = latest
             when = f"build '{job}' started {started_at:%Y-%m-%d %H:%M} UTC"
             if status == "failed":
                 return (
                     f"sync '{sync_name}': the last {when} failed ({message or 'see its log'}); "
                     "nothing was sent. Fix it and run `retention build` before syncing"
                 )
-            if status == "running" and build_id != os.environ.get(BUILD_ID_ENV):
+            if status == "running":
                 return (
                     f"sync '{sync_name}': the last {when} never finished (killed or still "
                     "running); nothing was sent. Run `retention build` again before syncing"

@@ -136,3 +136,33 @@ def test_build_outcome_fails_on_failed_steps_and_blocking_checks_not_syncs(tmp_p
     ok, problems = build_outcome(summary)
     assert not ok
     assert problems == ["step dbt_build: boom", "check marts/dim_customers:not_null_email failed"]
+
+
+def test_a_dagster_run_that_builds_the_audience_may_sync_despite_an_old_failed_build(
+    emus, db, tmp_path
+):
+    import dagster as dg
+
+    from orchestration.defs.activation.assets import build_sync_asset
+    from orchestration.defs.activation.resources import destination_resource
+    from orchestration.defs.warehouse import WarehouseResource
+
+    rows = [member(i) for i in range(5)]
+    sync = _sync(tmp_path, rows)
+    _failed_build(db)
+    key = dg.AssetKey(["audiences", "aud_test"])
+
+    @dg.asset(key=key)
+    def audience() -> None:
+        write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows)
+
+    sync_asset = build_sync_asset(sync, key, triggered=False)
+    resources = {
+        "warehouse": WarehouseResource(duckdb_path=str(tmp_path / "warehouse.duckdb")),
+        "destination_klaviyo": destination_resource("klaviyo"),
+    }
+    alone = dg.materialize([sync_asset], resources=resources, raise_on_error=False)
+    assert not alone.success and emus.write_requests() == []
+    built = dg.materialize([audience, sync_asset], resources=resources, raise_on_error=False)
+    assert built.success
+    assert emus.klaviyo.list_members("VIP") == {r["email"] for r in rows}

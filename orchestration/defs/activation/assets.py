@@ -5,10 +5,12 @@ audience (or upstream, e.g. dim_customers) skips the sync in that run.
 """
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 import dagster as dg
 from pydantic import Field
 
+from activation import build_gate
 from activation.config import SyncConfig
 from orchestration.defs.activation.resources import destination_resource_key
 from orchestration.defs.metadata import report_link
@@ -70,7 +72,10 @@ def build_sync_asset(
         from activation.engine import run_sync
 
         destination = getattr(context.resources, resource_key)
-        with context.resources.warehouse.write() as con:
+        latest = context.instance.get_latest_materialization_event(audience_key)
+        built_here = latest is not None and latest.run_id == context.run_id
+        gate = build_gate.within_build(context.run_id) if built_here else nullcontext()
+        with gate, context.resources.warehouse.write() as con:
             result = run_sync(
                 con,
                 sync,
