@@ -29,8 +29,7 @@ DDL = """
 CREATE SCHEMA IF NOT EXISTS activation;
 CREATE TABLE IF NOT EXISTS activation.provider_consent (
     destination VARCHAR, channel VARCHAR, contact VARCHAR, provider_status VARCHAR,
-    sync_name VARCHAR, observed_at TIMESTAMP,
-    PRIMARY KEY (destination, channel, contact)
+    sync_name VARCHAR, observed_at TIMESTAMP
 );
 """
 
@@ -141,18 +140,25 @@ def record_observed(
         "unnest($status) AS provider_status",
         {"contact": list(rows), "status": list(rows.values())},
     )
-    con.execute(
-        "INSERT INTO activation.provider_consent AS p SELECT $destination, $channel, contact, "
-        "provider_status, $sync, $now FROM _observed ON CONFLICT (destination, channel, contact) "
-        "DO UPDATE SET provider_status = excluded.provider_status, "
-        "sync_name = excluded.sync_name, observed_at = excluded.observed_at",
-        {
-            "destination": sync.destination,
-            "channel": sync.channel,
-            "sync": sync.name,
-            "now": state.now(),
-        },
-    )
+    # delete + insert, not ON CONFLICT: dbt may have created the table first, without a key
+    where = "destination = $destination AND channel = $channel"
+    params = {"destination": sync.destination, "channel": sync.channel}
+    con.execute("BEGIN")
+    try:
+        con.execute(
+            f"DELETE FROM activation.provider_consent WHERE {where} "
+            "AND contact IN (SELECT contact FROM _observed)",
+            params,
+        )
+        con.execute(
+            "INSERT INTO activation.provider_consent SELECT $destination, $channel, contact, "
+            "provider_status, $sync, $now FROM _observed",
+            {**params, "sync": sync.name, "now": state.now()},
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 def screen_batch(

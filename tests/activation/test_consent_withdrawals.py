@@ -176,3 +176,36 @@ def test_a_mass_withdrawal_in_an_upsert_sync_needs_approval(emus, db, tmp_path):
     approved = run_sync(db, sync, approve_removals=True)
     assert (approved.status, approved.removed) == ("success", 3)
     assert all(_klaviyo_unsubscribed(emus, r) for r in rows[:3])
+
+
+def test_provider_status_read_back_lands_in_provider_consent(emus, db, tmp_path):
+    """Also when dbt's on-run-start created the table first (no key, as the macro does)."""
+    db.execute("CREATE SCHEMA activation")
+    db.execute(
+        "CREATE TABLE activation.provider_consent (destination VARCHAR, channel VARCHAR, "
+        "contact VARCHAR, provider_status VARCHAR, sync_name VARCHAR, observed_at TIMESTAMP)"
+    )
+    rows = [member(i) for i in range(4)]
+    emus.klaviyo.seed_profile(rows[1]["email"].upper(), email_suppressed="SPAM_COMPLAINT")
+    emus.klaviyo.seed_profile(rows[2]["email"])["email_consent"] = "SUBSCRIBED"
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows)
+    sync = one_sync(tmp_path, {"name": "vip_klaviyo", **KLAVIYO, "mode": "mirror"})
+    for _ in range(2):
+        run_sync(db, sync)
+    emus.klaviyo.seed_profile(rows[2]["email"], email_suppressed="UNSUBSCRIBE")
+    write_audience(
+        tmp_path / "warehouse.duckdb", "aud_test", [{**r, "first_name": "x"} for r in rows]
+    )
+    run_sync(db, sync)
+    stored = db.execute(
+        "SELECT contact, provider_status FROM activation.provider_consent "
+        "WHERE destination = 'klaviyo' AND channel = 'email' ORDER BY contact"
+    ).fetchall()
+    assert stored == sorted(
+        [
+            (rows[0]["email"], "subscribed"),
+            (rows[1]["email"], "suppressed"),
+            (rows[2]["email"], "suppressed"),
+            (rows[3]["email"], "subscribed"),
+        ]
+    )
