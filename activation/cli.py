@@ -37,6 +37,7 @@ def _syncs_table(results) -> Table:
         "failed",
         "no consent",
         "suppressed",
+        "missing at provider",
         "writes",
         "duration",
     ):
@@ -52,6 +53,7 @@ def _syncs_table(results) -> Table:
             str(r.failed),
             str(r.skipped_no_consent),
             str(r.skipped_suppressed),
+            str(r.drift_missing),
             str(r.write_requests),
             f"{r.duration_s:.1f}s",
         )
@@ -68,12 +70,25 @@ def sync(
         "--approve-removals",
         help="Allow mirror syncs to remove more than max_removal_share.",
     ),
+    approve_growth: bool = typer.Option(
+        False,
+        "--approve-growth",
+        help="Allow a sync to add more than max_growth_share of the members it holds.",
+    ),
+    full_resync: bool = typer.Option(
+        False,
+        "--full-resync",
+        help="Ignore the last synced state and re-send every consented member "
+        "(restores members lost at the provider; messages are never re-sent).",
+    ),
 ) -> None:
-    """Sync audiences to their destinations; exits 1 when a sync failed, was blocked or is
-    declared wrongly (the other syncs still run)."""
+    """Sync audiences through the Dagster sync assets; exits 1 when a sync failed, was blocked
+    or is declared wrongly (the other syncs still run)."""
     from activation.declarations import load_sync_declarations
-    from activation.engine import run_sync
-    from orchestration.settings import DBT_PROJECT_DIR, duckdb_path
+    from orchestration.defs.activation.assets import SyncRunConfig
+    from orchestration.defs.activation.runner import run_sync_assets
+    from orchestration.pipeline import dagster_instance, raise_user_error
+    from orchestration.settings import DBT_PROJECT_DIR, prepare_environment
 
     declarations = load_sync_declarations(DBT_PROJECT_DIR)
     declared = {s.name: s for s in declarations.syncs}
@@ -91,14 +106,31 @@ def sync(
         )
     selected = [declared[n] for n in wanted] if names else list(declared.values())
     console = make_console()
-    results = []
-    with connect(duckdb_path()) as con:
-        for item in selected:
-            results.append(run_sync(con, item, dry_run=dry_run, approve_removals=approve_removals))
+    # the Dagster sync assets, exactly as a run of the graph executes them
+    results, run = run_sync_assets(
+        selected,
+        db_path=prepare_environment(),
+        instance=dagster_instance(),
+        config=SyncRunConfig(
+            dry_run=dry_run,
+            approve_removals=approve_removals,
+            approve_growth=approve_growth,
+            full_resync=full_resync,
+        ),
+    )
+    raise_user_error(run)
     console.print(_syncs_table(results))
     for result in results:
         for error in result.errors[:5]:
             console.print(f"[red]{result.sync_name}[/red]: {error}", highlight=False)
+        if result.drift_missing or result.drift_unexpected:
+            console.print(
+                f"[yellow]{result.sync_name}[/yellow]: drift: {result.drift_missing} members "
+                f"missing at the provider, {result.drift_unexpected} there that this sync never "
+                f"sent (activation.sync_drift); restore with `retention sync {result.sync_name} "
+                "--full-resync`",
+                highlight=False,
+            )
     for broken in invalid:
         console.print(f"[red]{broken.name} not run[/red]: {broken.error}", highlight=False)
     if invalid or not all(r.ok for r in results):

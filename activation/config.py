@@ -42,6 +42,9 @@ class SyncConfig(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)
     max_removal_share: float = Field(0.2, gt=0, le=1)
     max_failed_share: float | None = Field(None, ge=0, le=1)  # None: env or 0.1 (outcome.py)
+    # consented audience growth per run beyond which a run is blocked (None: 1.0 for mirror
+    # syncs, unguarded upsert syncs); see activation.guards
+    max_growth_share: float | None = Field(None, gt=0)
     options: Any = None
     source_file: str = ""
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from activation import outcome, state
+from activation import build_gate, consent, outcome, reconcile, state
 from activation.config import SyncConfig
 from activation.destinations import DESTINATIONS
 from activation.destinations.base import Destination, Record, RowFailures, chunks
 from activation.diff import PlanSummary, plan_changes, stage_audience
 from activation.errors import AuthError, DestinationError
+from activation.guards import growth_guard, record_audience_size, withdrawal_guard
 
 log = logging.getLogger("activation.engine")
 
@@ -38,6 +39,8 @@ class SyncResult:
     failed: int = 0
     skipped_no_consent: int = 0
     skipped_suppressed: int = 0
+    drift_missing: int = 0  # confirmed members the provider no longer holds (read back)
+    drift_unexpected: int = 0  # members at the provider this (mirror) sync never sent
     duration_s: float = 0.0
     write_requests: int = 0
     errors: list[str] = field(default_factory=list)
@@ -59,6 +62,8 @@ class SyncResult:
             "failed": self.failed,
             "skipped_no_consent": self.skipped_no_consent,
             "skipped_suppressed": self.skipped_suppressed,
+            "drift_missing": self.drift_missing,
+            "drift_unexpected": self.drift_unexpected,
         }
 
 
@@ -109,6 +114,7 @@ class _Batcher:
         self.destination = destination
         self.run_id = run_id
         self.failed = 0
+        self.suppressed = 0
         self.done: dict[str, int] = {"add": 0, "update": 0, "remove": 0}
         self.errors: list[str] = []
 
@@ -120,6 +126,9 @@ class _Batcher:
                 for batch in chunks(items, size):
                     if len(sending) == in_flight:
                         self._finish(*sending.popleft())
+                    batch = self._screen(batch)
+                    if not batch:
+                        continue
                     batch_id = uuid.uuid4().hex
                     rows = [(r.key, r.op, h) for r, _, h in batch]
                     state.mark_pending(self.con, self.sync.name, batch_id, rows)
@@ -130,6 +139,13 @@ class _Batcher:
             finally:
                 for _, _, future in sending:
                     future.cancel()
+
+    def _screen(self, batch: list[Item]) -> list[Item]:
+        """Drop the rows the provider holds as unsubscribed/suppressed right now."""
+        upserts = [r for r, _, _ in batch if r.op != "remove"]
+        blocked = consent.screen_batch(self.con, self.sync, self.destination, upserts)
+        self.suppressed += len(blocked)
+        return [i for i in batch if i[0].key not in blocked]
 
     def _write(self, records: list[Record]) -> RowFailures:
         """Send one batch (worker thread); a failed request fails every row of the batch."""
@@ -147,12 +163,14 @@ class _Batcher:
         """Wait for batch `batch_id` and record its outcome."""
         failures = future.result()
         records = [r for r, _, _ in batch]
+        settled = consent.settle_batch(self.con, self.sync, self.destination, batch_id, records)
+        self.suppressed += len(settled)
         is_remove = records[0].op == "remove"
         payloads = {} if is_remove else {r.key: p for r, p, _ in batch if r.key not in failures}
         state.mark_batch_done(self.con, self.run_id, self.sync.name, batch_id, payloads, failures)
         self.failed += len(failures)
         for record in records:
-            if record.key not in failures:
+            if record.key not in failures and record.key not in settled:
                 self.done[record.op] += 1
 
 
@@ -163,18 +181,30 @@ def run_sync(
     dry_run: bool = False,
     approve_removals: bool = False,
     env: Mapping[str, str] | None = None,
+    full_resync: bool = False,
+    approve_growth: bool = False,
 ) -> SyncResult:
     """Sync one audience to its destination; see the module docs of `activation` for semantics.
 
     Consent is re-checked here: members without consent for `sync.channel` are never sent.
+    Nothing is sent after a failed or unfinished build or from a future as-of date
+    (`activation.build_gate`), nor when the plan grows or shrinks the target beyond the sync's
+    `max_growth_share` / `max_removal_share` without `approve_growth` / `approve_removals`.
     A dry run stores and returns the planned diff without any request to the destination.
+    `full_resync` re-sends every consented member, ignoring the confirmed state (see
+    `activation.reconcile`).
     """
     started = time.monotonic()
     state.ensure_schema(con)
+    consent.ensure_schema(con)
+    reconcile.ensure_schema(con)
     destination_cls = DESTINATIONS[sync.destination]
     stage_audience(con, sync)
     plan = plan_changes(con, sync, send_once=destination_cls.send_once)
     outcome.mark_interrupted(con, sync.name)
+    if full_resync:
+        plan = reconcile.plan_full_resync(con, sync, destination_cls, plan)
+    plan = consent.plan_withdrawals(con, sync, destination_cls, plan)
     run_id = state.start_run(con, sync.name, sync.destination, dry_run)
     result = SyncResult(
         sync.name,
@@ -184,7 +214,12 @@ def run_sync(
         dry_run=dry_run,
     )
     planned = {"adds": plan.adds, "updates": plan.updates, "removes": plan.removes}
-    blocked_msg = _removal_guard(sync, plan, approve_removals)
+    blocked_msg = (
+        build_gate.refusal(con, sync.name)
+        or growth_guard(con, sync, approve_growth)
+        or withdrawal_guard(sync, plan, approve_removals)
+        or _removal_guard(sync, plan, approve_removals)
+    )
     if blocked_msg:
         log.warning(blocked_msg)
         _store_plan(con, run_id, sync)
@@ -195,7 +230,9 @@ def run_sync(
         result.status = "dry_run"
         result.added, result.updated, result.removed = plan.adds, plan.updates, plan.removes
     else:
-        _execute(con, sync, destination_cls(sync, env), run_id, result)
+        destination = destination_cls(sync, env)
+        record_audience_size(con, sync, run_id)
+        _execute(con, sync, destination, run_id, result)
         outcome.apply_failure_threshold(result, sync, env)
     result.duration_s = time.monotonic() - started
     state.finish_run(
@@ -241,25 +278,18 @@ def _execute(
     try:
         if upserts or removes:
             destination.prepare()
-        candidates = [r for r, _, _ in upserts]
-        blocked = destination.blocked(candidates) if candidates else {}
-        if blocked:
-            state.mark_status(
-                con,
-                sync.name,
-                {k: f"provider status: {v}" for k, v in blocked.items()},
-                "suppressed",
-            )
-            upserts = [i for i in upserts if i[0].key not in blocked]
-        result.skipped_suppressed = len(blocked)
         batcher.send(upserts, destination.upsert_batch_size)
         batcher.send(removes, destination.remove_batch_size)
+        drift = reconcile.check_drift(con, sync, destination, run_id)
+        if drift:
+            result.drift_missing, result.drift_unexpected = drift.missing, drift.unexpected
     except DestinationError as exc:
         result.errors.append(str(exc))
         result.status = "failed"
     result.added, result.updated = batcher.done["add"], batcher.done["update"]
     result.removed = batcher.done["remove"]
     result.failed = batcher.failed
+    result.skipped_suppressed = batcher.suppressed
     result.errors.extend(batcher.errors[:20])
     result.write_requests = destination.write_requests
     if result.status != "failed":

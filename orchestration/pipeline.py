@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from activation import build_gate
 from orchestration import settings, warehouse_lock
 from orchestration.defs.dbt.preflight import refuse_future_as_of
 from orchestration.errors import InputError, UserError
@@ -168,12 +169,34 @@ def run_pipeline(
 
         job = defs.resolve_job_def(job_name)
         config = run_config(job, as_of=as_of, target=target, raw=raw, fmt=fmt, dry_run=dry_run)
+        with warehouse_lock.connect(db) as con:
+            build_id = build_gate.start_build(con, job_name, as_of)
         result = job.execute_in_process(
             run_config=config, instance=dagster_instance(), raise_on_error=False
         )
-    summary = summarise(job_name, result, db, log_path.resolve())
-    _raise_user_error(result)
+        summary = summarise(job_name, result, db, log_path.resolve())
+        with warehouse_lock.connect(db) as con:
+            build_gate.finish_build(con, build_id, *build_outcome(summary))
+    raise_user_error(result)
     return summary
+
+
+def build_outcome(summary: PipelineResult) -> tuple[bool, list[str]]:
+    """Whether a run built cleanly, and else its failed steps and blocking (ERROR) checks.
+
+    Failed syncs do not make a build fail; they are recorded per sync in sync_runs.
+    """
+    problems = [
+        f"step {step}: {message}"
+        for step, message in summary.failed_steps.items()
+        if not step.startswith("activation__")
+    ]
+    problems += [
+        f"check {c.asset}:{c.check} failed"
+        for c in summary.failed_checks
+        if c.severity == dg.AssetCheckSeverity.ERROR.value
+    ]
+    return not problems, problems
 
 
 def _require_orders_before(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
@@ -250,7 +273,7 @@ def _user_error_classes() -> dict[str, type[UserError]]:
     return classes
 
 
-def _raise_user_error(result: dg.ExecuteInProcessResult) -> None:
+def raise_user_error(result: dg.ExecuteInProcessResult) -> None:
     """Re-raise the first step failure caused by a UserError (same class, same message)."""
     classes = _user_error_classes()
     for event in result.get_step_failure_events():

@@ -1,4 +1,8 @@
-"""Attentive: subscribe new SMS subscribers (one per request) and set custom attributes."""
+"""Attentive: subscribe new SMS subscribers (one per request) and set custom attributes.
+
+Attentive keeps opted-out subscribers opted out when they are subscribed again. Consent
+withdrawn in the warehouse is sent with `POST /subscriptions/unsubscribe` (one per request).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ class AttentiveOptions(BaseModel):
 
 
 class AttentiveDestination(HttpDestination):
-    """Attentive SMS subscribers + custom attributes; upsert only (removal = opt-out)."""
+    """Attentive SMS subscribers + custom attributes; upsert only, withdrawals opt out."""
 
     name = "attentive"
     Options = AttentiveOptions
@@ -29,10 +33,13 @@ class AttentiveDestination(HttpDestination):
     channel_identifier: ClassVar[dict[str, str]] = {"sms": "phone"}
     supports_mirror = False
     upsert_batch_size = 50
+    remove_batch_size = 50
+    unsubscribe_channels = frozenset({"sms"})
     default_base_url = "https://api.attentivemobile.com/v1"
     limits: ClassVar[dict[str, RateLimit]] = {
         "subscribers": RateLimit(10.0, 10),
         "attributes": RateLimit(10.0, 10),
+        "unsubscribe": RateLimit(10.0, 10),
     }
 
     def auth_headers(self, api_key: str) -> dict[str, str]:
@@ -69,6 +76,23 @@ class AttentiveDestination(HttpDestination):
                             },
                         },
                     )
+            except RequestRejectedError as exc:
+                failures[record.key] = exc.body or str(exc)
+        return failures
+
+    def remove(self, records: list[Record]) -> RowFailures:
+        """Unsubscribe records whose SMS consent was withdrawn (the only removals sent here)."""
+        failures: RowFailures = {}
+        for record in records:
+            if record.reason != "consent_withdrawn":
+                continue
+            try:
+                self.client.request(
+                    "POST",
+                    "/subscriptions/unsubscribe",
+                    limit="unsubscribe",
+                    json_body={"user": self._user(record)},
+                )
             except RequestRejectedError as exc:
                 failures[record.key] = exc.body or str(exc)
         return failures

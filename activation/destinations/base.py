@@ -44,6 +44,9 @@ class Record:
 RowFailures = dict[str, str]
 """record key -> the vendor's error text for rows the vendor rejected."""
 
+BLOCKING_STATUSES = frozenset({"unsubscribed", "suppressed", "cleaned"})
+"""Provider consent statuses (as normalised in `Destination.observed`) nobody is sent to."""
+
 
 class Destination(ABC):
     """A vendor adapter: declares its limits and options, and maps records to API calls."""
@@ -54,6 +57,8 @@ class Destination(ABC):
     identifier_keys: ClassVar[frozenset[str] | None] = None  # None: any name allowed
     channel_identifier: ClassVar[Mapping[str, str]] = {}
     supports_mirror: ClassVar[bool] = True
+    # channels on which remove() unsubscribes records with reason `consent_withdrawn`
+    unsubscribe_channels: ClassVar[frozenset[str]] = frozenset()
     send_once: ClassVar[bool] = False  # message sends: one event is sent once, never updated
     upsert_batch_size: ClassVar[int] = 100
     remove_batch_size: ClassVar[int] = 100
@@ -65,6 +70,9 @@ class Destination(ABC):
         self.sync = sync
         self.options: Any = sync.options
         self.env = os.environ if env is None else env
+        # record key -> provider consent status read back this run (subscribed, unsubscribed,
+        # suppressed, cleaned, never_subscribed, pending); BLOCKING_STATUSES are never confirmed
+        self.observed: dict[str, str] = {}
 
     @classmethod
     def check_sync(cls, sync: SyncConfig) -> list[tuple[str, str]]:
@@ -102,6 +110,10 @@ class Destination(ABC):
     def blocked(self, records: list[Record]) -> dict[str, str]:
         """Keys of `records` the provider marks unsubscribed/suppressed -> that status."""
         return {}
+
+    def members(self) -> set[str] | None:
+        """Contacts (normalised email or phone) the target holds now; None: cannot be listed."""
+        return None
 
     def fan_out(self, send: Callable[[T], object], groups: list[T]) -> None:
         """Call `send` on each group, up to `request_concurrency` at once; re-raise an error.

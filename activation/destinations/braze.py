@@ -3,7 +3,8 @@
 `target` names a boolean custom attribute set to true for members and null on mirror removal.
 When `target` is also a field name (e.g. target `clv_tier` with field `clv_tier`), the attribute
 carries the field's value instead of true, and is still nulled on removal.
-Subscription state is never sent, so Braze keeps every user's own opt-out.
+Subscription state is never sent on upsert, so Braze keeps every user's own opt-out; email
+consent withdrawn in the warehouse is sent as `email_subscribe: "unsubscribed"`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class BrazeDestination(HttpDestination):
     identifier_keys = frozenset({"external_id", "email", "phone"})
     upsert_batch_size = 75
     remove_batch_size = 75
+    unsubscribe_channels = frozenset({"email"})
     default_base_url = "https://rest.iad-01.braze.com"
     # /users/track: 3,000 requests per 3 seconds
     limits: ClassVar[dict[str, RateLimit]] = {"users_track": RateLimit(1000.0, 3000)}
@@ -59,6 +61,15 @@ class BrazeDestination(HttpDestination):
 
     def remove(self, records: list[Record]) -> RowFailures:
         attributes = [
-            {"external_id": r.identifiers["external_id"], self.sync.target: None} for r in records
+            {
+                "external_id": r.identifiers["external_id"],
+                self.sync.target: None,
+                **(
+                    {"email_subscribe": "unsubscribed"}
+                    if r.reason == "consent_withdrawn" and self.sync.channel == "email"
+                    else {}
+                ),
+            }
+            for r in records
         ]
         return self._track(records, attributes)

@@ -2,7 +2,9 @@
 
 The target list is found by name (`GET /api/lists`) or created. List subscribe does not lift
 a user's global or channel unsubscribe in Iterable, so no status read-back is needed; mirror
-removals use list unsubscribe with `channelUnsubscribe: false` (list only).
+removals use list unsubscribe with `channelUnsubscribe: false` (list only), and members whose
+consent was withdrawn in the warehouse are unsubscribed with `channelUnsubscribe: true` (the
+list's whole email channel).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class IterableDestination(HttpDestination):
     channel_identifier: ClassVar[dict[str, str]] = {"email": "email"}
     upsert_batch_size = 1000
     remove_batch_size = 1000
+    unsubscribe_channels = frozenset({"email"})
     default_base_url = "https://api.iterable.com"
     limits: ClassVar[dict[str, RateLimit]] = {
         "bulk_update": RateLimit(5.0, 5),
@@ -80,11 +83,20 @@ class IterableDestination(HttpDestination):
         return failures
 
     def remove(self, records: list[Record]) -> RowFailures:
-        body = {
-            "listId": self.list_id,
-            "subscribers": [{"email": r.identifiers["email"]} for r in records],
-            "channelUnsubscribe": False,
-        }
-        return self._failures(
-            records, self._call("POST", "/api/lists/unsubscribe", "lists", json_body=body)
-        )
+        """Leave the list; withdrawn consent also unsubscribes the list's email channel."""
+        failures: RowFailures = {}
+        for withdrawn in (False, True):
+            group = [r for r in records if (r.reason == "consent_withdrawn") == withdrawn]
+            if not group:
+                continue
+            body = {
+                "listId": self.list_id,
+                "subscribers": [{"email": r.identifiers["email"]} for r in group],
+                "channelUnsubscribe": withdrawn,
+            }
+            failures.update(
+                self._failures(
+                    group, self._call("POST", "/api/lists/unsubscribe", "lists", json_body=body)
+                )
+            )
+        return failures

@@ -1,10 +1,11 @@
 """Klaviyo: bulk profile import jobs (polled), bulk subscribe/unsubscribe jobs, list relationships.
 
-JSON:API bodies with the `revision` header. Adds are imported, then subscribed to the list with
-consent (profiles Klaviyo reports as suppressed/unsubscribed are skipped beforehand, because the
-subscribe API lifts suppressions). Mirror removals take people off the list without touching
-consent, except members whose consent was withdrawn in the warehouse: those are unsubscribed
-from the list, which also removes them.
+JSON:API bodies with the `revision` header. Each batch's profiles are read back first and the
+unsubscribed/suppressed ones skipped; adds are imported (no consent change), read back again,
+and only profiles that never subscribed are subscribed with consent (the subscribe API lifts
+suppressions); already-subscribed profiles are only added to the list. Mirror removals take
+people off the list without touching consent, except members whose consent was withdrawn in
+the warehouse: those are unsubscribed from the channel (account-wide) and taken off the list.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from urllib.parse import parse_qs, urlparse
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from activation.destinations.base import HttpDestination, Record, RowFailures, chunks
+from activation.destinations.base import (
+    BLOCKING_STATUSES,
+    HttpDestination,
+    Record,
+    RowFailures,
+    chunks,
+)
 from activation.errors import DestinationError
 from activation.ratelimit import RateLimit
 
@@ -24,7 +31,6 @@ STANDARD_ATTRIBUTES = frozenset(
     {"first_name", "last_name", "organization", "title", "locale", "image"}
 )
 JSONAPI = "application/vnd.api+json"
-EPOCH = "1970-01-01T00:00:00+00:00"
 
 
 class KlaviyoOptions(BaseModel):
@@ -57,6 +63,7 @@ class KlaviyoDestination(HttpDestination):
     filter_values = 100  # values in one any() filter == max page size
     batches_in_flight = 2  # import the next batch while the current one is subscribed
     request_concurrency = 4  # subscribe/unsubscribe/relationship calls of a batch at once
+    unsubscribe_channels = frozenset({"email", "sms"})
     default_base_url = "https://a.klaviyo.com"
     # documented per-endpoint limits: burst per second, steady per minute
     limits: ClassVar[dict[str, RateLimit]] = {
@@ -68,6 +75,7 @@ class KlaviyoDestination(HttpDestination):
         "lists_read": RateLimit(_per_minute(750), 75),
         "lists_create": RateLimit(_per_minute(150), 10),
         "profiles_read": RateLimit(_per_minute(750), 75),
+        "list_profiles": RateLimit(_per_minute(750), 75),
     }
 
     list_id: str | None = None
@@ -122,6 +130,26 @@ class KlaviyoDestination(HttpDestination):
                 return profiles
             params = {**params, "page[cursor]": cursor[0]}
 
+    def members(self) -> set[str]:
+        """Emails (or phones) of the list's profiles, following cursor pages."""
+        field = self._contact_field()
+        params = {"page[size]": str(self.filter_values)}
+        found: set[str] = set()
+        while True:
+            page = self._json(
+                "GET", f"/api/lists/{self.list_id}/profiles", "list_profiles", params=params
+            )
+            for profile in page.get("data", []):
+                value = profile["attributes"].get(field)
+                if value:
+                    found.add(str(value).strip().lower() if field == "email" else str(value))
+            cursor = parse_qs(urlparse((page.get("links") or {}).get("next") or "").query).get(
+                "page[cursor]"
+            )
+            if not cursor:
+                return found
+            params = {**params, "page[cursor]": cursor[0]}
+
     def _lookup(self, field: str, values: list[str]) -> list[dict]:
         found: list[dict] = []
         for group in chunks(sorted(set(values)), self.filter_values):
@@ -129,42 +157,50 @@ class KlaviyoDestination(HttpDestination):
             found.extend(self._profiles({"filter": f"any({field},[{quoted}])"}))
         return found
 
-    def blocked(self, records: list[Record]) -> dict[str, str]:
-        if self.sync.channel == "email":
-            return self._blocked_email(records)
-        return self._blocked_sms(records)
+    def _contact_field(self) -> str:
+        return "email" if self.sync.channel == "email" else "phone_number"
 
-    def _blocked_email(self, records: list[Record]) -> dict[str, str]:
-        suppressed: dict[str, str] = {}
-        scans = [
-            f"greater-than(subscriptions.email.marketing.suppression.timestamp,{EPOCH})",
-            f'equals(subscriptions.email.marketing.list_suppressions.list_id,"{self.list_id}")',
-        ]
-        for flt in scans:
-            for profile in self._profiles({"filter": flt}):
-                email = (profile["attributes"].get("email") or "").lower()
-                marketing = profile["attributes"]["subscriptions"]["email"]["marketing"]
-                reasons = [s["reason"] for s in marketing.get("suppression") or []]
-                reasons += [s["reason"] for s in marketing.get("list_suppressions") or []]
-                suppressed[email] = "suppressed: " + ",".join(reasons or ["unknown"])
-        return {
-            r.key: suppressed[email]
+    def _status(self, profile: dict) -> str:
+        """The profile's consent on this sync's channel, normalised (see `Destination.observed`)."""
+        subscriptions = profile["attributes"].get("subscriptions") or {}
+        channel = "email" if self.sync.channel == "email" else "sms"
+        marketing = (subscriptions.get(channel) or {}).get("marketing") or {}
+        list_suppressed = any(
+            s.get("list_id") == self.list_id for s in marketing.get("list_suppressions") or []
+        )
+        if marketing.get("suppression") or list_suppressed:
+            return "suppressed"
+        return {"SUBSCRIBED": "subscribed", "UNSUBSCRIBED": "unsubscribed"}.get(
+            marketing.get("consent") or "", "never_subscribed"
+        )
+
+    def _read_back(self, records: list[Record]) -> dict[str, tuple[str, str]]:
+        """Record key -> (profile id, consent status) for the records Klaviyo has a profile of."""
+        field = self._contact_field()
+        contact = {
+            str(r.identifiers.get(field) or "").lower(): r.key
             for r in records
-            if (email := str(r.identifiers.get("email") or "").lower()) in suppressed
+            if r.identifiers.get(field)
         }
+        found: dict[str, tuple[str, str]] = {}
+        if not contact:
+            return found
+        for profile in self._lookup(
+            field, [str(r.identifiers[field]) for r in records if r.identifiers.get(field)]
+        ):
+            key = contact.get(str(profile["attributes"].get(field) or "").lower())
+            if key is not None:
+                found[key] = (profile["id"], self._status(profile))
+        for key, (_, status) in found.items():
+            self.observed[key] = status
+        return found
 
-    def _blocked_sms(self, records: list[Record]) -> dict[str, str]:
-        phones = [str(r.identifiers["phone_number"]) for r in records]
-        status = {}
-        for profile in self._lookup("phone_number", phones):
-            sms = (profile["attributes"].get("subscriptions") or {}).get("sms") or {}
-            consent = (sms.get("marketing") or {}).get("consent")
-            if consent == "UNSUBSCRIBED":
-                status[profile["attributes"]["phone_number"]] = "sms unsubscribed"
+    def blocked(self, records: list[Record]) -> dict[str, str]:
+        """Re-read the batch's profiles: unsubscribed or suppressed ones are never sent."""
         return {
-            r.key: status[r.identifiers["phone_number"]]
-            for r in records
-            if r.identifiers.get("phone_number") in status
+            key: status
+            for key, (_, status) in self._read_back(records).items()
+            if status in BLOCKING_STATUSES
         }
 
     # --- writes ----------------------------------------------------------------------------
@@ -190,10 +226,26 @@ class KlaviyoDestination(HttpDestination):
         return profile
 
     def upsert(self, records: list[Record]) -> RowFailures:
+        """Import profiles (never touches consent), then put the adds on the list.
+
+        Right after the import the adds are read back: profiles that never subscribed are
+        subscribed to the list (the only call that records consent, and one that would lift
+        a suppression), profiles already subscribed are only added to the list, and
+        unsubscribed or suppressed ones are left alone.
+        """
         failures = self._import(records)
-        if self.options.subscribe:
-            adds = [r for r in records if r.op == "add" and r.key not in failures]
-            self.fan_out(self._subscribe, chunks(adds, self.subscribe_batch_size))
+        if not self.options.subscribe:
+            return failures
+        adds = [r for r in records if r.op == "add" and r.key not in failures]
+        found = self._read_back(adds) if adds else {}
+        new = [
+            r for r in adds if found.get(r.key, ("", "never_subscribed"))[1] == "never_subscribed"
+        ]
+        known = [found[r.key][0] for r in adds if found.get(r.key, ("", ""))[1] == "subscribed"]
+        self.fan_out(self._subscribe, chunks(new, self.subscribe_batch_size))
+        self.fan_out(self._add_to_list, chunks(known, self.remove_batch_size))
+        for record in new:
+            self.observed[record.key] = "subscribed"
         return failures
 
     def _import(self, records: list[Record]) -> RowFailures:
@@ -275,14 +327,23 @@ class KlaviyoDestination(HttpDestination):
         )
 
     def remove(self, records: list[Record]) -> RowFailures:
+        """Take `records` off the list; withdrawn consent is also unsubscribed account-wide."""
         withdrawn = [r for r in records if r.reason == "consent_withdrawn"]
         self.fan_out(self._unsubscribe, chunks(withdrawn, self.unsubscribe_batch_size))
-        left = [r for r in records if r.reason != "consent_withdrawn"]
-        field = "email" if self.sync.channel == "email" else "phone_number"
-        values = [str(r.identifiers.get(field)) for r in left if r.identifiers.get(field)]
+        field = self._contact_field()
+        values = [str(r.identifiers.get(field)) for r in records if r.identifiers.get(field)]
         ids = [p["id"] for p in self._lookup(field, values)] if values else []
         self.fan_out(self._remove_from_list, chunks(ids, self.remove_batch_size))
         return {}
+
+    def _add_to_list(self, profile_ids: list[str]) -> None:
+        self.client.request(
+            "POST",
+            f"/api/lists/{self.list_id}/relationships/profiles",
+            limit="list_relationships",
+            json_body={"data": [{"type": "profile", "id": pid} for pid in profile_ids]},
+            headers={"Content-Type": JSONAPI},
+        )
 
     def _remove_from_list(self, profile_ids: list[str]) -> None:
         self.client.request(
@@ -305,11 +366,11 @@ class KlaviyoDestination(HttpDestination):
             profiles.append(
                 {"type": "profile", "attributes": {**attrs, "subscriptions": subscriptions}}
             )
+        # no list: the person withdrew consent for the channel, not just for this list
         body = {
             "data": {
                 "type": "profile-subscription-bulk-delete-job",
                 "attributes": {"profiles": {"data": profiles}},
-                "relationships": {"list": {"data": {"type": "list", "id": self.list_id}}},
             }
         }
         self.client.request(

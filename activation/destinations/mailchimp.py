@@ -1,20 +1,25 @@
 """Mailchimp Marketing API: batch subscribe to an audience, a static segment (tag) as target.
 
-Members are upserted with `POST /lists/{list_id}` (500 per call, `update_existing`), merge
-fields are created when missing, and segment membership is managed with
-`POST /lists/{list_id}/segments/{segment_id}` (500 adds/removes per call). Mirror removals only
-leave the segment; nobody is unsubscribed or archived. Members Mailchimp holds as unsubscribed
-or cleaned are read back first and skipped, since batch subscribe would resubscribe them.
+New members are created with `POST /lists/{list_id}` (500 per call, without
+`update_existing`, so no existing member's status changes); existing members are updated with
+`PUT /lists/{list_id}/members/{hash}` and `status_if_new`, which never touches their status.
+Merge fields are created when missing, and segment membership is managed with
+`POST /lists/{list_id}/segments/{segment_id}` (500 adds/removes per call). Mirror removals
+leave the segment; members whose consent was withdrawn in the warehouse are also unsubscribed.
+Unsubscribed or cleaned members are re-read before every batch and skipped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from activation.destinations.base import HttpDestination, Record, RowFailures, chunks
+from activation.errors import RequestRejectedError
 from activation.ratelimit import RateLimit
 
 BLOCKED_STATUSES = ("unsubscribed", "cleaned")
@@ -39,11 +44,15 @@ class MailchimpDestination(HttpDestination):
     upsert_batch_size = 500
     remove_batch_size = 500
     page_size = 1000
+    unsubscribe_channels = frozenset({"email"})
+    request_concurrency = 10  # Mailchimp allows 10 simultaneous connections
     default_base_url = "https://us1.api.mailchimp.com/3.0"
     # Mailchimp documents 10 simultaneous connections per account, no per-second quota.
     limits: ClassVar[dict[str, RateLimit]] = {"api": RateLimit(10.0, 10)}
 
     segment_id: int | None = None
+    _statuses: dict[str, str] | None = None  # lower-cased email -> member status, read back
+    _last_scan: datetime
 
     def base_url_for(self, api_key: str) -> str:
         dc = api_key.rsplit("-", 1)[-1] if "-" in api_key else "us1"
@@ -99,56 +108,139 @@ class MailchimpDestination(HttpDestination):
             )
 
     def blocked(self, records: list[Record]) -> dict[str, str]:
-        status: dict[str, str] = {}
-        for member_status in BLOCKED_STATUSES:
-            offset = 0
-            while True:
-                page = self._call(
-                    "GET",
-                    f"{self._list}/members",
-                    params={
-                        "status": member_status,
-                        "count": self.page_size,
-                        "offset": offset,
-                        "fields": "members.email_address,members.status,total_items",
-                    },
-                )
-                for member in page.get("members", []):
-                    status[member["email_address"].lower()] = member["status"]
-                offset += self.page_size
-                if offset >= page.get("total_items", 0):
-                    break
-        return {
-            r.key: status[email]
-            for r in records
-            if (email := str(r.identifiers["email_address"]).lower()) in status
-        }
+        """Members held as unsubscribed/cleaned, re-read before every batch.
+
+        The first call reads every unsubscribed and cleaned member; later calls only members
+        changed since the previous read (`since_last_changed`, with a minute of slack).
+        """
+        if self._statuses is None:
+            self._statuses = {}
+            scan_started = datetime.now(UTC)
+            for member_status in BLOCKED_STATUSES:
+                self._scan({"status": member_status})
+        else:
+            scan_started = datetime.now(UTC)
+            since = self._last_scan - timedelta(minutes=1)
+            self._scan({"since_last_changed": since.isoformat()})
+        self._last_scan = scan_started
+        found = {}
+        for r in records:
+            status = self._statuses.get(self._email(r))
+            if status:
+                self.observed[r.key] = status
+            if status in BLOCKED_STATUSES:
+                found[r.key] = status
+        return found
+
+    def _scan(self, params: dict[str, str]) -> None:
+        offset = 0
+        while True:
+            page = self._call(
+                "GET",
+                f"{self._list}/members",
+                params={
+                    **params,
+                    "count": self.page_size,
+                    "offset": offset,
+                    "fields": "members.email_address,members.status,total_items",
+                },
+            )
+            for member in page.get("members", []):
+                self._statuses[member["email_address"].lower()] = member["status"]
+            offset += self.page_size
+            if offset >= page.get("total_items", 0):
+                return
+
+    def members(self) -> set[str]:
+        """Lower-cased emails in the static segment (the sync's target)."""
+        found: set[str] = set()
+        offset = 0
+        while True:
+            page = self._call(
+                "GET",
+                f"{self._list}/segments/{self.segment_id}/members",
+                params={"count": self.page_size, "offset": offset},
+            )
+            found.update(m["email_address"].strip().lower() for m in page.get("members", []))
+            offset += self.page_size
+            if offset >= page.get("total_items", 0):
+                return found
+
+    @staticmethod
+    def _email(record: Record) -> str:
+        return str(record.identifiers["email_address"]).lower()
+
+    @staticmethod
+    def _merge_fields(record: Record) -> dict[str, str]:
+        return {k: "" if v is None else str(v) for k, v in record.fields.items()}
 
     def upsert(self, records: list[Record]) -> RowFailures:
-        members = [
-            {
-                "email_address": r.identifiers["email_address"],
-                "status": "subscribed",
-                "merge_fields": {k: "" if v is None else str(v) for k, v in r.fields.items()},
-            }
-            for r in records
-        ]
-        result = self._call(
-            "POST", self._list, json_body={"members": members, "update_existing": True}
-        )
-        by_email = {str(r.identifiers["email_address"]).lower(): r.key for r in records}
-        failures = {
-            by_email[e["email_address"].lower()]: f"{e.get('error_code', '')}: {e['error']}"
-            for e in result.get("errors", [])
-            if e.get("email_address", "").lower() in by_email
-        }
-        adds = [
+        """New members are created subscribed; existing ones keep their status.
+
+        Adds go through batch subscribe without `update_existing`, which only creates members;
+        members that already exist (or were updated since the last run) are written one by one
+        with `PUT .../members/{hash}` and `status_if_new`, which never changes an existing
+        member's status. The status Mailchimp answers is kept in `observed`; unsubscribed or
+        cleaned members are not added to the segment.
+        """
+        by_email = {self._email(r): r for r in records}
+        adds = [r for r in records if r.op == "add"]
+        failures: RowFailures = {}
+        existing = [r for r in records if r.op != "add"]
+        if adds:
+            result = self._call(
+                "POST",
+                self._list,
+                json_body={
+                    "members": [
+                        {
+                            "email_address": r.identifiers["email_address"],
+                            "status": "subscribed",
+                            "merge_fields": self._merge_fields(r),
+                        }
+                        for r in adds
+                    ],
+                    "update_existing": False,
+                },
+            )
+            for member in result.get("new_members", []):
+                if (record := by_email.get(member["email_address"].lower())) is not None:
+                    self.observed[record.key] = member["status"]
+            for error in result.get("errors", []):
+                record = by_email.get(error.get("email_address", "").lower())
+                if record is None:
+                    continue
+                if error.get("error_code") == "ERROR_CONTACT_EXISTS":
+                    existing.append(record)
+                else:
+                    failures[record.key] = f"{error.get('error_code', '')}: {error['error']}"
+        self.fan_out(lambda r: self._put(r, failures), existing)
+        segment_adds = [
             r.identifiers["email_address"]
-            for r in records
-            if r.op == "add" and r.key not in failures
+            for r in adds
+            if r.key not in failures and self.observed.get(r.key) not in BLOCKED_STATUSES
         ]
-        failures.update(self._segment(adds, "members_to_add", by_email))
+        failures.update(
+            self._segment(segment_adds, "members_to_add", {e: r.key for e, r in by_email.items()})
+        )
         return failures
+
+    def _put(self, record: Record, failures: RowFailures) -> None:
+        email = str(record.identifiers["email_address"])
+        try:
+            member = self._call(
+                "PUT",
+                f"{self._list}/members/{hashlib.md5(email.lower().encode()).hexdigest()}",
+                json_body={
+                    "email_address": email,
+                    "status_if_new": "subscribed",
+                    "merge_fields": self._merge_fields(record),
+                },
+            )
+        except RequestRejectedError as exc:
+            failures[record.key] = exc.body or str(exc)
+            return
+        self.observed[record.key] = member.get("status", "")
 
     def _segment(self, emails: list[str], action: str, by_email: dict) -> RowFailures:
         failures: RowFailures = {}
@@ -163,6 +255,26 @@ class MailchimpDestination(HttpDestination):
         return failures
 
     def remove(self, records: list[Record]) -> RowFailures:
-        by_email = {str(r.identifiers["email_address"]).lower(): r.key for r in records}
+        """Leave the segment; members whose consent was withdrawn are also unsubscribed."""
+        by_email = {self._email(r): r.key for r in records}
+        failures: RowFailures = {}
+        withdrawn = [r for r in records if r.reason == "consent_withdrawn"]
+        for group in chunks(withdrawn, self.upsert_batch_size):
+            result = self._call(
+                "POST",
+                self._list,
+                json_body={
+                    "members": [
+                        {"email_address": r.identifiers["email_address"], "status": "unsubscribed"}
+                        for r in group
+                    ],
+                    "update_existing": True,
+                },
+            )
+            for error in result.get("errors", []):
+                key = by_email.get(error.get("email_address", "").lower())
+                if key is not None:
+                    failures[key] = f"{error.get('error_code', '')}: {error['error']}"
         emails = [r.identifiers["email_address"] for r in records]
-        return self._segment(emails, "members_to_remove", by_email)
+        failures.update(self._segment(emails, "members_to_remove", by_email))
+        return failures

@@ -98,6 +98,7 @@ class VendorEmulator:
         self._rng = random.Random(f"{faults.seed}:{self.vendor}")
         self._buckets = {k: _Bucket(v.scaled(faults.rate_scale)) for k, v in self.limits.items()}
         self._replies: dict[str, tuple[int, Any]] = {}
+        self._hooks: list[Callable[[LoggedRequest], None]] = []
 
     # --- to override ---------------------------------------------------------------------
     def authorized(self, headers: dict[str, str]) -> bool:
@@ -118,6 +119,15 @@ class VendorEmulator:
         """Logged non-GET requests."""
         with self.lock:
             return [r for r in self.requests if r.is_write]
+
+    def on_request(self, hook: Callable[[LoggedRequest], None]) -> None:
+        """Run `hook` (under the state lock) before every accepted request is processed.
+
+        Tests use it to model what people do at the vendor while a sync runs, e.g. someone
+        unsubscribing between two batches.
+        """
+        with self.lock:
+            self._hooks.append(hook)
 
     def clear_log(self) -> None:
         """Forget logged requests (state is kept)."""
@@ -175,6 +185,8 @@ class VendorEmulator:
             wait = self._buckets[limit].take()
             if wait > 0:
                 return 429, self.error(429, "Rate limit exceeded."), self._retry_after(wait)
+            for hook in self._hooks:
+                hook(logged)
             key = headers.get("idempotency-key")
             if self.idempotent_writes and key and key in self._replies:
                 status, body = self._replies[key]

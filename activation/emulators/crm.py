@@ -180,9 +180,19 @@ class IterableEmulator(VendorEmulator):
 
     def _unsubscribe(self, call: Call) -> tuple[int, Any]:
         lst, subscribers = self._subscribers(call)
+        channel = bool((call.request.body or {}).get("channelUnsubscribe"))
         for sub in subscribers:
-            lst["members"].discard(str(sub.get("email", "")))
+            email = str(sub.get("email", ""))
+            lst["members"].discard(email)
+            if channel:  # the list's message channel: the user gets no email from it any more
+                user = self.users.setdefault(email.lower(), {"email": email, "dataFields": {}})
+                user["email_unsubscribed"] = True
         return 200, self._result(len(subscribers), [])
+
+    def channel_unsubscribed(self, email: str) -> bool:
+        """Whether `email` unsubscribed from the email channel."""
+        with self.lock:
+            return bool(self.users.get(email.lower(), {}).get("email_unsubscribed"))
 
 
 class BrazeEmulator(VendorEmulator):
@@ -250,6 +260,7 @@ class AttentiveEmulator(VendorEmulator):
     limits: ClassVar[dict[str, RateLimit]] = {
         "subscribers": RateLimit(10.0, 10),
         "attributes": RateLimit(10.0, 10),
+        "unsubscribe": RateLimit(10.0, 10),
     }
 
     def __init__(self, faults, api_key: str) -> None:
@@ -266,6 +277,7 @@ class AttentiveEmulator(VendorEmulator):
         return [
             self.route("/subscribers", "POST", "subscribers", self._subscribe),
             self.route("/attributes/custom", "POST", "attributes", self._attributes),
+            self.route("/subscriptions/unsubscribe", "POST", "unsubscribe", self._unsubscribe),
         ]
 
     def opt_out(self, phone: str) -> None:
@@ -292,6 +304,11 @@ class AttentiveEmulator(VendorEmulator):
         stored = self.subscribers.setdefault(phone, {"attributes": {}})
         if stored.get("status") != "opted_out":
             stored["status"] = "subscribed"
+        return 202, None
+
+    def _unsubscribe(self, call: Call) -> tuple[int, Any]:
+        phone = self._user(call)
+        self.subscribers.setdefault(phone, {"attributes": {}})["status"] = "opted_out"
         return 202, None
 
     def _attributes(self, call: Call) -> tuple[int, Any]:

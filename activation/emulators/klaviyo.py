@@ -46,6 +46,7 @@ class KlaviyoEmulator(VendorEmulator):
         "lists_read": RateLimit(_per_minute(750), 75),
         "lists_create": RateLimit(_per_minute(150), 10),
         "profiles_read": RateLimit(_per_minute(750), 75),
+        "list_profiles": RateLimit(_per_minute(750), 75),
     }
 
     def __init__(self, faults, api_key: str, job_seconds: float = 0.05) -> None:
@@ -81,6 +82,7 @@ class KlaviyoEmulator(VendorEmulator):
             r("/api/lists", "GET", "lists_read", self._get_lists),
             r("/api/lists", "POST", "lists_create", self._create_list),
             r("/api/profiles", "GET", "profiles_read", self._get_profiles),
+            r("/api/lists/{list_id}/profiles", "GET", "list_profiles", self._get_list_profiles),
             r("/api/profile-bulk-import-jobs", "POST", "bulk_import", self._create_import),
             r("/api/profile-bulk-import-jobs/{job_id}", "GET", "bulk_import_get", self._get_job),
             r(
@@ -162,6 +164,12 @@ class KlaviyoEmulator(VendorEmulator):
             if sms_unsubscribed:
                 profile["sms_consent"] = "UNSUBSCRIBED"
             return profile
+
+    def empty(self) -> None:
+        """Forget every profile, list and job (an emptied or replaced account)."""
+        with self.lock:
+            for store in (self.profiles, self.lists, self.jobs, self._by_email, self._by_phone):
+                store.clear()
 
     def list_members(self, name: str) -> set[str]:
         """Emails (or phone numbers when no email) of the members of list `name`."""
@@ -280,6 +288,25 @@ class KlaviyoEmulator(VendorEmulator):
         if start + size < len(matches):
             links["next"] = f"https://a.klaviyo.com/api/profiles/?page%5Bcursor%5D={start + size}"
         return 200, {"data": [self._profile_resource(p, subs) for p in page], "links": links}
+
+    def _get_list_profiles(self, call: Call) -> tuple[int, Any]:
+        lst = self.lists.get(call.params["list_id"])
+        if lst is None:
+            raise reject(404, "List not found.")
+        query = call.request.query
+        size = int(query.get("page[size]", "20"))
+        if not 1 <= size <= 100:
+            raise reject(400, "page[size] must be between 1 and 100")
+        members = sorted(lst["members"])
+        start = int(query.get("page[cursor]", "0") or 0)
+        page = [self.profiles[pid] for pid in members[start : start + size] if pid in self.profiles]
+        links: dict[str, Any] = {"self": f"/api/lists/{lst['id']}/profiles/"}
+        if start + size < len(members):
+            links["next"] = (
+                f"https://a.klaviyo.com/api/lists/{lst['id']}/profiles/"
+                f"?page%5Bcursor%5D={start + size}"
+            )
+        return 200, {"data": [self._profile_resource(p, False) for p in page], "links": links}
 
     def _create_import(self, call: Call) -> tuple[int, Any]:
         if len(call.request.raw) > MAX_IMPORT_BYTES:
@@ -420,14 +447,15 @@ class KlaviyoEmulator(VendorEmulator):
         )
         for item in profiles:
             attributes = item["attributes"]
-            profile = self._by_email.get((attributes.get("email") or "").lower()) or (
-                self._by_phone.get(attributes.get("phone_number"))
+            # as documented: unknown profiles are created, then unsubscribed; profiles not in
+            # the given list are unsubscribed globally
+            profile = self._upsert_profile(
+                {k: attributes[k] for k in ("email", "phone_number") if attributes.get(k)}
             )
-            if profile is None:
-                continue
+            in_list = bool(list_id) and profile["id"] in self.lists[list_id]["members"]
             if "email" in attributes["subscriptions"]:
                 profile["email_consent"] = "UNSUBSCRIBED"
-                if list_id:
+                if in_list:
                     profile["list_suppressions"].append(
                         {"list_id": list_id, "reason": "USER_SUPPRESSED", "timestamp": _now()}
                     )

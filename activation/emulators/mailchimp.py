@@ -1,7 +1,10 @@
 """Mailchimp emulator: audiences with member status, merge fields and static segments (tags).
 
 Batch subscribe accepts at most 500 members and reports invalid emails per row; like the real
-API it resubscribes an unsubscribed member when asked to, so clients must read status first.
+API it resubscribes an unsubscribed member when asked to (`update_existing` with a status), so
+clients must never send a status for existing members. `PUT /lists/{id}/members/{hash}` is the
+non-overriding upsert: `status_if_new` applies only when the member is created, `status` (if
+given) overwrites. Every member carries `last_changed`, filterable with `since_last_changed`.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from starlette.routing import Route
@@ -18,6 +22,16 @@ from activation.ratelimit import RateLimit
 
 MAX_BATCH = 500
 DEFAULT_LIST_ID = "a1b2c3d4e5"
+STATUSES = ("subscribed", "unsubscribed", "cleaned", "pending", "transactional")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def subscriber_hash(email: str) -> str:
+    """Mailchimp's member id: the MD5 of the lower-cased email."""
+    return hashlib.md5(email.lower().encode()).hexdigest()
 
 
 class MailchimpEmulator(VendorEmulator):
@@ -72,11 +86,18 @@ class MailchimpEmulator(VendorEmulator):
         return [
             r("/lists/{list_id}", "POST", "api", self._batch),
             r("/lists/{list_id}/members", "GET", "api", self._members),
+            r("/lists/{list_id}/members/{subscriber_hash}", "PUT", "api", self._put_member),
             r("/lists/{list_id}/merge-fields", "GET", "api", self._merge_fields),
             r("/lists/{list_id}/merge-fields", "POST", "api", self._add_merge_field),
             r("/lists/{list_id}/segments", "GET", "api", self._segments),
             r("/lists/{list_id}/segments", "POST", "api", self._add_segment),
             r("/lists/{list_id}/segments/{segment_id}", "POST", "api", self._segment_members),
+            r(
+                "/lists/{list_id}/segments/{segment_id}/members",
+                "GET",
+                "api",
+                self._get_segment_members,
+            ),
         ]
 
     # --- test helpers --------------------------------------------------------------------
@@ -86,6 +107,15 @@ class MailchimpEmulator(VendorEmulator):
             members = self.lists[list_id]["members"]
             member = members.setdefault(email.lower(), {"email_address": email, "merge_fields": {}})
             member["status"] = status
+            member["last_changed"] = _now()
+
+    def empty(self) -> None:
+        """Forget every member and segment member (an emptied or replaced account)."""
+        with self.lock:
+            for lst in self.lists.values():
+                lst["members"].clear()
+                for segment in lst["segments"].values():
+                    segment["members"].clear()
 
     def member(self, email: str, list_id: str = DEFAULT_LIST_ID) -> dict | None:
         """A member by email."""
@@ -119,7 +149,7 @@ class MailchimpEmulator(VendorEmulator):
         for item in members:
             email = str(item.get("email_address", ""))
             status = item.get("status")
-            if status not in ("subscribed", "unsubscribed", "cleaned", "pending", "transactional"):
+            if status not in STATUSES:
                 errors.append(
                     {
                         "email_address": email,
@@ -171,6 +201,7 @@ class MailchimpEmulator(VendorEmulator):
             member = existing or {"email_address": email, "merge_fields": {}}
             member["status"] = status
             member["merge_fields"].update(item.get("merge_fields") or {})
+            member["last_changed"] = _now()
             lst["members"][email.lower()] = member
             (updated if existing else new).append({"email_address": email, "status": status})
         return 200, {
@@ -189,16 +220,66 @@ class MailchimpEmulator(VendorEmulator):
         if count > 1000:
             raise reject(400, "count must be at most 1000")
         offset = int(query.get("offset", "0"))
+        since = query.get("since_last_changed")
         members = [
-            {
-                "email_address": m["email_address"],
-                "status": m["status"],
-                "id": hashlib.md5(m["email_address"].lower().encode()).hexdigest(),
-            }
+            self._member_resource(m)
             for m in lst["members"].values()
-            if not query.get("status") or m["status"] == query["status"]
+            if (not query.get("status") or m["status"] == query["status"])
+            and (not since or _after(m.get("last_changed", ""), since))
         ]
         return 200, {"members": members[offset : offset + count], "total_items": len(members)}
+
+    @staticmethod
+    def _member_resource(member: dict) -> dict:
+        return {
+            "email_address": member["email_address"],
+            "status": member["status"],
+            "id": subscriber_hash(member["email_address"]),
+            "merge_fields": dict(member["merge_fields"]),
+            "last_changed": member.get("last_changed"),
+        }
+
+    def _put_member(self, call: Call) -> tuple[int, Any]:
+        lst = self._list(call)
+        body = call.request.body or {}
+        email = str(body.get("email_address", ""))
+        if subscriber_hash(email) != call.params["subscriber_hash"].lower():
+            raise reject(400, "The email address does not match the subscriber hash.")
+        if body.get("status_if_new") not in STATUSES:
+            raise reject(400, "Schema describes enum, status_if_new is required.")
+        if "status" in body and body["status"] not in STATUSES:
+            raise reject(400, "Schema describes enum, invalid status.")
+        if not EMAIL_OK.match(email):
+            raise reject(400, f"{email} looks fake or invalid, please enter a real email address.")
+        unknown = set(body.get("merge_fields") or {}) - lst["merge_fields"]
+        if unknown:
+            raise reject(400, f"Your merge fields were invalid: {sorted(unknown)}")
+        member = lst["members"].get(email.lower())
+        if member is None:
+            member = {"email_address": email, "merge_fields": {}, "status": body["status_if_new"]}
+            lst["members"][email.lower()] = member
+        elif "status" in body:
+            member["status"] = body["status"]
+        member["merge_fields"].update(body.get("merge_fields") or {})
+        member["last_changed"] = _now()
+        return 200, self._member_resource(member)
+
+    def _get_segment_members(self, call: Call) -> tuple[int, Any]:
+        lst = self._list(call)
+        segment = lst["segments"].get(int(call.params["segment_id"]))
+        if segment is None:
+            raise reject(404, "The requested resource could not be found.")
+        count = int(call.request.query.get("count", "10"))
+        if count > 1000:
+            raise reject(400, "count must be at most 1000")
+        offset = int(call.request.query.get("offset", "0"))
+        emails = sorted(segment["members"])
+        members = [
+            self._member_resource(lst["members"][e.lower()])
+            for e in emails[offset : offset + count]
+            if e.lower() in lst["members"]
+        ]
+        return 200, {"members": members, "total_items": len(emails)}
 
     def _merge_fields(self, call: Call) -> tuple[int, Any]:
         lst = self._list(call)
@@ -262,3 +343,15 @@ class MailchimpEmulator(VendorEmulator):
             "total_removed": len(removed),
             "error_count": len(missing),
         }
+
+
+def _after(changed: str, since: str) -> bool:
+    """Whether ISO timestamp `changed` is after `since` (both parsed; naive means UTC)."""
+    if not changed:
+        return False
+
+    def parse(text: str) -> datetime:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    return parse(changed) > parse(since)

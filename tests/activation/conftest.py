@@ -21,6 +21,12 @@ def emus(monkeypatch) -> Iterator[Emulators]:
         yield e
 
 
+@pytest.fixture(autouse=True)
+def dagster_home(tmp_path, monkeypatch) -> None:
+    """A Dagster instance per test (`retention sync` runs the sync assets on it)."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+
+
 @pytest.fixture
 def db(tmp_path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB file under tmp_path (connection closed after the test)."""

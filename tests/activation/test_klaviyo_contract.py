@@ -16,6 +16,7 @@ OPERATIONS = {
     ("POST", r"/api/lists"): "create_list.json",
     ("GET", r"/api/lists"): "get_lists.json",
     ("GET", r"/api/profiles"): "get_profiles.json",
+    ("GET", r"/api/lists/\w+/profiles"): "get_profiles_for_list.json",
     ("POST", r"/api/profile-bulk-import-jobs"): "bulk_import_profiles.json",
     ("GET", r"/api/profile-bulk-import-jobs/\w+"): "get_bulk_import_profiles_job.json",
     ("POST", r"/api/profile-subscription-bulk-create-jobs"): "bulk_subscribe_profiles.json",

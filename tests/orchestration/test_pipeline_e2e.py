@@ -134,3 +134,25 @@ def test_two_builds_at_once_wait_for_each_other(built, tmp_path) -> None:
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*) from marts.dim_customers").fetchone()[0] > 0
         assert con.execute("pragma database_size").fetchone() is not None
+
+
+def test_builds_are_recorded_and_retention_sync_refuses_a_future_as_of(
+    built, emulators, tmp_path, monkeypatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from orchestration import cli
+
+    _, db = built
+    db = _copy(db, tmp_path)
+    with duckdb.connect(str(db)) as con:
+        builds = con.execute("select job, status from activation.build_runs").fetchall()
+        assert builds == [("full_pipeline", "success")]
+        con.execute("update marts.as_of_date set as_of_date = current_date + 30")
+    monkeypatch.setenv("RETENTION_DUCKDB_PATH", str(db))
+    monkeypatch.setenv("COLUMNS", "250")
+    if not cli.app.registered_commands:
+        cli._register()
+    done = CliRunner().invoke(cli.app, ["sync", "vip_early_access_klaviyo"])
+    assert done.exit_code == 1, done.output
+    assert "a future date" in done.output and "blocked" in done.output

@@ -60,7 +60,8 @@ renamed as (
         coalesce(lower(trim(whatsapp_consent)), 'not_subscribed') as whatsapp_consent,
         nullif(lower(trim(preferred_channel)), '') as preferred_channel,
         _source_file as source_file,
-        _source_line as source_line
+        _source_line as source_line,
+        _loaded_at as loaded_at
     from cleaned
 )
 

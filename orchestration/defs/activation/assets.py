@@ -6,10 +6,12 @@ audience (or upstream, e.g. dim_customers) skips the sync in that run.
 
 import re
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 
 import dagster as dg
 from pydantic import Field
 
+from activation import build_gate
 from activation.config import SyncConfig
 from activation.declarations import BrokenSync
 from orchestration.defs.activation.resources import destination_resource_key
@@ -27,6 +29,12 @@ class SyncRunConfig(dg.Config):
     dry_run: bool = Field(default=False, description="Plan the diff; send nothing.")
     approve_removals: bool = Field(
         default=False, description="Allow removing more than the sync's max_removal_share."
+    )
+    approve_growth: bool = Field(
+        default=False, description="Allow adding more than the sync's max_growth_share."
+    )
+    full_resync: bool = Field(
+        default=False, description="Ignore the synced state and re-send every member."
     )
 
 
@@ -77,12 +85,17 @@ def build_sync_asset(
         from activation.engine import run_sync
 
         destination = getattr(context.resources, resource_key)
-        with context.resources.warehouse.write() as con:
+        latest = context.instance.get_latest_materialization_event(audience_key)
+        built_here = latest is not None and latest.run_id == context.run_id
+        gate = build_gate.within_build(context.run_id) if built_here else nullcontext()
+        with gate, context.resources.warehouse.write() as con:
             result = run_sync(
                 con,
                 sync,
                 dry_run=config.dry_run,
                 approve_removals=config.approve_removals,
+                approve_growth=config.approve_growth,
+                full_resync=config.full_resync,
                 env=destination.sync_env(),
             )
         metadata = {

@@ -1,0 +1,218 @@
+"""Consent during a sync: provider status re-read per batch, and what providers told us.
+
+Before each batch the destination re-reads the provider's consent status of the batch's
+members (`Destination.blocked`); people unsubscribed or suppressed there are marked
+`suppressed` and not sent. Writes themselves never override a provider status (each
+destination uses its vendor's non-overriding calls), and statuses the provider reports while
+writing (`Destination.observed`) are settled after the batch: blocked rows stay unconfirmed.
+Every status read back is kept in `activation.provider_consent`, which dbt reads as a source
+for `marts.consent_ledger`; contacts the ledger holds as unsubscribed are never sent to and,
+where the destination can unsubscribe on the sync's channel, unsubscribed there
+(`plan_withdrawals`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from activation import state
+from activation.destinations.base import BLOCKING_STATUSES, Destination, Record
+from activation.diff import PlanSummary
+
+if TYPE_CHECKING:
+    from activation.config import SyncConfig
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS activation;
+CREATE TABLE IF NOT EXISTS activation.provider_consent (
+    destination VARCHAR, channel VARCHAR, contact VARCHAR, provider_status VARCHAR,
+    sync_name VARCHAR, observed_at TIMESTAMP
+);
+"""
+
+EMAIL_KEYS = ("email", "email_address")
+PHONE_KEYS = ("phone", "phone_number")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `activation.provider_consent` if missing."""
+    con.execute(DDL)
+
+
+def contact_identifier(sync: SyncConfig, destination: type[Destination]) -> str | None:
+    """The identifier key holding the sync channel's contact (email or phone), if mapped."""
+    key = destination.channel_identifier.get(sync.channel)
+    if key:
+        return key
+    candidates = EMAIL_KEYS if sync.channel == "email" else PHONE_KEYS
+    return next((k for k in candidates if k in sync.identifiers), None)
+
+
+LEDGER = "marts.consent_ledger"
+
+
+def _ledger_exists(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'marts' AND table_name = 'consent_ledger'"
+        ).fetchone()[0]
+    )
+
+
+def plan_withdrawals(
+    con: duckdb.DuckDBPyConnection,
+    sync: SyncConfig,
+    destination: type[Destination],
+    plan: PlanSummary,
+) -> PlanSummary:
+    """Turn consent withdrawn in `marts.consent_ledger` into unsubscribes in `_plan`.
+
+    Contacts the ledger holds as unsubscribed on the sync's channel are never added or updated;
+    when the destination can unsubscribe on that channel, every record this sync delivered to
+    such a contact is planned as a removal with reason `consent_withdrawn` (in upsert mode too),
+    so the destination unsubscribes it instead of only taking it off the list.
+    """
+    key = contact_identifier(sync, destination)
+    if key is None or not _ledger_exists(con):
+        return plan
+    contact = "trim(json_extract_string(payload, $path))"
+    if sync.channel == "email":
+        contact = f"lower({contact})"
+    withdrawn = f"{contact} IN (SELECT contact FROM _withdrawn)"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _withdrawn AS SELECT contact FROM {LEDGER} "
+        "WHERE channel = ? AND consent_status = 'unsubscribed'",
+        [sync.channel],
+    )
+    path = {"path": f"$.identifiers.{key}"}
+    con.execute(f"DELETE FROM _plan WHERE op <> 'remove' AND {withdrawn}", path)
+    if sync.channel in destination.unsubscribe_channels:
+        con.execute(
+            f"UPDATE _plan SET reason = 'consent_withdrawn' WHERE op = 'remove' AND {withdrawn}",
+            path,
+        )
+        con.execute(
+            "INSERT INTO _plan SELECT record_key, 'remove', 'consent_withdrawn', "
+            "CAST(payload AS VARCHAR), NULL FROM activation.sync_records "
+            "WHERE sync_name = $name AND fields_hash IS NOT NULL "
+            f"AND record_key NOT IN (SELECT record_key FROM _plan) AND {withdrawn}",
+            {**path, "name": sync.name},
+        )
+    adds, updates, removes = con.execute(
+        "SELECT count(*) FILTER (op = 'add'), count(*) FILTER (op = 'update'), "
+        "count(*) FILTER (op = 'remove') FROM _plan"
+    ).fetchone()
+    return replace(plan, adds=adds, updates=updates, removes=removes)
+
+
+def normalise_contact(channel: str, value: object) -> str | None:
+    """The ledger's contact key: trimmed lower-case email, or the E.164 phone as given."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip()
+    return text.lower() if channel == "email" else text
+
+
+def record_observed(
+    con: duckdb.DuckDBPyConnection,
+    sync: SyncConfig,
+    destination: Destination,
+    records: list[Record],
+) -> None:
+    """Store the provider statuses read back this run for `records` (latest wins)."""
+    key = contact_identifier(sync, type(destination))
+    if key is None:
+        return
+    rows = {}
+    for record in records:
+        status = destination.observed.get(record.key)
+        contact = normalise_contact(sync.channel, record.identifiers.get(key))
+        if status and contact:
+            rows[contact] = status
+    if not rows:
+        return
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _observed AS SELECT unnest($contact) AS contact, "
+        "unnest($status) AS provider_status",
+        {"contact": list(rows), "status": list(rows.values())},
+    )
+    # delete + insert, not ON CONFLICT: dbt may have created the table first, without a key
+    where = "destination = $destination AND channel = $channel"
+    params = {"destination": sync.destination, "channel": sync.channel}
+    con.execute("BEGIN")
+    try:
+        con.execute(
+            f"DELETE FROM activation.provider_consent WHERE {where} "
+            "AND contact IN (SELECT contact FROM _observed)",
+            params,
+        )
+        con.execute(
+            "INSERT INTO activation.provider_consent SELECT $destination, $channel, contact, "
+            "provider_status, $sync, $now FROM _observed",
+            {**params, "sync": sync.name, "now": state.now()},
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def screen_batch(
+    con: duckdb.DuckDBPyConnection,
+    sync: SyncConfig,
+    destination: Destination,
+    records: list[Record],
+) -> set[str]:
+    """Re-read the provider status of `records` (adds/updates) before sending them.
+
+    Returns the keys the provider holds as unsubscribed/suppressed; those rows are marked
+    `suppressed` with the provider's status and must not be sent.
+    """
+    if not records:
+        return set()
+    blocked = destination.blocked(records)
+    record_observed(con, sync, destination, records)
+    if blocked:
+        state.mark_status(
+            con, sync.name, {k: f"provider status: {v}" for k, v in blocked.items()}, "suppressed"
+        )
+    return set(blocked)
+
+
+def settle_batch(
+    con: duckdb.DuckDBPyConnection,
+    sync: SyncConfig,
+    destination: Destination,
+    batch_id: str,
+    records: list[Record],
+) -> set[str]:
+    """After a batch was written: rows the provider reported as blocked stay unconfirmed.
+
+    They are marked `suppressed` (keeping the hash the provider held before), so the engine's
+    confirmation of the batch skips them. Returns their keys.
+    """
+    record_observed(con, sync, destination, records)
+    found = {
+        r.key: destination.observed[r.key]
+        for r in records
+        if r.op != "remove" and destination.observed.get(r.key) in BLOCKING_STATUSES
+    }
+    if not found:
+        return set()
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _settled AS SELECT unnest($key) AS record_key, "
+        "unnest($status) AS status",
+        {"key": list(found), "status": list(found.values())},
+    )
+    con.execute(
+        "UPDATE activation.sync_records r SET status = 'suppressed', pending_op = NULL, "
+        "pending_hash = NULL, last_error = 'provider status: ' || s.status, updated_at = $now "
+        "FROM _settled s WHERE r.sync_name = $sync AND r.batch_id = $batch "
+        "AND r.record_key = s.record_key AND r.status = 'pending'",
+        {"now": state.now(), "sync": sync.name, "batch": batch_id},
+    )
+    return set(found)
