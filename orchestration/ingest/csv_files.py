@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.errors import InputError
-from orchestration.ingest.filescan import lf_copy, scan
+from orchestration.ingest.filescan import readable
 from orchestration.ingest.options import IngestOptions
 from orchestration.ingest.rules import csv_text_expr
 from orchestration.ingest.staging import Source, unique_name
@@ -105,11 +104,7 @@ def csv_source(
 
     A file mixing CRLF and LF line ends is read through an LF copy in `options.scratch`.
     """
-    found = scan(path)
-    read_path = None
-    if found.mixed_line_ends:
-        scratch = (options.scratch if options else None) or Path(tempfile.mkdtemp())
-        read_path = lf_copy(path, scratch)
+    read_path, found = readable(path, options.scratch if options else None)
     rejects = unique_name("rejects")
     names = [f"c{i}" for i in range(len(header))]
     spec = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"

@@ -45,6 +45,7 @@ class Refused:
 LOADED = [
     # the LF-split record is two malformed lines; the LF-terminated complete row loads
     Loaded("crlf_with_lf_lines", (6, 4, 2), ("malformed CSV line", "malformed CSV line")),
+    Loaded("cdnow_mixed_line_ends", (3, 3, 0), fmt="cdnow"),
     Loaded("decimal_comma", (3, 2, 1), ("malformed CSV line: TOO MANY COLUMNS",)),
     Loaded("decimal_comma_semicolon", (2, 1, 1), ("decimal comma in total: '12,50'",)),
     Loaded(
