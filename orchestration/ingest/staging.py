@@ -24,6 +24,7 @@ from orchestration.ingest.rules import DateRules, parse_expr, reason_expr
 from orchestration.ingest.warehouse import PENDING_QUARANTINE, ident, literal
 
 _names = itertools.count()
+DECIMAL_COMMA_SPLIT = re.compile(r"(?:^|,)[0-9]+,[0-9]{1,2}(?:,|$)")
 
 
 @dataclass(frozen=True)
@@ -199,12 +200,23 @@ def _quarantine_rejects(con: duckdb.DuckDBPyConnection, source: Source) -> list[
             _raw_bytes(source.reads, pos) if bad_encoding else text,
             source.table_name,
             ("undecodable bytes (not UTF-8), kept escaped in raw_text: " if bad_encoding else "")
-            + f"malformed CSV line: {error}",
+            + f"malformed CSV line: {error}"
+            + _split_value_hint(error, text),
         )
         for line, pos, text, error, bad_encoding in rows
     ]
     con.executemany(f"INSERT INTO {PENDING_QUARANTINE} VALUES (?, ?, ?, ?, ?)", entries)
     return [line for line, *_ in rows]
+
+
+def _split_value_hint(error: str, text: str | None) -> str:
+    """A hint when too many columns come from a decimal comma (`12,50`) in a comma file."""
+    if error.startswith("TOO MANY COLUMNS") and text and DECIMAL_COMMA_SPLIT.search(text):
+        return (
+            " (a decimal comma such as 12,50 splits a value into two columns; quote the value "
+            "or use a decimal point)"
+        )
+    return ""
 
 
 def _raw_bytes(path: Path, offset: int) -> str:

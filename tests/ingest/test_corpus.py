@@ -29,6 +29,7 @@ class Loaded:
     folder: str
     counts: tuple[int, int, int]
     reasons: tuple[str, ...] = ()
+    hint: str | None = None  # text that must appear in a reason
     fmt: str = "canonical"
     date_format: str | None = None
 
@@ -46,7 +47,12 @@ LOADED = [
     # the LF-split record is two malformed lines; the LF-terminated complete row loads
     Loaded("crlf_with_lf_lines", (6, 4, 2), ("malformed CSV line", "malformed CSV line")),
     Loaded("cdnow_mixed_line_ends", (3, 3, 0), fmt="cdnow"),
-    Loaded("decimal_comma", (3, 2, 1), ("malformed CSV line: TOO MANY COLUMNS",)),
+    Loaded(
+        "decimal_comma",
+        (3, 2, 1),
+        ("malformed CSV line: TOO MANY COLUMNS",),
+        "decimal comma such as 12,50",
+    ),
     Loaded("decimal_comma_semicolon", (2, 1, 1), ("decimal comma in total: '12,50'",)),
     Loaded(
         "implausible_dates",
@@ -97,6 +103,7 @@ def test_corpus_file_loads_and_accounts_for_every_row(case: Loaded, db: Path) ->
     assert len(reasons) == len(case.reasons), reasons
     for reason, prefix in zip(reasons, case.reasons, strict=True):
         assert reason.startswith(prefix), reasons
+    assert case.hint is None or any(case.hint in r for r in reasons), reasons
 
 
 def _cli(args: list[str], db: Path) -> subprocess.CompletedProcess[str]:
