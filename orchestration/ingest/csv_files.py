@@ -36,7 +36,8 @@ def read_header(path: Path) -> tuple[str, list[str]]:
         first = fh.readline(1 << 20)
     if first.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{path}: file is UTF-16 encoded; re-save it as UTF-8 CSV")
-    text = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    lines = first.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
+    text = lines[0] if lines else ""  # splitlines: a file with CR-only line ends too
     if not text.strip():
         raise InputError(f"{path}: file is empty; expected a header line with the columns")
     best = max(DELIMITERS, key=lambda d: len(next(csv.reader(io.StringIO(text), delimiter=d))))

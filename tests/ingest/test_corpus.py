@@ -47,6 +47,7 @@ LOADED = [
     # the LF-split record is two malformed lines; the LF-terminated complete row loads
     Loaded("crlf_with_lf_lines", (6, 4, 2), ("malformed CSV line", "malformed CSV line")),
     Loaded("cdnow_mixed_line_ends", (3, 3, 0), fmt="cdnow"),
+    Loaded("cr_line_ends", (2, 2, 0)),
     Loaded(
         "decimal_comma",
         (3, 2, 1),
@@ -80,6 +81,7 @@ LOADED = [
     ),
 ]
 REFUSED = [
+    Refused("utf16", ("utf16/orders.csv", "UTF-16", "UTF-8")),
     Refused(
         "duplicate_header", ("duplicate_header/orders.csv", "'total' and 'Total' both hold total")
     ),
