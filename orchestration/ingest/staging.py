@@ -197,7 +197,7 @@ def _quarantine_rejects(con: duckdb.DuckDBPyConnection, source: Source) -> list[
         (
             str(source.path),
             line,
-            _raw_bytes(source.reads, pos) if bad_encoding else text,
+            _raw_bytes(source.reads, pos) if bad_encoding else (text or "").replace("\0", "\\0"),
             source.table_name,
             ("undecodable bytes (not UTF-8), kept escaped in raw_text: " if bad_encoding else "")
             + f"malformed CSV line: {error}"

@@ -171,3 +171,24 @@ def test_header_only_file_never_empties_a_loaded_table(tmp_path: Path, db: Path)
     emptied = _cli(["ingest", str(CORPUS / "header_only"), "--replace"], db)
     assert emptied.returncode == 0, emptied.stderr
     assert query(db, "SELECT count(*) FROM raw.orders") == [(0,)]
+
+
+def test_line_numbers_and_raw_text_of_mixed_line_ends_and_nul_bytes(tmp_path: Path) -> None:
+    db = tmp_path / "mixed.duckdb"
+    ingest_path(CORPUS / "crlf_with_lf_lines", db_path=db)
+    assert query(db, "SELECT line_number, raw_text FROM raw.quarantine ORDER BY 1") == [
+        (5, "O4,C2,2024-01-04 10:00:00,pla"),
+        (6, "ced,8"),
+    ]
+    assert query(db, "SELECT order_id, _source_line FROM raw.orders ORDER BY 1") == [
+        ("O1", 2),
+        ("O2", 3),
+        ("O3", 4),
+        ("O5", 7),
+    ]
+    db = tmp_path / "nul.duckdb"
+    ingest_path(CORPUS / "nul_bytes", db_path=db)
+    assert query(db, "SELECT line_number, raw_text FROM raw.quarantine ORDER BY 1") == [
+        (3, "O2,C\\01,2024-01-02,placed,6"),
+        (4, "\\0\\0\\0"),
+    ]
