@@ -97,7 +97,6 @@ def check_source(
     """
     options = options or IngestOptions()
     checked = unique_name(f"checked_{spec.name}")
-    relation = source.relation
     try:
         relation, order = _date_order(con, source, spec, options.date_format)
         # date values are trimmed once in their own column: their parse refers to them often
@@ -161,15 +160,15 @@ def _date_order(
 ) -> tuple[str, str | None]:
     """(relation to check, day/month order) for `source`.
 
-    When the file may hold slash dates, it is read once into a temp table (so DuckDB's rejects
-    are stored once) and its date columns are counted there to prove the order.
+    Without a declared order, a file that may hold slash dates is read once into a temp table
+    (so DuckDB's rejects are stored once) and its date columns are counted there.
     """
     columns = {
         col: source.columns[col]
         for col, dtype in spec.columns.items()
         if dtype in ("TIMESTAMP", "DATE") and source.columns[col] != "NULL"
     }
-    if not columns or not source.slash_dates:
+    if declared is not None or not columns or not source.slash_dates:
         return source.relation, declared
     loaded = unique_name(f"read_{spec.name}")
     con.execute(f"CREATE TEMP TABLE {loaded} AS SELECT * FROM {source.relation}")
