@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from orchestration.console import make_console
+from orchestration.ingest.options import IngestOptions
 from orchestration.pipeline import (
     BUILD_JOB,
     FULL_PIPELINE_JOB,
@@ -48,10 +49,22 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Plan every sync without sending anything.")
     ] = False,
+    date_format: Annotated[
+        str | None,
+        typer.Option("--date-format", help="Order of slash dates in --raw: DMY | MDY | ISO."),
+    ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Let a --raw file with no loadable rows empty its table."),
+    ] = False,
 ) -> PipelineResult:
     """Ingest (with --raw), build, score and sync every audience through the asset graph."""
     job = FULL_PIPELINE_JOB if raw is not None else FULL_REFRESH_JOB
-    result = run_pipeline(job, as_of=as_of, raw=raw, fmt=fmt, dry_run=dry_run, on_wait=_say)
+    options = IngestOptions(date_format=date_format, replace=replace)  # checks the flag now
+    ingest = {"date_format": options.date_format, "replace": options.replace}
+    result = run_pipeline(
+        job, as_of=as_of, raw=raw, fmt=fmt, dry_run=dry_run, on_wait=_say, ingest=ingest
+    )
     _finish(result)
     return result
 

@@ -112,13 +112,14 @@ def run_config(
     raw: Path | None,
     fmt: str,
     dry_run: bool,
+    ingest: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run config for `job`: as-of date, dbt target, raw input and sync dry-run flags."""
     from orchestration.defs.activation.assets import ACTIVATION_GROUP
 
     ops: dict[str, Any] = {}
     if raw is not None:
-        ops[INGEST_OP] = {"config": {"path": str(raw.resolve()), "format": fmt}}
+        ops[INGEST_OP] = {"config": {"path": str(raw.resolve()), "format": fmt, **(ingest or {})}}
     for node in job.graph.node_defs:
         if node.name.startswith(f"{ACTIVATION_GROUP}__"):
             ops[node.name] = {"config": {"dry_run": dry_run}}
@@ -141,6 +142,7 @@ def run_pipeline(
     target: str = "duckdb",
     db_path: Path | None = None,
     on_wait: Callable[[str], None] | None = None,
+    ingest: dict[str, Any] | None = None,
 ) -> PipelineResult:
     """Execute job `job_name` of the definitions in this process and summarise it.
 
@@ -168,7 +170,9 @@ def run_pipeline(
         from orchestration.definitions import defs
 
         job = defs.resolve_job_def(job_name)
-        config = run_config(job, as_of=as_of, target=target, raw=raw, fmt=fmt, dry_run=dry_run)
+        config = run_config(
+            job, as_of=as_of, target=target, raw=raw, fmt=fmt, dry_run=dry_run, ingest=ingest
+        )
         with warehouse_lock.connect(db) as con:
             build_id = build_gate.start_build(con, job_name, as_of)
         result = job.execute_in_process(

@@ -16,6 +16,7 @@ import duckdb
 
 from orchestration.errors import InputError
 from orchestration.ingest.contract import TableSpec
+from orchestration.ingest.filescan import readable
 from orchestration.ingest.loader import file_loads, quarantine_invalid, union_view
 from orchestration.ingest.options import IngestOptions
 from orchestration.ingest.report import FileLoad, Writer
@@ -73,14 +74,16 @@ def _layout(path: Path) -> tuple[str, bool]:
     )
 
 
-def _source(path: Path) -> tuple[Source, int]:
+def _source(path: Path, options: IngestOptions) -> tuple[Source, int]:
     """A line-per-row `Source` split on whitespace, and the layout's field count."""
     layout, has_header = _layout(path)
+    read_path, found = readable(path, options.scratch)
     count, (cid, date, cds, dollars) = LAYOUTS[layout]
     rejects = unique_name("rejects")
     relation = (
         f"(SELECT line, string_split_regex(trim(line), '\\s+') AS t FROM read_csv("
-        f"{literal(str(path))}, header = {str(has_header).lower()}, auto_detect = false, "
+        f"{literal(str(read_path or path))}, header = {str(has_header).lower()}, "
+        f"auto_detect = false, "
         f"columns = {{'line': 'VARCHAR'}}, delim = {literal(chr(31))}, quote = '', escape = '', "
         f"store_rejects = true, rejects_table = {literal(rejects)}, "
         f"rejects_scan = {literal(rejects + '_scan')}))"
@@ -91,7 +94,18 @@ def _source(path: Path) -> tuple[Source, int]:
         "cds": f"src.t[{cds}]",
         "dollars": f"src.t[{dollars}]",
     }
-    source = Source(path, ENTITY, relation, columns, "src.line", 2 if has_header else 1, rejects)
+    source = Source(
+        path,
+        ENTITY,
+        relation,
+        columns,
+        "src.line",
+        2 if has_header else 1,
+        rejects,
+        read_path=read_path,
+        slash_dates=found.slash_dates,
+        nul_bytes=found.nul > 0,
+    )
     return source, count
 
 
@@ -99,7 +113,7 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) 
     """Check and stage CDNOW file(s); return the step writing `raw`."""
     staged = []
     for file in _files(path):
-        source, count = _source(file)
+        source, count = _source(file, options)
         wrong_width = (
             f"WHEN len(src.t) <> {count} THEN 'malformed line: expected {count} "
             f"whitespace-separated fields, found ' || len(src.t)",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.errors import InputError
-from orchestration.ingest.filescan import lf_copy, scan
+from orchestration.ingest.filescan import readable
 from orchestration.ingest.options import IngestOptions
 from orchestration.ingest.rules import csv_text_expr
 from orchestration.ingest.staging import Source, unique_name
@@ -37,7 +36,8 @@ def read_header(path: Path) -> tuple[str, list[str]]:
         first = fh.readline(1 << 20)
     if first.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{path}: file is UTF-16 encoded; re-save it as UTF-8 CSV")
-    text = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    lines = first.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
+    text = lines[0] if lines else ""  # splitlines: a file with CR-only line ends too
     if not text.strip():
         raise InputError(f"{path}: file is empty; expected a header line with the columns")
     best = max(DELIMITERS, key=lambda d: len(next(csv.reader(io.StringIO(text), delimiter=d))))
@@ -105,11 +105,7 @@ def csv_source(
 
     A file mixing CRLF and LF line ends is read through an LF copy in `options.scratch`.
     """
-    found = scan(path)
-    read_path = None
-    if found.mixed_line_ends:
-        scratch = (options.scratch if options else None) or Path(tempfile.mkdtemp())
-        read_path = lf_copy(path, scratch)
+    read_path, found = readable(path, options.scratch if options else None)
     rejects = unique_name("rejects")
     names = [f"c{i}" for i in range(len(header))]
     spec = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"

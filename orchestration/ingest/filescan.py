@@ -7,6 +7,7 @@ file is read through a copy with every CRLF turned into LF (same lines, same lin
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,14 @@ def scan(path: Path) -> FileScan:
     lf += tail.count(b"\n")
     nul += tail.count(b"\0")
     return FileScan(crlf, lf - crlf, nul, slash)
+
+
+def readable(path: Path, scratch: Path | None) -> tuple[Path | None, FileScan]:
+    """(an LF copy in `scratch` to read instead of `path`, or None; the file's scan)."""
+    found = scan(path)
+    if not found.mixed_line_ends:
+        return None, found
+    return lf_copy(path, scratch or Path(tempfile.mkdtemp())), found
 
 
 def lf_copy(path: Path, folder: Path) -> Path:

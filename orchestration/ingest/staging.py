@@ -24,6 +24,7 @@ from orchestration.ingest.rules import DateRules, parse_expr, reason_expr
 from orchestration.ingest.warehouse import PENDING_QUARANTINE, ident, literal
 
 _names = itertools.count()
+DECIMAL_COMMA_SPLIT = re.compile(r"(?:^|,)[0-9]+,[0-9]{1,2}(?:,|$)")
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,6 @@ def check_source(
     """
     options = options or IngestOptions()
     checked = unique_name(f"checked_{spec.name}")
-    relation = source.relation
     try:
         relation, order = _date_order(con, source, spec, options.date_format)
         # date values are trimmed once in their own column: their parse refers to them often
@@ -160,15 +160,15 @@ def _date_order(
 ) -> tuple[str, str | None]:
     """(relation to check, day/month order) for `source`.
 
-    When the file may hold slash dates, it is read once into a temp table (so DuckDB's rejects
-    are stored once) and its date columns are counted there to prove the order.
+    Without a declared order, a file that may hold slash dates is read once into a temp table
+    (so DuckDB's rejects are stored once) and its date columns are counted there.
     """
     columns = {
         col: source.columns[col]
         for col, dtype in spec.columns.items()
         if dtype in ("TIMESTAMP", "DATE") and source.columns[col] != "NULL"
     }
-    if not columns or not source.slash_dates:
+    if declared is not None or not columns or not source.slash_dates:
         return source.relation, declared
     loaded = unique_name(f"read_{spec.name}")
     con.execute(f"CREATE TEMP TABLE {loaded} AS SELECT * FROM {source.relation}")
@@ -196,15 +196,26 @@ def _quarantine_rejects(con: duckdb.DuckDBPyConnection, source: Source) -> list[
         (
             str(source.path),
             line,
-            _raw_bytes(source.reads, pos) if bad_encoding else text,
+            _raw_bytes(source.reads, pos) if bad_encoding else (text or "").replace("\0", "\\0"),
             source.table_name,
             ("undecodable bytes (not UTF-8), kept escaped in raw_text: " if bad_encoding else "")
-            + f"malformed CSV line: {error}",
+            + f"malformed CSV line: {error}"
+            + _split_value_hint(error, text),
         )
         for line, pos, text, error, bad_encoding in rows
     ]
     con.executemany(f"INSERT INTO {PENDING_QUARANTINE} VALUES (?, ?, ?, ?, ?)", entries)
     return [line for line, *_ in rows]
+
+
+def _split_value_hint(error: str, text: str | None) -> str:
+    """A hint when too many columns come from a decimal comma (`12,50`) in a comma file."""
+    if error.startswith("TOO MANY COLUMNS") and text and DECIMAL_COMMA_SPLIT.search(text):
+        return (
+            " (a decimal comma such as 12,50 splits a value into two columns; quote the value "
+            "or use a decimal point)"
+        )
+    return ""
 
 
 def _raw_bytes(path: Path, offset: int) -> str:

@@ -29,6 +29,7 @@ class Loaded:
     folder: str
     counts: tuple[int, int, int]
     reasons: tuple[str, ...] = ()
+    hint: str | None = None  # text that must appear in a reason
     fmt: str = "canonical"
     date_format: str | None = None
 
@@ -45,7 +46,14 @@ class Refused:
 LOADED = [
     # the LF-split record is two malformed lines; the LF-terminated complete row loads
     Loaded("crlf_with_lf_lines", (6, 4, 2), ("malformed CSV line", "malformed CSV line")),
-    Loaded("decimal_comma", (3, 2, 1), ("malformed CSV line: TOO MANY COLUMNS",)),
+    Loaded("cdnow_mixed_line_ends", (3, 3, 0), fmt="cdnow"),
+    Loaded("cr_line_ends", (2, 2, 0)),
+    Loaded(
+        "decimal_comma",
+        (3, 2, 1),
+        ("malformed CSV line: TOO MANY COLUMNS",),
+        "decimal comma such as 12,50",
+    ),
     Loaded("decimal_comma_semicolon", (2, 1, 1), ("decimal comma in total: '12,50'",)),
     Loaded(
         "implausible_dates",
@@ -73,6 +81,7 @@ LOADED = [
     ),
 ]
 REFUSED = [
+    Refused("utf16", ("utf16/orders.csv", "UTF-16", "UTF-8")),
     Refused(
         "duplicate_header", ("duplicate_header/orders.csv", "'total' and 'Total' both hold total")
     ),
@@ -96,6 +105,7 @@ def test_corpus_file_loads_and_accounts_for_every_row(case: Loaded, db: Path) ->
     assert len(reasons) == len(case.reasons), reasons
     for reason, prefix in zip(reasons, case.reasons, strict=True):
         assert reason.startswith(prefix), reasons
+    assert case.hint is None or any(case.hint in r for r in reasons), reasons
 
 
 def _cli(args: list[str], db: Path) -> subprocess.CompletedProcess[str]:
@@ -161,3 +171,24 @@ def test_header_only_file_never_empties_a_loaded_table(tmp_path: Path, db: Path)
     emptied = _cli(["ingest", str(CORPUS / "header_only"), "--replace"], db)
     assert emptied.returncode == 0, emptied.stderr
     assert query(db, "SELECT count(*) FROM raw.orders") == [(0,)]
+
+
+def test_line_numbers_and_raw_text_of_mixed_line_ends_and_nul_bytes(tmp_path: Path) -> None:
+    db = tmp_path / "mixed.duckdb"
+    ingest_path(CORPUS / "crlf_with_lf_lines", db_path=db)
+    assert query(db, "SELECT line_number, raw_text FROM raw.quarantine ORDER BY 1") == [
+        (5, "O4,C2,2024-01-04 10:00:00,pla"),
+        (6, "ced,8"),
+    ]
+    assert query(db, "SELECT order_id, _source_line FROM raw.orders ORDER BY 1") == [
+        ("O1", 2),
+        ("O2", 3),
+        ("O3", 4),
+        ("O5", 7),
+    ]
+    db = tmp_path / "nul.duckdb"
+    ingest_path(CORPUS / "nul_bytes", db_path=db)
+    assert query(db, "SELECT line_number, raw_text FROM raw.quarantine ORDER BY 1") == [
+        (3, "O2,C\\01,2024-01-02,placed,6"),
+        (4, "\\0\\0\\0"),
+    ]

@@ -1,5 +1,6 @@
-"""One small dbt build on ingested files: order status as of the build date (a later cancellation
-or return does not undo a purchase) and contact cleaning (phone extensions, invisible characters)."""
+"""One small dbt build on ingested files: order status as of the build date (a later
+cancellation or return does not undo a purchase) and contact cleaning (phone extensions,
+invisible characters)."""
 
 from __future__ import annotations
 
