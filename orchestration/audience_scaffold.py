@@ -51,11 +51,28 @@ CONTACT_COLUMNS = [
     ("first_name", "string", "First name, for greetings.", [], True),
     ("purchase_count", "integer", "Purchases (an example trait; replace with yours).", [], False),
 ]  # fmt: skip
-IDENTIFIERS = {
-    "email": {"email": "email", "external_id": "customer_id"},
-    "sms": {"phone_number": "phone", "external_id": "customer_id"},
-    "whatsapp": {"phone_number": "phone", "external_id": "customer_id"},
-}
+CONTACT_COLUMN = {"email": "email", "sms": "phone", "whatsapp": "phone"}
+CHANNELS = tuple(CONTACT_COLUMN)
+
+
+def identifiers(destination: str, channel: str) -> dict[str, str]:
+    """Identifier mapping valid for `destination` on `channel`: the contact, plus the customer
+    id where the destination accepts an external id."""
+    from activation.destinations import DESTINATIONS
+
+    cls = DESTINATIONS[destination]
+    column = CONTACT_COLUMN[channel]
+    keys = cls.identifier_keys
+    key = cls.channel_identifier.get(channel)
+    if key is None and keys is not None:
+        hints = ("email",) if channel == "email" else ("phone", "to")
+        key = next((k for k in sorted(keys) if any(h in k.lower() for h in hints)), None)
+    mapping = {key or column: column}
+    for external in ("external_id", "userId"):
+        if keys is None or external in keys:
+            mapping[external] = "customer_id"
+            break
+    return mapping
 
 
 def _column(name: str, data_type: str, description: str, tests: list, pii: bool, channel: str):
@@ -93,7 +110,7 @@ def model_yaml(name: str, channel: str, destination: str, owner_email: str) -> d
                                     "mode": "upsert",
                                     "channel": channel,
                                     "primary_key": "customer_id",
-                                    "identifiers": IDENTIFIERS[channel],
+                                    "identifiers": identifiers(destination, channel),
                                     "fields": {"first_name": "first_name"},
                                 }
                             ]
@@ -134,8 +151,8 @@ def scaffold_audience(
         raise InputError(
             f"audience name {name!r}: use lower case letters, digits and _, e.g. lapsed_vips"
         )
-    if channel not in IDENTIFIERS:
-        raise InputError(f"--channel {channel!r}: use one of {', '.join(IDENTIFIERS)}")
+    if channel not in CHANNELS:
+        raise InputError(f"--channel {channel!r}: use one of {', '.join(CHANNELS)}")
     if destination not in DESTINATION_NAMES:
         raise InputError(
             f"--destination {destination!r}: use one of {', '.join(DESTINATION_NAMES)}"
@@ -145,8 +162,24 @@ def scaffold_audience(
     for path in (sql, yml):
         if path.exists():
             raise InputError(f"{path} already exists; pick another audience name")
+    document = model_yaml(name, channel, destination, owner_email)
+    _validate(yml, document)
     title = name.replace("_", " ").capitalize()
     sql.write_text(SQL.format(title=title, channel=channel))
-    document = model_yaml(name, channel, destination, owner_email)
     yml.write_text(yaml.safe_dump(document, sort_keys=False, width=100))
     return [sql, yml]
+
+
+def _validate(path: Path, document: dict) -> None:
+    """InputError when the generated sync would not load (e.g. a destination option it needs)."""
+    from activation.config import _parse_sync
+    from activation.errors import SyncConfigError
+
+    (model,) = document["models"]
+    (sync,) = model["config"]["meta"]["activation"]["syncs"]
+    try:
+        _parse_sync(path, model["name"], sync)
+    except SyncConfigError as exc:
+        raise InputError(
+            f"{exc}; scaffold with another --destination (e.g. klaviyo) and change it after"
+        ) from None
