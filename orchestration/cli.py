@@ -26,9 +26,9 @@ def _root(
 
 def _register() -> None:
     from activation import cli as activation_cli
-    from orchestration import cli_data, cli_demo, cli_dev, cli_pipeline
+    from orchestration import cli_audiences, cli_data, cli_demo, cli_dev, cli_pipeline
 
-    for module in (cli_data, cli_pipeline, activation_cli, cli_demo, cli_dev):
+    for module in (cli_data, cli_pipeline, activation_cli, cli_demo, cli_dev, cli_audiences):
         module.register(app)
 
 

@@ -101,9 +101,11 @@ def print_summary(result: PipelineResult, console: Console) -> None:
         console.print(table)
     console.print(f"checks: {result.passed_checks} passed, {len(result.failed_checks)} failed")
     for failure in result.failed_checks:
+        detail = f": {failure.description}" if failure.description else ""
         console.print(
             f"  [{'red' if failure.severity == 'ERROR' else 'yellow'}]{failure.severity}[/] "
-            f"{failure.asset} {failure.check}: {failure.description}"
+            f"{failure.asset} {failure.check}{detail}",
+            highlight=False,
         )
     for step, message in result.failed_steps.items():
         head, *details = message.splitlines() or [""]

@@ -20,7 +20,13 @@ def hourly_sync_definitions(triggered_audience_keys: Sequence[dg.AssetKey]) -> d
         description="Rebuild triggered audiences (dbt tag `triggered`) and sync them.",
     )
 
-    @dg.schedule(cron_schedule="15 * * * *", job=job, name="hourly_triggered_syncs_schedule")
+    @dg.schedule(
+        cron_schedule="15 * * * *",
+        job=job,
+        name="hourly_triggered_syncs_schedule",
+        description="Every hour at :15: the hourly_triggered_syncs job (rebuild the triggered "
+        "audiences, then sync them); skipped while the previous run is active.",
+    )
     def _schedule(
         context: dg.ScheduleEvaluationContext,
     ) -> Iterator[dg.RunRequest | dg.SkipReason]:

@@ -37,7 +37,12 @@ def landed_files(folder: Path, now: float) -> dict[str, int]:
     return files
 
 
-@dg.sensor(job=ingest_and_build_job, minimum_interval_seconds=60)
+@dg.sensor(
+    job=ingest_and_build_job,
+    minimum_interval_seconds=60,
+    description="Every 60 s: an ingest_and_build run when new data files have settled in the "
+    "drop folder (env RETENTION_DROP_DIR, default data/drop; format RETENTION_DROP_FORMAT).",
+)
 def raw_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     """Request one `ingest_and_build` run per batch of files newer than the last one seen."""
     folder = drop_dir()
