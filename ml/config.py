@@ -32,7 +32,7 @@ class DataMinimums(BaseModel):
 
     min_buyers: int = Field(500, ge=2, description="Customers with a purchase before as_of.")
     min_repeat_buyers: int = Field(
-        50, ge=2, description="Customers with purchases on at least two days before as_of."
+        50, ge=0, description="Customers with purchases on at least two days before as_of."
     )
     min_history_days: int = Field(180, ge=0, description="Days from the first purchase to as_of.")
 

@@ -101,7 +101,7 @@ def _empty_marts(con: duckdb.DuckDBPyConnection, rows_sql: str = "") -> None:
 
 #: Minimums low enough that the label checks, not the store minimums, decide.
 LOW_MINIMUMS = ChurnConfig(
-    minimums=DataMinimums(min_buyers=2, min_repeat_buyers=2, min_history_days=0)
+    minimums=DataMinimums(min_buyers=2, min_repeat_buyers=0, min_history_days=0)
 )
 
 

@@ -57,10 +57,6 @@ def _facts(db: Path) -> dict[str, Any]:
             "churn_bands": rows("select risk_band, count(*) from ml.churn_scores group by 1"),
             "clv_reasons": rows("select score_reason, count(*) from ml.clv_predictions group by 1"),
             "tiers": rows("select clv_tier, count(*) from marts.customer_ltv group by 1"),
-            "never_bought_tiers": rows(
-                "select clv_tier, count(*) from marts.customer_ltv "
-                "where coalesce(historical_orders_count, 0) = 0 group by 1"
-            ),
             "audience_rows": {
                 name: con.execute(f"select count(*) from audiences.{name}").fetchone()[0]
                 for name in audiences
