@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from activation.errors import SyncConfigError
+from activation.experiment import ExperimentName, HoldoutShare, Variants, check_consistent
 
 DESTINATION_NAMES = (
     "klaviyo",
@@ -41,6 +42,9 @@ class SyncConfig(BaseModel):
     identifiers: dict[str, str] = Field(min_length=1)
     fields: dict[str, str] = Field(default_factory=dict)
     max_removal_share: float = Field(0.2, gt=0, le=1)
+    holdout_share: HoldoutShare | None = None  # activation/experiment.py: holdout, A/B variants
+    variants: Variants | None = None
+    experiment: ExperimentName | None = None
     options: Any = None
     source_file: str = ""
 
@@ -153,6 +157,7 @@ def load_syncs(dbt_project_dir: Path | str) -> list[SyncConfig]:
                 syncs.append(sync)
     for sync in syncs:
         _check_exposure(Path(sync.source_file), sync, exposures)
+    check_consistent(syncs)
     return syncs
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from activation import state
+from activation import experiment, state
 from activation.config import SyncConfig
 from activation.destinations import DESTINATIONS
 from activation.destinations.base import Destination, Record, RowFailures, chunks
@@ -173,6 +173,7 @@ def run_sync(
     state.ensure_schema(con)
     destination_cls = DESTINATIONS[sync.destination]
     stage_audience(con, sync)
+    experiment.apply_experiment(con, sync, record=not dry_run)
     plan = plan_changes(con, sync, send_once=destination_cls.send_once)
     run_id = state.start_run(con, sync.name, sync.destination, dry_run)
     result = SyncResult(
