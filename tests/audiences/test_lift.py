@@ -16,6 +16,7 @@ from activation.config import load_syncs
 from activation.emulators import running_emulators
 from activation.engine import run_sync
 from orchestration.ingest import ingest_path
+from orchestration.report.sections import build_sections
 from orchestration.sample_store.lift_effects import (
     TRUE_EFFECTS,
     window_end,
@@ -121,3 +122,27 @@ def test_lift_ignores_orders_on_or_after_as_of(lift_db, tmp_path) -> None:
         assert row["members_measured"] == 0 and row["members_window_open"] == row["members"]
         assert pd.isna(row["purchase_rate"])
         assert "no member has a complete 30-day window" in row["sample_note"]
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        section = next(s for s in build_sections(con) if s.key == "lift")
+    assert section.figures == [] and len(section.tables[0].frame) == 5
+    assert "window still open" in dict(section.stats)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("audiences")
+def test_report_lift_section_plots_every_sent_group_against_its_holdout(lift_db) -> None:
+    with duckdb.connect(str(lift_db), read_only=True) as con:
+        section = next(s for s in build_sections(con) if s.key == "lift")
+        (held_out,) = con.execute(
+            "select count(*) from activation.audience_assignments where group_name = 'holdout'"
+        ).fetchone()
+    assert section.missing is None
+    (figure,) = section.figures
+    assert sorted(figure.data[0].y) == [
+        "aud_vip_early_access · treatment",
+        "aud_winback_rule · A",
+        "aud_winback_rule · B",
+    ]
+    frame = section.tables[0].frame
+    assert len(frame) == 5 and set(frame["group"]) == {"A", "B", "treatment", "holdout"}
+    assert dict(section.stats)["held out (never sent)"] == f"{held_out:,}"
