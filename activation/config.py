@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from activation.errors import SyncConfigError
-from activation.experiment import ExperimentName, HoldoutShare, Variants, check_consistent
+from activation.experiment import ExperimentName, HoldoutShare, Variants, check_experiments
 
 DESTINATION_NAMES = (
     "klaviyo",
@@ -157,7 +157,7 @@ def load_syncs(dbt_project_dir: Path | str) -> list[SyncConfig]:
                 syncs.append(sync)
     for sync in syncs:
         _check_exposure(Path(sync.source_file), sync, exposures)
-    check_consistent(syncs)
+    check_experiments(syncs)
     return syncs
 
 

@@ -127,21 +127,33 @@ def experiment_name(sync: SyncConfig) -> str:
     return sync.experiment or sync.model
 
 
-def check_consistent(syncs: list[SyncConfig]) -> None:
-    """SyncConfigError when two syncs of one audience and experiment declare different splits."""
+def check_experiments(syncs: list[SyncConfig]) -> None:
+    """SyncConfigError when syncs of one audience and experiment declare different splits, or
+    a sync's destination cannot hold the `variant` field its variants send."""
+    from activation.destinations import DESTINATIONS
+
     seen: dict[tuple[str, str], SyncConfig] = {}
     for sync in syncs:
         shares = split(sync)
         if shares is None:
             continue
+        where = f"{sync.source_file}: sync '{sync.name}' (model {sync.model})"
         key = (experiment_name(sync), sync.model)
         first = seen.setdefault(key, sync)
         if split(first) != shares:
             raise SyncConfigError(
-                f"{sync.source_file}: sync '{sync.name}' (model {sync.model}): experiment "
-                f"'{key[0]}' splits {shares}, but sync '{first.name}' splits it "
-                f"{split(first)}; give both the same split, or name another `experiment`"
+                f"{where}: experiment '{key[0]}' splits {shares}, but sync '{first.name}' "
+                f"splits it {split(first)}; give both the same split, or name another `experiment`"
             )
+        if sync.variants is not None:
+            tagged = sync.model_copy(update={"fields": {**sync.fields, VARIANT_FIELD: "x"}})
+            for field, allowed in DESTINATIONS[sync.destination].check_sync(tagged):
+                if field == "fields":
+                    raise SyncConfigError(
+                        f"{where}: field 'variants': variants are sent as field "
+                        f"'{VARIANT_FIELD}', but {sync.destination} allows {allowed}; use "
+                        "holdout_share, or a destination with free-form fields"
+                    )
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:

@@ -131,3 +131,14 @@ def test_dry_run_records_no_assignment(emus, db, tmp_path) -> None:
     result = run_sync(db, sync, dry_run=True)
     assert 0 < result.added < 40  # half held out
     assert _assignments(db) == {}
+
+
+def test_variants_need_a_destination_that_takes_the_variant_field(tmp_path) -> None:
+    spec = {
+        **_spec("vip_mailchimp", "mailchimp", "VIP", variants=VARIANTS),
+        "identifiers": {"email_address": "email"},
+        "list_id": "abc123",
+    }
+    with pytest.raises(SyncConfigError, match="variants are sent as field 'variant'"):
+        one_sync(tmp_path, spec)
+    one_sync(tmp_path, {**spec, "variants": None, "holdout_share": 0.1})
