@@ -50,6 +50,9 @@ def test_lift_mart_is_identical_on_duckdb_and_spark(duckdb_build, spark_build, s
     work.mkdir(exist_ok=True)
     db_path = work / "lift.duckdb"
     shutil.copyfile(duckdb_build, db_path)
+    wal = duckdb_build.with_name(duckdb_build.name + ".wal")  # dbt ran in this process
+    if wal.exists():
+        shutil.copyfile(wal, db_path.with_name(db_path.name + ".wal"))
     with DuckDBWarehouse.open(db_path) as duck:
         ensure_table(duck.con)
         duck.con.execute(ASSIGNMENTS)
@@ -59,7 +62,7 @@ def test_lift_mart_is_identical_on_duckdb_and_spark(duckdb_build, spark_build, s
     metastore = Path(spark_work) / "spark" / "metastore"
     with environment(RETENTION_SPARK_DIR=str(metastore), RETENTION_SPARK_SHUFFLE_PARTITIONS="2"):
         run_dbt("spark", work, "build", "--select", "rpt_audience_lift")
-    with DuckDBWarehouse.open(db_path, read_only=True) as duck:
+    with DuckDBWarehouse.open(db_path) as duck:  # same configuration as dbt in this process
         left = read_table(duck, "select * from marts.rpt_audience_lift")
     right = read_table(spark_build, "select * from marts.rpt_audience_lift")
     assert left.num_rows == 5  # holdout + treatment, holdout + A + B
