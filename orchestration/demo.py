@@ -118,7 +118,7 @@ def run_demo(
     """
     from activation.emulators import running_emulators
     from orchestration.ingest import ingest_path
-    from orchestration.lift_demo import simulate_month_after
+    from orchestration.lift_demo import measure_lift
     from orchestration.report.build import write_report
     from orchestration.report.summary import read_facts
     from orchestration.sample_store import generate_store
@@ -141,9 +141,8 @@ def run_demo(
         _exported(emulators.env),
     ):
         results = _sync_all(db_path, step, emulators)
-    if simulate_lift:  # orchestration/lift_demo.py
-        with _timed(tracker, "Simulate the month after and measure lift", seconds) as step:
-            step.update(simulate_month_after(db_path, data_dir, step.update, seed=seed))
+    with _timed(tracker, "Measure lift vs holdout", seconds) as step:  # orchestration/lift_demo
+        step.update(measure_lift(db_path, data_dir, step.update, simulate=simulate_lift, seed=seed))
     with _timed(tracker, "Write HTML report", seconds) as step:
         report = write_report(db_path, report_path or settings.report_path())
         step.update(str(report.path))
