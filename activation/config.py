@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from activation.errors import SyncConfigError
+from activation.experiment import ExperimentName, HoldoutShare, Variants, check_experiments
 
 DESTINATION_NAMES = (
     "klaviyo",
@@ -45,6 +46,9 @@ class SyncConfig(BaseModel):
     # consented audience growth per run beyond which a run is blocked (None: 1.0 for mirror
     # syncs, unguarded upsert syncs); see activation.guards
     max_growth_share: float | None = Field(None, gt=0)
+    holdout_share: HoldoutShare | None = None  # activation/experiment.py: holdout, A/B variants
+    variants: Variants | None = None
+    experiment: ExperimentName | None = None
     options: Any = None
     source_file: str = ""
 
@@ -157,6 +161,7 @@ def load_syncs(dbt_project_dir: Path | str) -> list[SyncConfig]:
                 syncs.append(sync)
     for sync in syncs:
         _check_exposure(Path(sync.source_file), sync, exposures)
+    check_experiments(syncs)
     return syncs
 
 

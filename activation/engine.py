@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from activation import build_gate, consent, outcome, reconcile, state
+from activation import build_gate, consent, experiment, outcome, reconcile, state
 from activation.config import SyncConfig
 from activation.destinations import DESTINATIONS
 from activation.destinations.base import Destination, Record, RowFailures, chunks
@@ -200,6 +200,7 @@ def run_sync(
     reconcile.ensure_schema(con)
     destination_cls = DESTINATIONS[sync.destination]
     stage_audience(con, sync)
+    experiment.apply_experiment(con, sync, record=not dry_run)
     plan = plan_changes(con, sync, send_once=destination_cls.send_once)
     outcome.mark_interrupted(con, sync.name)
     if full_resync:

@@ -164,6 +164,14 @@ def _demo(
         bool,
         typer.Option("--json", help="Print one machine-readable JSON summary and nothing else."),
     ] = False,
+    simulate_lift: Annotated[
+        bool,
+        typer.Option(
+            "--simulate-lift",
+            help="After the syncs, simulate the month after (win-back works, VIP does not), "
+            "rebuild and report the measured lift vs holdout. Adds a second build.",
+        ),
+    ] = False,
 ) -> None:
     """Run everything on a sample store: generate, ingest, build, sync to local emulators, report.
 
@@ -172,13 +180,17 @@ def _demo(
     """
     if as_json:
         with stdout_to_stderr():
-            summary = run_demo(customers=customers, seed=seed, tracker=SilentTracker())
+            summary = run_demo(
+                customers=customers, seed=seed, tracker=SilentTracker(), simulate_lift=simulate_lift
+            )
         typer.echo(json.dumps(summary.to_dict(), default=str))
         return
     # Bound to the real stdout: the build redirects sys.stdout into its log file meanwhile.
     console = make_console(file=sys.stdout)
     with RichTracker(console) as tracker:
-        summary = run_demo(customers=customers, seed=seed, tracker=tracker)
+        summary = run_demo(
+            customers=customers, seed=seed, tracker=tracker, simulate_lift=simulate_lift
+        )
     print_summary(console, summary)
 
 

@@ -107,6 +107,7 @@ def run_demo(
     data_dir: Path = DEFAULT_DATA_DIR,
     report_path: Path | None = None,
     db_path: Path | None = None,
+    simulate_lift: bool = False,
 ) -> DemoSummary:
     """Run the whole pipeline on a generated store and return its summary.
 
@@ -114,6 +115,7 @@ def run_demo(
     `report_path` to RETENTION_REPORT_PATH (else reports/retention_report.html).
     """
     from activation.emulators import running_emulators
+    from orchestration.lift_demo import measure_lift
     from orchestration.report.build import write_report
     from orchestration.report.summary import read_facts
     from orchestration.sample_store import generate_store
@@ -131,6 +133,8 @@ def run_demo(
     ):
         approve_whatsapp_templates(emulators)
         run = _run_graph(step, data_dir, db_path)
+    with _timed(tracker, "Measure lift vs holdout", seconds) as step:  # orchestration/lift_demo
+        step.update(measure_lift(db_path, data_dir, step.update, simulate=simulate_lift, seed=seed))
     with _timed(tracker, "Write HTML report", seconds) as step:
         report = write_report(db_path, report_path or settings.report_path())
         step.update(str(report.path))

@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from orchestration.report import curves, figures, queries
+from orchestration.report import curves, figures, lift, queries
 from orchestration.report.model import NoRows, Section, Table
 from orchestration.report.warehouse import has_table
 
@@ -282,6 +282,7 @@ SPECS: tuple[SectionSpec, ...] = (
         how=_HOW_TO_SYNC,
         builder=last_syncs,
     ),
+    SectionSpec(**lift.SECTION, how="run `retention build` after `retention sync`"),
 )
 
 
