@@ -175,6 +175,7 @@ def run_sync(
     stage_audience(con, sync)
     plan = plan_changes(con, sync, send_once=destination_cls.send_once)
     run_id = state.start_run(con, sync.name, sync.destination, dry_run)
+    state.record_audience(con, run_id, sync.model, sync.target, plan.audience_size)
     result = SyncResult(
         sync.name,
         "running",

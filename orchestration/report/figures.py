@@ -8,6 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from orchestration.report import labels
+
 # Ten distinct colours: one per destination without repeats.
 PALETTE = (
     "#2563eb",
@@ -35,11 +37,15 @@ def _style(fig: go.Figure, height: int = 420) -> go.Figure:
     return fig
 
 
-def rfm_treemap(df: pd.DataFrame) -> go.Figure:
-    """Segments sized by customers and coloured by revenue (columns segment/customers/revenue)."""
+def rfm_treemap(df: pd.DataFrame, money: labels.Money) -> go.Figure:
+    """Segments sized by customers and coloured by revenue (columns segment/customers/revenue).
+
+    Box text never shrinks below 12 px: a label that does not fit is hidden (the hover and the
+    table below still show it) rather than drawn unreadably small.
+    """
     share = df["customers"] / df["customers"].sum()
-    text = [
-        f"{c:,} customers ({s:.0%})<br>{r:,.0f} revenue"
+    hover = [
+        f"{labels.count(c, 'customer')} ({s:.0%})<br>{money(r)} revenue"
         for c, s, r in zip(df["customers"], share, df["revenue"], strict=True)
     ]
     fig = go.Figure(
@@ -47,13 +53,20 @@ def rfm_treemap(df: pd.DataFrame) -> go.Figure:
             labels=list(df["segment"]),
             parents=[""] * len(df),
             values=[int(v) for v in df["customers"]],
-            text=text,
-            textinfo="label+text",
-            marker={"colors": list(df["revenue"]), "colorscale": "Blues", "showscale": True},
-            hovertemplate="<b>%{label}</b><br>%{text}<extra></extra>",
+            customdata=hover,
+            texttemplate="<b>%{label}</b><br>%{percentRoot:.0%} of customers",
+            textfont={"size": 15},
+            marker={
+                "colors": list(df["revenue"]),
+                "colorscale": "Blues",
+                "showscale": True,
+                "colorbar": {"title": {"text": "revenue"}, "tickprefix": money.axis_prefix},
+            },
+            hovertemplate="<b>%{label}</b><br>%{customdata}<extra></extra>",
         )
     )
-    return _style(fig, height=480)
+    fig.update_layout(uniformtext={"minsize": 12, "mode": "hide"})
+    return _style(fig, height=520)
 
 
 def cohort_heatmap(matrix: pd.DataFrame) -> go.Figure:
@@ -81,24 +94,57 @@ def cohort_heatmap(matrix: pd.DataFrame) -> go.Figure:
     return _style(fig, height=max(360, 22 * len(matrix) + 120))
 
 
-def sales_over_time(df: pd.DataFrame) -> go.Figure:
-    """Monthly net revenue (bars) and purchase orders (line, right axis)."""
+def nice_range(values: Sequence[float], intervals: int = 4, whole: bool = False) -> dict:
+    """Axis settings from 0 with `intervals` round steps (1, 2, 2.5 or 5 x 10^k) above the max.
+
+    Two axes given the same `intervals` share their grid lines, so a right axis reads
+    0 / 250 / 500 / 750 / 1,000 instead of 401 / 601 / 801 / 1002.
+    """
+    top = max([float(v) for v in values if not pd.isna(v)] or [0.0])
+    step = labels.nice_step(top, intervals)
+    if whole and step % 1:  # counts: 0.25 or 0.5 -> 1, 2.5 -> 5
+        step = 1.0 if step < 1 else 5.0
+    return {"range": [0, step * intervals], "tick0": 0, "dtick": step, "tickmode": "linear"}
+
+
+def sales_over_time(df: pd.DataFrame, money: labels.Money) -> go.Figure:
+    """Monthly net revenue (bars) and purchase orders (line, right axis) on aligned round ticks."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     months = [str(m)[:7] for m in df["month"]]
     fig.add_trace(
-        go.Bar(x=months, y=list(df["revenue"]), name="net revenue", marker_color=PALETTE[0]),
+        go.Bar(
+            x=months,
+            y=list(df["revenue"]),
+            name="net revenue",
+            marker_color=PALETTE[0],
+            hovertemplate=f"%{{x}}: {money.axis_prefix}%{{y:,.0f}}<extra></extra>",
+        ),
         secondary_y=False,
     )
     fig.add_trace(
         go.Scatter(x=months, y=[int(v) for v in df["orders"]], name="orders", mode="lines+markers"),
         secondary_y=True,
     )
-    fig.update_yaxes(title_text="net revenue", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text="orders", rangemode="tozero", secondary_y=True, showgrid=False)
+    fig.update_yaxes(
+        title_text="net revenue" + money.axis_title_suffix,
+        tickprefix=money.axis_prefix,
+        tickformat=",.0f",
+        secondary_y=False,
+        **nice_range(df["revenue"]),
+    )
+    fig.update_yaxes(
+        title_text="orders",
+        tickformat=",d",
+        secondary_y=True,
+        showgrid=False,
+        **nice_range(df["orders"], whole=True),
+    )
     return _style(fig)
 
 
-def clv_histogram(values: Sequence[float], top_decile_threshold: float) -> go.Figure:
+def clv_histogram(
+    values: Sequence[float], top_decile_threshold: float, money: labels.Money
+) -> go.Figure:
     """Distribution of predicted 365-day CLV with the top-decile threshold marked."""
     fig = go.Figure(
         go.Histogram(x=list(values), nbinsx=60, marker_color=PALETTE[0], name="customers")
@@ -110,7 +156,10 @@ def clv_histogram(values: Sequence[float], top_decile_threshold: float) -> go.Fi
         annotation_text="top 10% start here",
         annotation_position="top right",
     )
-    fig.update_xaxes(title="predicted CLV, next 365 days")
+    fig.update_xaxes(
+        title="predicted CLV, next 365 days" + money.axis_title_suffix,
+        tickprefix=money.axis_prefix,
+    )
     fig.update_yaxes(title="customers")
     return _style(fig)
 
@@ -179,48 +228,72 @@ def cx_trend(df: pd.DataFrame, nps: str, csat: str) -> go.Figure:
         go.Scatter(x=months, y=list(df[csat]), name="CSAT %", mode="lines+markers"),
         secondary_y=True,
     )
-    fig.update_yaxes(title_text="NPS", range=[-100, 100], secondary_y=False)
-    fig.update_yaxes(title_text="CSAT %", range=[0, 100], secondary_y=True, showgrid=False)
+    fig.update_yaxes(title_text="NPS", range=[-100, 100], dtick=50, secondary_y=False)
+    fig.update_yaxes(
+        title_text="CSAT %", range=[0, 100], dtick=25, secondary_y=True, showgrid=False
+    )
     return _style(fig)
 
 
 def audience_current(df: pd.DataFrame) -> go.Figure:
-    """Records held now per sync, coloured by destination (columns sync_name, destination, size)."""
-    df = df.sort_values("size")
+    """Members per list now, coloured by destination (columns label, destination, members_now)."""
+    df = df.sort_values("members_now")
     fig = go.Figure()
     for i, (destination, rows) in enumerate(df.groupby("destination", sort=True)):
         fig.add_trace(
             go.Bar(
-                x=[int(v) for v in rows["size"]],
-                y=list(rows["sync_name"]),
+                x=[int(v) for v in rows["members_now"]],
+                y=list(rows["label"]),
                 orientation="h",
                 name=str(destination),
                 marker_color=PALETTE[i % len(PALETTE)],
+                hovertemplate="%{y}: %{x:,} members<extra></extra>",
             )
         )
-    fig.update_yaxes(categoryorder="array", categoryarray=list(df["sync_name"]))
-    fig.update_xaxes(title="members / records held at the destination")
-    _style(fig, height=max(360, 22 * len(df) + 100))
+    fig.update_yaxes(categoryorder="array", categoryarray=list(df["label"]), automargin=True)
+    fig.update_xaxes(title="members now", tickformat=",d")
+    _style(fig, height=max(360, 24 * len(df) + 100))
     fig.update_layout(legend={"orientation": "v", "y": 0.5, "x": 1.02, "title": "destination"})
     return fig
 
 
-def destination_history(df: pd.DataFrame) -> go.Figure:
-    """Records held per destination after every sync run (columns destination, run_at, held)."""
+def audience_over_time(df: pd.DataFrame) -> go.Figure:
+    """Size of every list at each of its syncs (columns label, run_at, size).
+
+    One line per list; a menu shows all lists or one at a time.
+    """
     fig = go.Figure()
-    for destination, rows in df.groupby("destination", sort=True):
+    names = []
+    for i, (name, rows) in enumerate(df.groupby("label", sort=True)):
+        names.append(str(name))
         fig.add_trace(
             go.Scatter(
-                x=[str(t) for t in rows["run_at"]],
-                y=[int(v) for v in rows["held"]],
-                name=str(destination),
+                x=[str(t)[:16] for t in rows["run_at"]],
+                y=[int(v) for v in rows["size"]],
+                name=str(name),
                 mode="lines+markers",
-                line_shape="hv",
+                line={"color": PALETTE[i % len(PALETTE)]},
+                hovertemplate=f"{name}<br>%{{x}}: %{{y:,}} members<extra></extra>",
             )
         )
-    fig.update_xaxes(title="sync run")
-    fig.update_yaxes(title="members / records held", rangemode="tozero")
-    return _style(fig, height=420)
+    buttons = [{"label": "All lists", "method": "update", "args": [{"visible": True}]}]
+    buttons += [
+        {
+            "label": name,
+            "method": "update",
+            "args": [{"visible": [other == name for other in names]}],
+        }
+        for name in names
+    ]
+    fig.update_xaxes(title="sync run", type="category")
+    fig.update_yaxes(title="members", rangemode="tozero", tickformat=",d")
+    _style(fig, height=460)
+    fig.update_layout(
+        showlegend=False,
+        updatemenus=[{"buttons": buttons, "x": 0, "xanchor": "left", "y": 1.12, "yanchor": "top"}],
+        margin={"t": 60},
+    )
+    return fig
 
 
 def sync_outcomes(df: pd.DataFrame, outcomes: Sequence[str]) -> go.Figure:
@@ -239,10 +312,11 @@ def sync_outcomes(df: pd.DataFrame, outcomes: Sequence[str]) -> go.Figure:
             go.Bar(
                 x=list(df["destination"]),
                 y=[int(v) for v in df[outcome]],
-                name=outcome,
+                name=labels.outcome(outcome),
                 marker_color=colours.get(outcome, PALETTE[i % len(PALETTE)]),
+                hovertemplate="%{x}: %{y:,}<extra></extra>",
             )
         )
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(title="rows in last run")
+    fig.update_yaxes(title="people in the last run", tickformat=",d")
     return _style(fig)
