@@ -87,7 +87,10 @@
       if (r.width === 0 || r.height === 0) return;
       var style = window.getComputedStyle(t);
       if (style.visibility === 'hidden' || style.opacity === '0') return;
-      if (r.height < 9) add('tiny-text', t, text + ' (' + r.height.toFixed(1) + 'px high)');
+      var size = parseFloat(style.fontSize);
+      if (r.height < 10 || size < 10) {
+        add('tiny-text', t, text + ' (' + size + 'px font, ' + r.height.toFixed(1) + 'px high)');
+      }
     });
 
     document.querySelectorAll('.figure').forEach(function (fig) {
@@ -108,7 +111,11 @@
 
     var out = document.createElement('pre');
     out.id = 'layout-check';
-    out.textContent = JSON.stringify({width: window.innerWidth, problems: problems});
+    out.textContent = JSON.stringify({
+      width: window.innerWidth,
+      height: document.documentElement.scrollHeight,
+      problems: problems
+    });
     document.body.appendChild(out);
   }
 

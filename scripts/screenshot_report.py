@@ -1,7 +1,7 @@
 """Screenshot the HTML report in headless Chromium and check its layout, as a reader sees it.
 
 Usage: .venv/bin/python scripts/screenshot_report.py [REPORT_HTML] [--output PNG] [--width W]
-       [--height H] [--check]
+       [--height H] [--check]      (the height defaults to the whole page)
 
 Needs a headless Chromium: on Debian `apt-get install -y --no-install-recommends
 chromium-headless-shell fonts-dejavu-core` (or the full `chromium` package); set
@@ -84,7 +84,7 @@ def _run(args: list[str], width: int, height: int) -> str:
     return done.stdout
 
 
-def screenshot(report: Path, output: Path, width: int = 1280, height: int = 9000) -> Path:
+def screenshot(report: Path, output: Path, width: int = 1280, height: int = 12000) -> Path:
     """Render `report` at width x height CSS pixels into the PNG `output`."""
     output.parent.mkdir(parents=True, exist_ok=True)
     _run([f"--screenshot={output.resolve()}", report.resolve().as_uri()], width, height)
@@ -93,11 +93,12 @@ def screenshot(report: Path, output: Path, width: int = 1280, height: int = 9000
     return output
 
 
-def layout_problems(report: Path, width: int = 1280, height: int = 1200) -> list[dict]:
-    """Problems `report_layout_check.js` finds in `report` rendered `width` pixels wide.
+def check_layout(report: Path, width: int = 1280, height: int = 1200) -> dict:
+    """Render `report` `width` pixels wide and run `report_layout_check.js` in it.
 
-    The check runs on a copy of the report with the checker appended; the original file is
-    not changed. Each problem is a dict with `check`, `where` (section) and `detail`.
+    Returns `{"width", "height" (of the whole page), "problems"}`; each problem is a dict with
+    `check`, `where` (section) and `detail`. The check runs on a copy of the report with the
+    checker appended; the original file is not changed.
     """
     page = report.read_text(encoding="utf-8")
     script = f"<script>{CHECKER.read_text(encoding='utf-8')}</script>"
@@ -109,7 +110,7 @@ def layout_problems(report: Path, width: int = 1280, height: int = 1200) -> list
     found = _RESULT.findall(dom)
     if not found:
         raise BrowserError(f"the layout check did not run in {report} (no #layout-check)")
-    return json.loads(html.unescape(found[-1]))["problems"]
+    return json.loads(html.unescape(found[-1]))
 
 
 def main() -> None:
@@ -118,16 +119,18 @@ def main() -> None:
     parser.add_argument("report", nargs="?", type=Path, default=DEFAULT_REPORT)
     parser.add_argument("--output", type=Path, default=Path("reports/retention_report.png"))
     parser.add_argument("--width", type=int, default=1280)
-    parser.add_argument("--height", type=int, default=9000)
+    parser.add_argument("--height", type=int, help="default: the whole page")
     parser.add_argument("--check", action="store_true", help="also list layout problems")
     args = parser.parse_args()
     if not args.report.is_file():
         sys.exit(f"no report at {args.report}: run `retention report` first")
     try:
-        print(screenshot(args.report, args.output, args.width, args.height))
-        problems = layout_problems(args.report, args.width) if args.check else []
+        layout = check_layout(args.report, args.width)
+        height = args.height or layout["height"]
+        print(screenshot(args.report, args.output, args.width, height))
     except BrowserError as exc:
         sys.exit(str(exc))
+    problems = layout["problems"] if args.check else []
     for problem in problems:
         print(f"{problem['where']}: {problem['check']}: {problem['detail']}")
     sys.exit(1 if problems else 0)

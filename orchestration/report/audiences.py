@@ -11,7 +11,7 @@ from orchestration.report import figures, labels, queries
 from orchestration.report.labels import Money
 from orchestration.report.model import NoRows, Section, Table
 
-_IDENTIFIER = re.compile(r"(?<![`\w])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![`\w])")
+_IDENTIFIER = re.compile(r"'?(?<![`\w])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![`\w])'?")
 _SENTENCE_END = re.compile(r"(?<=[a-z0-9)])\.\s")
 OUTCOMES = ("added", "updated", "removed", "failed", "skipped_no_consent", "skipped_suppressed")
 
@@ -20,7 +20,7 @@ def audience_name(model: str, description: str | None) -> str:
     """`VIP early access` from a description opening `VIP early access: ...`, else the model."""
     head, sep, _ = (description or "").partition(":")
     if sep and 0 < len(head.strip()) <= 40 and "\n" not in head.strip():
-        return head.strip()
+        return head.strip().replace("->", "\u2192")
     return labels.words(re.sub(r"^aud_", "", model))
 
 

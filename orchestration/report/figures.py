@@ -44,6 +44,8 @@ def rfm_treemap(df: pd.DataFrame, money: labels.Money) -> go.Figure:
     table below still show it) rather than drawn unreadably small.
     """
     share = df["customers"] / df["customers"].sum()
+    # Long names on two lines, so they fit narrow boxes at a readable size.
+    names = [name.replace(" ", "<br>", 1) if len(name) > 12 else name for name in df["segment"]]
     hover = [
         f"{labels.count(c, 'customer')} ({s:.0%})<br>{money(r)} revenue"
         for c, s, r in zip(df["customers"], share, df["revenue"], strict=True)
@@ -53,11 +55,14 @@ def rfm_treemap(df: pd.DataFrame, money: labels.Money) -> go.Figure:
             labels=list(df["segment"]),
             parents=[""] * len(df),
             values=[int(v) for v in df["customers"]],
+            text=names,
             customdata=hover,
-            texttemplate="<b>%{label}</b><br>%{percentRoot:.0%} of customers",
+            texttemplate="<b>%{text}</b><br>%{percentRoot:.0%}",
             textfont={"size": 15},
+            pathbar={"visible": False},
             marker={
                 "colors": list(df["revenue"]),
+                "pad": {"t": 0, "l": 0, "r": 0, "b": 0},  # no dark frame of the implicit root
                 "colorscale": "Blues",
                 "showscale": True,
                 "colorbar": {"title": {"text": "revenue"}, "tickprefix": money.axis_prefix},
@@ -67,6 +72,10 @@ def rfm_treemap(df: pd.DataFrame, money: labels.Money) -> go.Figure:
     )
     fig.update_layout(uniformtext={"minsize": 12, "mode": "hide"})
     return _style(fig, height=520)
+
+
+# Above this many months the heatmap cells are too small for readable numbers: hover shows them.
+_MAX_LABELLED_MONTHS = 18
 
 
 def cohort_heatmap(matrix: pd.DataFrame) -> go.Figure:
@@ -79,7 +88,8 @@ def cohort_heatmap(matrix: pd.DataFrame) -> go.Figure:
             x=[int(c) for c in matrix.columns],
             y=[str(i) for i in matrix.index],
             text=text,
-            texttemplate="%{text}",
+            texttemplate="%{text}" if matrix.shape[1] <= _MAX_LABELLED_MONTHS else None,
+            textfont={"size": 11},
             colorscale="Blues",
             zmin=0,
             zmax=min(100.0, float(pd.DataFrame(z[:, 1:]).max().max() or 100) * 1.1)

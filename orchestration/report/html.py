@@ -23,7 +23,7 @@ body { margin:0; background:var(--bg); color:var(--ink);
        font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; }
 header { background:#0f172a; color:#f8fafc; padding:28px 40px 22px; }
 code { font:13px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; background:#f1f5f9;
-       border-radius:4px; padding:0 4px; overflow-wrap:anywhere; }
+       border-radius:4px; padding:0 4px; }
 header h1 { margin:0 0 4px; font-size:26px; }
 header p { margin:0; color:#cbd5e1; }
 nav { display:flex; flex-wrap:wrap; gap:6px 18px; padding:10px 40px; background:#1e293b; }
@@ -48,10 +48,11 @@ section p.lead { margin:0 0 14px; color:var(--muted); }
 table { border-collapse:collapse; width:100%; font-size:13px; margin-top:10px; }
 caption { text-align:left; font-weight:600; padding:6px 0; }
 th, td { border-bottom:1px solid var(--line); padding:5px 8px; text-align:left;
-         vertical-align:top; overflow-wrap:anywhere; }
-th { background:#f9fafb; overflow-wrap:normal; }
-th.num, td.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
-td.prose { min-width:16em; }
+         vertical-align:top; overflow-wrap:break-word; }
+th { background:#f9fafb; }
+th.num, td.num { text-align:right; font-variant-numeric:tabular-nums; }
+td.num, td.when { white-space:nowrap; }
+td.prose { min-width:22em; }
 svg.spark { display:block; }
 @media (max-width: 720px) {
   header, nav { padding-left:16px; padding-right:16px; }
@@ -99,7 +100,12 @@ def sparkline(values: list[float], width: int = 120, height: int = 28) -> str:
         (2 + i * step, height - 3 - (v - low) / span * (height - 6)) for i, v in enumerate(points)
     ]
     if len(coords) == 1:
-        coords.append((width - 2, coords[0][1]))
+        x, y = coords[0]
+        return (
+            f'<svg class="spark" width="{width}" height="{height}" role="img" '
+            f'aria-label="one sync so far"><title>one sync so far</title>'
+            f'<circle cx="{x + 2:.1f}" cy="{height / 2:.1f}" r="3" fill="#2563eb"/></svg>'
+        )
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     title = f"{len(points)} syncs: from {low:,.0f} to {high:,.0f}"
     return (
@@ -114,7 +120,7 @@ def _cell(value: object) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if isinstance(value, pd.Timestamp | datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, float | np.floating):
         return f"{value:,.2f}"
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
@@ -146,7 +152,9 @@ def _table(table: Table) -> str:
                 continue
             text = table.formats[column](value) if column in table.formats else _cell(value)
             cls = num if numeric[column] else ""
-            if not numeric[column] and len(text) > 60:
+            if isinstance(value, pd.Timestamp | datetime):
+                cls = ' class="when"'
+            elif not numeric[column] and len(text) > 60:
                 cls = ' class="prose"'
             cells.append(f"<td{cls}>{markup(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
