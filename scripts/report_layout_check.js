@@ -42,7 +42,12 @@
 
   function check() {
     var problems = [];
+    var seen = {};
     function add(kind, el, detail) {
+      // At most three examples per check and section keep the output readable.
+      var key = kind + where(el);
+      seen[key] = (seen[key] || 0) + 1;
+      if (seen[key] > 3) return;
       problems.push({check: kind, where: where(el), detail: String(detail).slice(0, 160)});
     }
 
@@ -52,7 +57,7 @@
         add('overflow', card, 'content is ' + card.scrollWidth + 'px wide in a ' +
             card.clientWidth + 'px card');
       }
-      card.querySelectorAll('.table-wrap, .figure, .stats, p, table').forEach(function (el) {
+      card.querySelectorAll('.table-wrap, .figure, .stats, p').forEach(function (el) {
         var r = el.getBoundingClientRect();
         if (r.right > box.right + 1 || r.left < box.left - 1) {
           add('overflow', el, el.tagName.toLowerCase() + ' runs past its card by ' +
@@ -87,10 +92,10 @@
       if (r.width === 0 || r.height === 0) return;
       var style = window.getComputedStyle(t);
       if (style.visibility === 'hidden' || style.opacity === '0') return;
-      var size = parseFloat(style.fontSize);
-      if (r.height < 10 || size < 10) {
-        add('tiny-text', t, text + ' (' + size + 'px font, ' + r.height.toFixed(1) + 'px high)');
-      }
+      // Drawn size: the font size times the scale plotly applies (rotation keeps the scale).
+      var m = t.getScreenCTM();
+      var size = parseFloat(style.fontSize) * (m ? Math.sqrt(Math.abs(m.a * m.d - m.b * m.c)) : 1);
+      if (size < 10) add('tiny-text', t, text + ' (drawn at ' + size.toFixed(1) + 'px)');
     });
 
     document.querySelectorAll('.figure').forEach(function (fig) {

@@ -104,17 +104,36 @@ def cohort_heatmap(matrix: pd.DataFrame) -> go.Figure:
     return _style(fig, height=max(360, 22 * len(matrix) + 120))
 
 
-def nice_range(values: Sequence[float], intervals: int = 4, whole: bool = False) -> dict:
-    """Axis settings from 0 with `intervals` round steps (1, 2, 2.5 or 5 x 10^k) above the max.
+def shared_ticks(*columns: Sequence[float], whole: Sequence[bool] = ()) -> list[dict]:
+    """Axis settings from 0 in round steps (1, 2, 2.5 or 5 x 10^k), one dict per column.
 
-    Two axes given the same `intervals` share their grid lines, so a right axis reads
-    0 / 250 / 500 / 750 / 1,000 instead of 401 / 601 / 801 / 1002.
+    All axes get the same number of steps, so a right axis shares the left axis's grid lines
+    and reads 0 / 250 / 500 / 750 / 1,000 instead of 401 / 601 / 801 / 1002. The number of
+    steps (4 to 6) is the one that wastes the least space above the largest value.
     """
-    top = max([float(v) for v in values if not pd.isna(v)] or [0.0])
-    step = labels.nice_step(top, intervals)
-    if whole and step % 1:  # counts: 0.25 or 0.5 -> 1, 2.5 -> 5
-        step = 1.0 if step < 1 else 5.0
-    return {"range": [0, step * intervals], "tick0": 0, "dtick": step, "tickmode": "linear"}
+    tops = [max([float(v) for v in c if not pd.isna(v)] or [0.0]) for c in columns]
+    flags = list(whole) + [False] * (len(columns) - len(whole))
+
+    def steps(intervals: int) -> list[float]:
+        out = []
+        for top, is_whole in zip(tops, flags, strict=True):
+            step = labels.nice_step(top, intervals)
+            if is_whole and step % 1:  # counts: 0.25 or 0.5 -> 1, 2.5 -> 5
+                step = 1.0 if step < 1 else 5.0
+            out.append(step)
+        return out
+
+    def waste(intervals: int) -> float:
+        return sum(
+            (s * intervals - top) / (s * intervals)
+            for s, top in zip(steps(intervals), tops, strict=True)
+        )
+
+    best = min((4, 5, 6), key=waste)
+    return [
+        {"range": [0, step * best], "tick0": 0, "dtick": step, "tickmode": "linear"}
+        for step in steps(best)
+    ]
 
 
 def sales_over_time(df: pd.DataFrame, money: labels.Money) -> go.Figure:
@@ -135,19 +154,16 @@ def sales_over_time(df: pd.DataFrame, money: labels.Money) -> go.Figure:
         go.Scatter(x=months, y=[int(v) for v in df["orders"]], name="orders", mode="lines+markers"),
         secondary_y=True,
     )
+    revenue_axis, orders_axis = shared_ticks(df["revenue"], df["orders"], whole=(False, True))
     fig.update_yaxes(
         title_text="net revenue" + money.axis_title_suffix,
         tickprefix=money.axis_prefix,
         tickformat=",.0f",
         secondary_y=False,
-        **nice_range(df["revenue"]),
+        **revenue_axis,
     )
     fig.update_yaxes(
-        title_text="orders",
-        tickformat=",d",
-        secondary_y=True,
-        showgrid=False,
-        **nice_range(df["orders"], whole=True),
+        title_text="orders", tickformat=",d", secondary_y=True, showgrid=False, **orders_axis
     )
     return _style(fig)
 

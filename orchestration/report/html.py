@@ -52,7 +52,7 @@ th, td { border-bottom:1px solid var(--line); padding:5px 8px; text-align:left;
 th { background:#f9fafb; }
 th.num, td.num { text-align:right; font-variant-numeric:tabular-nums; }
 td.num, td.when { white-space:nowrap; }
-td.prose { min-width:22em; }
+td.prose { min-width:20em; }
 svg.spark { display:block; }
 @media (max-width: 720px) {
   header, nav { padding-left:16px; padding-right:16px; }
@@ -88,7 +88,7 @@ def _stats(stats: list[tuple[str, str]]) -> str:
     return f'<div class="stats">{items}</div>' if stats else ""
 
 
-def sparkline(values: list[float], width: int = 120, height: int = 28) -> str:
+def sparkline(values: list[float], width: int = 96, height: int = 28) -> str:
     """A small inline SVG line of `values` (oldest first), its range in the tooltip."""
     points = [float(v) for v in values if v is not None and not pd.isna(v)]
     if not points:
