@@ -13,6 +13,7 @@ _WORDS = {
     "clv": "CLV",
     "csat": "CSAT",
     "id": "ID",
+    "logreg": "logistic regression",
     "ltv": "LTV",
     "nps": "NPS",
     "p": "P",
@@ -50,10 +51,10 @@ _CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": 
 _SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
 
-def words(name: str) -> str:
+def words(name: str, capital: bool = True) -> str:
     """`clv_tier` -> `CLV tier`: snake_case as words, acronyms upper-case, first letter capital."""
     text = " ".join(_WORDS.get(part, part) for part in name.split("_") if part)
-    return text[:1].upper() + text[1:]
+    return text[:1].upper() + text[1:] if capital else text
 
 
 def column(name: str) -> str:
