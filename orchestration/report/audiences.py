@@ -105,7 +105,9 @@ def _per_list(df: pd.DataFrame) -> pd.DataFrame:
                 "label": last["label"],
             }
         )
-    table = pd.DataFrame(rows).sort_values(["audience", "list_or_target", "destination"])
+    table = pd.DataFrame(rows).sort_values(
+        ["audience", "list_or_target", "destination"], key=lambda c: c.str.lower()
+    )
     return table.reset_index(drop=True)
 
 

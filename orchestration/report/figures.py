@@ -34,6 +34,9 @@ def _style(fig: go.Figure, height: int = 420) -> go.Figure:
         legend={"orientation": "h", "y": -0.18},
         colorway=list(PALETTE),
     )
+    # Room for long or rotated tick labels instead of clipping them on narrow screens.
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig
 
 
@@ -81,6 +84,7 @@ _MAX_LABELLED_MONTHS = 18
 def cohort_heatmap(matrix: pd.DataFrame) -> go.Figure:
     """Retention rate heatmap: rows are cohort months, columns months since first order."""
     z = matrix.to_numpy(dtype=float) * 100
+    labelled = matrix.shape[1] <= _MAX_LABELLED_MONTHS
     text = [[("" if pd.isna(v) else f"{v:.0f}%") for v in row] for row in z]
     fig = go.Figure(
         go.Heatmap(
@@ -88,7 +92,7 @@ def cohort_heatmap(matrix: pd.DataFrame) -> go.Figure:
             x=[int(c) for c in matrix.columns],
             y=[str(i) for i in matrix.index],
             text=text,
-            texttemplate="%{text}" if matrix.shape[1] <= _MAX_LABELLED_MONTHS else None,
+            texttemplate="%{text}" if labelled else None,
             textfont={"size": 11},
             colorscale="Blues",
             zmin=0,
@@ -99,7 +103,7 @@ def cohort_heatmap(matrix: pd.DataFrame) -> go.Figure:
             hovertemplate="cohort %{y}<br>month %{x}: %{z:.1f}% active<extra></extra>",
         )
     )
-    fig.update_xaxes(title="months since first order", dtick=1)
+    fig.update_xaxes(title="months since first order", dtick=1 if labelled else None)
     fig.update_yaxes(title="first-order month", autorange="reversed", type="category")
     return _style(fig, height=max(360, 22 * len(matrix) + 120))
 
@@ -323,7 +327,10 @@ def audience_over_time(df: pd.DataFrame) -> go.Figure:
 
 
 def sync_outcomes(df: pd.DataFrame, outcomes: Sequence[str]) -> go.Figure:
-    """Stacked bars of the last run's outcome counts per destination."""
+    """Stacked horizontal bars of the last run's outcome counts per destination.
+
+    Horizontal, so vendor names stay readable on a phone instead of rotating under the legend.
+    """
     fig = go.Figure()
     colours = {
         "added": PALETTE[0],
@@ -336,13 +343,15 @@ def sync_outcomes(df: pd.DataFrame, outcomes: Sequence[str]) -> go.Figure:
     for i, outcome in enumerate(outcomes):
         fig.add_trace(
             go.Bar(
-                x=list(df["destination"]),
-                y=[int(v) for v in df[outcome]],
+                y=list(df["destination"]),
+                x=[int(v) for v in df[outcome]],
+                orientation="h",
                 name=labels.outcome(outcome),
                 marker_color=colours.get(outcome, PALETTE[i % len(PALETTE)]),
-                hovertemplate="%{x}: %{y:,}<extra></extra>",
+                hovertemplate="%{y}: %{x:,}<extra></extra>",
             )
         )
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(title="people in the last run", tickformat=",d")
-    return _style(fig)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="people in the last run", tickformat=",d")
+    return _style(fig, height=max(360, 34 * len(df) + 160))

@@ -59,6 +59,7 @@ svg.spark { display:block; }
   main { padding:12px 10px 40px; }
   section { padding:14px 12px; }
   .stat { min-width:0; flex:1 1 40%; }
+  td.prose { min-width:14em; }
 }
 footer { color:var(--muted); font-size:13px; text-align:center; padding:20px; }
 """
@@ -134,6 +135,8 @@ def _is_number(value: object) -> bool:
 
 def _table(table: Table) -> str:
     df = table.frame
+    if df.empty:  # the caption says so ("No failed rows"); an empty grid adds nothing
+        return f'<p class="note"><b>{html.escape(table.caption)}</b></p>'
     numeric = {
         c: c not in table.sparklines and df[c].map(lambda v: _is_number(v) or pd.isna(v)).all()
         for c in df.columns

@@ -127,7 +127,7 @@ def test_churn_curves_compare_model_with_120_day_rule(pipeline) -> None:
 @pytest.mark.xdist_group("report")
 def test_last_syncs_cover_every_destination(pipeline) -> None:
     figure = parse(pipeline.report_path).figures["syncs"][0]
-    shown = set(_traces(figure)[0]["x"])
+    shown = set(_traces(figure)[0]["y"])
     with duckdb.connect(str(pipeline.db_path), read_only=True) as con:
         synced = {
             row[0]
