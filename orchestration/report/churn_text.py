@@ -2,7 +2,7 @@
 
 Reads `ml.churn_model_runs.metrics` generically: every scorer under `scorers` is described,
 whatever baselines the ML layer added, with a confidence interval when one is stored
-(`roc_auc_ci: [low, high]` or `roc_auc_ci_low` / `roc_auc_ci_high`).
+(`roc_auc_ci` as `[low, high]` or `{low, high}`, or `roc_auc_ci_low` / `roc_auc_ci_high`).
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ def _auc(values: dict) -> float | None:
 def interval(values: dict) -> tuple[float, float] | None:
     """The stored confidence interval of a scorer's AUC, if any."""
     pair = values.get("roc_auc_ci")
-    if isinstance(pair, list | tuple) and len(pair) == 2:
+    if isinstance(pair, dict):  # {"low": .., "high": ..} or {"lower": .., "upper": ..}
+        pair = [pair.get("low", pair.get("lower")), pair.get("high", pair.get("upper"))]
+    if isinstance(pair, list | tuple) and len(pair) == 2 and None not in pair:
         return float(pair[0]), float(pair[1])
     low, high = values.get("roc_auc_ci_low"), values.get("roc_auc_ci_high")
     if low is not None and high is not None:

@@ -13,7 +13,7 @@ from orchestration.report.html import markup
 METRICS = {
     "scorers": {
         "model": {"roc_auc": 0.84, "roc_auc_ci": [0.81, 0.87]},
-        "rule_120d": {"roc_auc": 0.71},
+        "rule_120d": {"roc_auc": 0.71, "roc_auc_ci": {"low": 0.68, "high": 0.74}},
         "logreg_rfm": {"roc_auc": 0.79, "roc_auc_ci_low": 0.75, "roc_auc_ci_high": 0.83},
         "bgnbd_p_no_purchase": {"roc_auc": 0.42},
     },
@@ -87,6 +87,7 @@ def test_every_stored_baseline_is_described_with_its_interval() -> None:
     by_name = rows.set_index("scorer")
     assert by_name.loc["churn model", "AUC"] == "0.840 (0.810 to 0.870)"
     assert by_name.loc["logistic regression RFM", "AUC"] == "0.790 (0.750 to 0.830)"
+    assert by_name.loc["120-day rule", "AUC"] == "0.710 (0.680 to 0.740)"
     assert "logistic regression" in by_name.loc["logistic regression RFM", "what_it_is"]
     assert by_name.loc["BG/NBD P no purchase", "reading"] == "points the wrong way"
 
