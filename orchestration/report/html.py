@@ -189,8 +189,8 @@ def _section(section: Section) -> str:
         parts.append(f'<p class="missing">{markup(section.missing)}</p>')
     else:
         parts.append(_stats(section.stats))
-        parts.extend(_figure(section.key, i, fig) for i, fig in enumerate(section.figures))
         parts.extend(f'<p class="note">{markup(note)}</p>' for note in section.notes)
+        parts.extend(_figure(section.key, i, fig) for i, fig in enumerate(section.figures))
         parts.extend(_table(t) for t in section.tables)
     parts.append("</section>")
     return "\n".join(parts)

@@ -37,7 +37,7 @@ class Section:
     figures: list[go.Figure] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     stats: list[tuple[str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # paragraphs under the figures
+    notes: list[str] = field(default_factory=list)  # how to read the figures, above them
     missing: str | None = None
 
 
