@@ -90,6 +90,7 @@ class PlanSummary:
     removes: int
     skipped_no_consent: int
     currently_synced: int
+    audience_size: int = 0  # members this sync targets: routed to its channel, with consent
 
 
 def plan_changes(
@@ -129,10 +130,12 @@ def plan_changes(
         "SELECT count(*) FILTER (op = 'add'), count(*) FILTER (op = 'update'), "
         "count(*) FILTER (op = 'remove') FROM _plan"
     ).fetchone()
-    skipped = con.execute("SELECT count(*) FROM _aud WHERE NOT has_consent").fetchone()[0]
+    skipped, consented = con.execute(
+        "SELECT count(*) FILTER (NOT has_consent), count(*) FILTER (has_consent) FROM _aud"
+    ).fetchone()
     held = con.execute(
         "SELECT count(*) FROM activation.sync_records WHERE sync_name = ? "
         "AND fields_hash IS NOT NULL",
         [sync.name],
     ).fetchone()[0]
-    return PlanSummary(counts[0], counts[1], counts[2], skipped, held)
+    return PlanSummary(counts[0], counts[1], counts[2], skipped, held, consented)

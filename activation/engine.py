@@ -207,6 +207,7 @@ def run_sync(
         plan = reconcile.plan_full_resync(con, sync, destination_cls, plan)
     plan = consent.plan_withdrawals(con, sync, destination_cls, plan)
     run_id = state.start_run(con, sync.name, sync.destination, dry_run)
+    state.record_audience(con, run_id, sync.model, sync.target, plan.audience_size)
     result = SyncResult(
         sync.name,
         "running",

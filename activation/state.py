@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS activation.sync_row_errors (
     run_id VARCHAR, sync_name VARCHAR, record_key VARCHAR, op VARCHAR, error VARCHAR,
     occurred_at TIMESTAMP
 );
+-- Added after the first release; ADD COLUMN IF NOT EXISTS migrates existing warehouses.
+ALTER TABLE activation.sync_runs ADD COLUMN IF NOT EXISTS audience_model VARCHAR;
+ALTER TABLE activation.sync_runs ADD COLUMN IF NOT EXISTS target VARCHAR;
+ALTER TABLE activation.sync_runs ADD COLUMN IF NOT EXISTS audience_size INTEGER;
 """
 
 
@@ -61,6 +65,21 @@ def start_run(
         [run_id, sync_name, destination, now(), dry_run],
     )
     return run_id
+
+
+def record_audience(
+    con: duckdb.DuckDBPyConnection, run_id: str, model: str, target: str, audience_size: int
+) -> None:
+    """Store which audience and target run `run_id` synced and the audience's size then.
+
+    `audience_size` counts the members this sync targets (rows routed to its channel, with
+    consent), so the report can chart each audience's size over time.
+    """
+    con.execute(
+        "UPDATE activation.sync_runs SET audience_model = ?, target = ?, audience_size = ? "
+        "WHERE run_id = ?",
+        [model, target, audience_size, run_id],
+    )
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict, planned: dict) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from orchestration.report import html, queries
+from orchestration.report.labels import Money
 from orchestration.report.model import Report
 from orchestration.report.sections import build_sections
 from orchestration.report.warehouse import has_table, read_only
@@ -24,7 +25,8 @@ class ReportResult:
 def build_report(db_path: Path) -> Report:
     """Read the warehouse at `db_path` (read-only) and assemble the report."""
     with read_only(db_path) as con:
-        sections = build_sections(con)
+        money, currency_note = _currency(con)
+        sections = build_sections(con, money)
         stats: list[tuple[str, str]] = []
         as_of = "unknown"
         if has_table(con, "marts", "as_of_date"):
@@ -35,15 +37,35 @@ def build_report(db_path: Path) -> Report:
                 ("customers", f"{numbers['customers']:,}"),
                 ("buying customers", f"{numbers['buyers']:,}"),
                 ("orders", f"{numbers['orders']:,}"),
-                ("net revenue", f"{numbers['revenue']:,.0f}"),
+                ("net revenue", money(numbers["revenue"])),
                 ("as of", as_of),
             ]
     generated = datetime.now().strftime("%Y-%m-%d %H:%M")
     return Report(
         title="Retention report",
-        subtitle=f"Warehouse {db_path} · data as of {as_of} · generated {generated}",
+        subtitle=f"Data as of {as_of} · generated {generated}{currency_note}",
         stats=stats,
         sections=sections,
+    )
+
+
+def _currency(con) -> tuple[Money, str]:
+    """Money in the currency of most revenue, and a note when orders use several currencies.
+
+    The marts add order amounts as they are (no exchange rates), so the note says so.
+    """
+    if not has_table(con, "marts", "fct_orders"):
+        return Money(None), ""
+    df = queries.currencies(con)
+    if df.empty:
+        return Money(None), ""
+    main = str(df.iloc[0]["currency"])
+    if len(df) == 1:
+        return Money(main), f" · amounts in {main}"
+    others = ", ".join(str(c) for c in df["currency"].iloc[1:] if c)
+    share = 1 - float(df.iloc[0]["orders"]) / float(df["orders"].sum())
+    return Money(main), (
+        f" · amounts in {main}; {share:.0%} of orders are in {others}, added without conversion"
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from orchestration.report.labels import words
 from orchestration.report.model import NoRows
 
 MODEL = "model"
@@ -28,7 +29,7 @@ def display_name(scorer: str) -> str:
     match = _RULE.fullmatch(scorer)
     if match:
         return f"{match.group(1)}-day rule"
-    return _NAMES.get(scorer, scorer.replace("_", " "))
+    return _NAMES.get(scorer, words(scorer, capital=False))
 
 
 @dataclass(frozen=True)

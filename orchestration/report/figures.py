@@ -8,6 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from orchestration.report import labels
+
 # Ten distinct colours: one per destination without repeats.
 PALETTE = (
     "#2563eb",
@@ -32,14 +34,23 @@ def _style(fig: go.Figure, height: int = 420) -> go.Figure:
         legend={"orientation": "h", "y": -0.18},
         colorway=list(PALETTE),
     )
+    # Room for long or rotated tick labels instead of clipping them on narrow screens.
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig
 
 
-def rfm_treemap(df: pd.DataFrame) -> go.Figure:
-    """Segments sized by customers and coloured by revenue (columns segment/customers/revenue)."""
+def rfm_treemap(df: pd.DataFrame, money: labels.Money) -> go.Figure:
+    """Segments sized by customers and coloured by revenue (columns segment/customers/revenue).
+
+    Box text never shrinks below 12 px: a label that does not fit is hidden (the hover and the
+    table below still show it) rather than drawn unreadably small.
+    """
     share = df["customers"] / df["customers"].sum()
-    text = [
-        f"{c:,} customers ({s:.0%})<br>{r:,.0f} revenue"
+    # Long names on two lines, so they fit narrow boxes at a readable size.
+    names = [name.replace(" ", "<br>", 1) if len(name) > 12 else name for name in df["segment"]]
+    hover = [
+        f"{labels.count(c, 'customer')} ({s:.0%})<br>{money(r)} revenue"
         for c, s, r in zip(df["customers"], share, df["revenue"], strict=True)
     ]
     fig = go.Figure(
@@ -47,18 +58,33 @@ def rfm_treemap(df: pd.DataFrame) -> go.Figure:
             labels=list(df["segment"]),
             parents=[""] * len(df),
             values=[int(v) for v in df["customers"]],
-            text=text,
-            textinfo="label+text",
-            marker={"colors": list(df["revenue"]), "colorscale": "Blues", "showscale": True},
-            hovertemplate="<b>%{label}</b><br>%{text}<extra></extra>",
+            text=names,
+            customdata=hover,
+            texttemplate="<b>%{text}</b><br>%{percentRoot:.0%}",
+            textfont={"size": 15},
+            pathbar={"visible": False},
+            marker={
+                "colors": list(df["revenue"]),
+                "pad": {"t": 0, "l": 0, "r": 0, "b": 0},  # no dark frame of the implicit root
+                "colorscale": "Blues",
+                "showscale": True,
+                "colorbar": {"title": {"text": "revenue"}, "tickprefix": money.axis_prefix},
+            },
+            hovertemplate="<b>%{label}</b><br>%{customdata}<extra></extra>",
         )
     )
-    return _style(fig, height=480)
+    fig.update_layout(uniformtext={"minsize": 12, "mode": "hide"})
+    return _style(fig, height=520)
+
+
+# Above this many months the heatmap cells are too small for readable numbers: hover shows them.
+_MAX_LABELLED_MONTHS = 18
 
 
 def cohort_heatmap(matrix: pd.DataFrame) -> go.Figure:
     """Retention rate heatmap: rows are cohort months, columns months since first order."""
     z = matrix.to_numpy(dtype=float) * 100
+    labelled = matrix.shape[1] <= _MAX_LABELLED_MONTHS
     text = [[("" if pd.isna(v) else f"{v:.0f}%") for v in row] for row in z]
     fig = go.Figure(
         go.Heatmap(
@@ -66,7 +92,8 @@ def cohort_heatmap(matrix: pd.DataFrame) -> go.Figure:
             x=[int(c) for c in matrix.columns],
             y=[str(i) for i in matrix.index],
             text=text,
-            texttemplate="%{text}",
+            texttemplate="%{text}" if labelled else None,
+            textfont={"size": 11},
             colorscale="Blues",
             zmin=0,
             zmax=min(100.0, float(pd.DataFrame(z[:, 1:]).max().max() or 100) * 1.1)
@@ -76,29 +103,78 @@ def cohort_heatmap(matrix: pd.DataFrame) -> go.Figure:
             hovertemplate="cohort %{y}<br>month %{x}: %{z:.1f}% active<extra></extra>",
         )
     )
-    fig.update_xaxes(title="months since first order", dtick=1)
+    fig.update_xaxes(title="months since first order", dtick=1 if labelled else None)
     fig.update_yaxes(title="first-order month", autorange="reversed", type="category")
     return _style(fig, height=max(360, 22 * len(matrix) + 120))
 
 
-def sales_over_time(df: pd.DataFrame) -> go.Figure:
-    """Monthly net revenue (bars) and purchase orders (line, right axis)."""
+def shared_ticks(*columns: Sequence[float], whole: Sequence[bool] = ()) -> list[dict]:
+    """Axis settings from 0 in round steps (1, 2, 2.5 or 5 x 10^k), one dict per column.
+
+    All axes get the same number of steps, so a right axis shares the left axis's grid lines
+    and reads 0 / 250 / 500 / 750 / 1,000 instead of 401 / 601 / 801 / 1002. The number of
+    steps (4 to 6) is the one that wastes the least space above the largest value.
+    """
+    tops = [max([float(v) for v in c if not pd.isna(v)] or [0.0]) for c in columns]
+    flags = list(whole) + [False] * (len(columns) - len(whole))
+
+    def steps(intervals: int) -> list[float]:
+        out = []
+        for top, is_whole in zip(tops, flags, strict=True):
+            step = labels.nice_step(top, intervals)
+            if is_whole and step % 1:  # counts: 0.25 or 0.5 -> 1, 2.5 -> 5
+                step = 1.0 if step < 1 else 5.0
+            out.append(step)
+        return out
+
+    def waste(intervals: int) -> float:
+        return sum(
+            (s * intervals - top) / (s * intervals)
+            for s, top in zip(steps(intervals), tops, strict=True)
+        )
+
+    best = min((4, 5, 6), key=waste)
+    return [
+        {"range": [0, step * best], "tick0": 0, "dtick": step, "tickmode": "linear"}
+        for step in steps(best)
+    ]
+
+
+def sales_over_time(df: pd.DataFrame, money: labels.Money) -> go.Figure:
+    """Monthly net revenue (bars) and purchase orders (line, right axis) on aligned round ticks."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     months = [str(m)[:7] for m in df["month"]]
     fig.add_trace(
-        go.Bar(x=months, y=list(df["revenue"]), name="net revenue", marker_color=PALETTE[0]),
+        go.Bar(
+            x=months,
+            y=list(df["revenue"]),
+            name="net revenue",
+            marker_color=PALETTE[0],
+            hovertemplate=f"%{{x}}: {money.axis_prefix}%{{y:,.0f}}<extra></extra>",
+        ),
         secondary_y=False,
     )
     fig.add_trace(
         go.Scatter(x=months, y=[int(v) for v in df["orders"]], name="orders", mode="lines+markers"),
         secondary_y=True,
     )
-    fig.update_yaxes(title_text="net revenue", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text="orders", rangemode="tozero", secondary_y=True, showgrid=False)
+    revenue_axis, orders_axis = shared_ticks(df["revenue"], df["orders"], whole=(False, True))
+    fig.update_yaxes(
+        title_text="net revenue" + money.axis_title_suffix,
+        tickprefix=money.axis_prefix,
+        tickformat=",.0f",
+        secondary_y=False,
+        **revenue_axis,
+    )
+    fig.update_yaxes(
+        title_text="orders", tickformat=",d", secondary_y=True, showgrid=False, **orders_axis
+    )
     return _style(fig)
 
 
-def clv_histogram(values: Sequence[float], top_decile_threshold: float) -> go.Figure:
+def clv_histogram(
+    values: Sequence[float], top_decile_threshold: float, money: labels.Money
+) -> go.Figure:
     """Distribution of predicted 365-day CLV with the top-decile threshold marked."""
     fig = go.Figure(
         go.Histogram(x=list(values), nbinsx=60, marker_color=PALETTE[0], name="customers")
@@ -110,7 +186,10 @@ def clv_histogram(values: Sequence[float], top_decile_threshold: float) -> go.Fi
         annotation_text="top 10% start here",
         annotation_position="top right",
     )
-    fig.update_xaxes(title="predicted CLV, next 365 days")
+    fig.update_xaxes(
+        title="predicted CLV, next 365 days" + money.axis_title_suffix,
+        tickprefix=money.axis_prefix,
+    )
     fig.update_yaxes(title="customers")
     return _style(fig)
 
@@ -179,52 +258,79 @@ def cx_trend(df: pd.DataFrame, nps: str, csat: str) -> go.Figure:
         go.Scatter(x=months, y=list(df[csat]), name="CSAT %", mode="lines+markers"),
         secondary_y=True,
     )
-    fig.update_yaxes(title_text="NPS", range=[-100, 100], secondary_y=False)
-    fig.update_yaxes(title_text="CSAT %", range=[0, 100], secondary_y=True, showgrid=False)
+    fig.update_yaxes(title_text="NPS", range=[-100, 100], dtick=50, secondary_y=False)
+    fig.update_yaxes(
+        title_text="CSAT %", range=[0, 100], dtick=25, secondary_y=True, showgrid=False
+    )
     return _style(fig)
 
 
 def audience_current(df: pd.DataFrame) -> go.Figure:
-    """Records held now per sync, coloured by destination (columns sync_name, destination, size)."""
-    df = df.sort_values("size")
+    """Members per list now, coloured by destination (columns label, destination, members_now)."""
+    df = df.sort_values("members_now")
     fig = go.Figure()
     for i, (destination, rows) in enumerate(df.groupby("destination", sort=True)):
         fig.add_trace(
             go.Bar(
-                x=[int(v) for v in rows["size"]],
-                y=list(rows["sync_name"]),
+                x=[int(v) for v in rows["members_now"]],
+                y=list(rows["label"]),
                 orientation="h",
                 name=str(destination),
                 marker_color=PALETTE[i % len(PALETTE)],
+                hovertemplate="%{y}: %{x:,} members<extra></extra>",
             )
         )
-    fig.update_yaxes(categoryorder="array", categoryarray=list(df["sync_name"]))
-    fig.update_xaxes(title="members / records held at the destination")
-    _style(fig, height=max(360, 22 * len(df) + 100))
+    fig.update_yaxes(categoryorder="array", categoryarray=list(df["label"]), automargin=True)
+    fig.update_xaxes(title="members now", tickformat=",d")
+    _style(fig, height=max(360, 24 * len(df) + 100))
     fig.update_layout(legend={"orientation": "v", "y": 0.5, "x": 1.02, "title": "destination"})
     return fig
 
 
-def destination_history(df: pd.DataFrame) -> go.Figure:
-    """Records held per destination after every sync run (columns destination, run_at, held)."""
+def audience_over_time(df: pd.DataFrame) -> go.Figure:
+    """Size of every list at each of its syncs (columns label, run_at, size).
+
+    One line per list; a menu shows all lists or one at a time.
+    """
     fig = go.Figure()
-    for destination, rows in df.groupby("destination", sort=True):
+    names = []
+    for i, (name, rows) in enumerate(df.groupby("label", sort=True)):
+        names.append(str(name))
         fig.add_trace(
             go.Scatter(
-                x=[str(t) for t in rows["run_at"]],
-                y=[int(v) for v in rows["held"]],
-                name=str(destination),
+                x=[str(t)[:16] for t in rows["run_at"]],
+                y=[int(v) for v in rows["size"]],
+                name=str(name),
                 mode="lines+markers",
-                line_shape="hv",
+                line={"color": PALETTE[i % len(PALETTE)]},
+                hovertemplate=f"{name}<br>%{{x}}: %{{y:,}} members<extra></extra>",
             )
         )
-    fig.update_xaxes(title="sync run")
-    fig.update_yaxes(title="members / records held", rangemode="tozero")
-    return _style(fig, height=420)
+    buttons = [{"label": "All lists", "method": "update", "args": [{"visible": True}]}]
+    buttons += [
+        {
+            "label": name,
+            "method": "update",
+            "args": [{"visible": [other == name for other in names]}],
+        }
+        for name in names
+    ]
+    fig.update_xaxes(title="sync run", type="category")
+    fig.update_yaxes(title="members", rangemode="tozero", tickformat=",d")
+    _style(fig, height=460)
+    fig.update_layout(
+        showlegend=False,
+        updatemenus=[{"buttons": buttons, "x": 0, "xanchor": "left", "y": 1.12, "yanchor": "top"}],
+        margin={"t": 60},
+    )
+    return fig
 
 
 def sync_outcomes(df: pd.DataFrame, outcomes: Sequence[str]) -> go.Figure:
-    """Stacked bars of the last run's outcome counts per destination."""
+    """Stacked horizontal bars of the last run's outcome counts per destination.
+
+    Horizontal, so vendor names stay readable on a phone instead of rotating under the legend.
+    """
     fig = go.Figure()
     colours = {
         "added": PALETTE[0],
@@ -237,12 +343,15 @@ def sync_outcomes(df: pd.DataFrame, outcomes: Sequence[str]) -> go.Figure:
     for i, outcome in enumerate(outcomes):
         fig.add_trace(
             go.Bar(
-                x=list(df["destination"]),
-                y=[int(v) for v in df[outcome]],
-                name=outcome,
+                y=list(df["destination"]),
+                x=[int(v) for v in df[outcome]],
+                orientation="h",
+                name=labels.outcome(outcome),
                 marker_color=colours.get(outcome, PALETTE[i % len(PALETTE)]),
+                hovertemplate="%{y}: %{x:,}<extra></extra>",
             )
         )
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(title="rows in last run")
-    return _style(fig)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="people in the last run", tickformat=",d")
+    return _style(fig, height=max(360, 34 * len(df) + 160))

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from orchestration.report.figures import PALETTE
+from orchestration.report.labels import Money
 from orchestration.report.model import NoRows, Section, Table
 
 SOURCE = "marts.rpt_audience_lift"
@@ -87,7 +88,7 @@ def _table(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def lift(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+def lift(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
     """Forest plot of purchase-rate lift per audience group, and the lift table."""
     df = lift_rows(con)
     if df.empty:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -14,10 +15,16 @@ class NoRows(Exception):
 
 @dataclass(frozen=True)
 class Table:
-    """A small table shown under a section's figures."""
+    """A small table shown under a section's figures.
+
+    `formats` maps a column to the function that writes its values (money, signed changes);
+    `sparklines` names columns holding a list of numbers, drawn as a small line chart.
+    """
 
     caption: str
     frame: pd.DataFrame
+    formats: Mapping[str, Callable[[object], str]] = field(default_factory=dict)
+    sparklines: tuple[str, ...] = ()
 
 
 @dataclass
@@ -30,6 +37,7 @@ class Section:
     figures: list[go.Figure] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     stats: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how to read the figures, above them
     missing: str | None = None
 
 

@@ -121,30 +121,77 @@ def latest_model_run(con: duckdb.DuckDBPyConnection, table: str) -> dict | None:
     return run
 
 
-def audience_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Records held at the destination after every sync run: running sum of added - removed.
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return {r[0] for r in rows}
 
-    Columns: sync_name, destination, run_at, size (this sync's records), held (the destination's
-    records over all its syncs).
+
+def audience_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every finished sync run with the size of the audience it synced, oldest first.
+
+    Columns: sync_name, destination, audience_model, target, run_at, size. `size` is the
+    `audience_size` the engine recorded (members the sync targets); runs recorded before that
+    column existed fall back to the records held at the destination (running added - removed).
     """
+    present = _columns(con, "activation", "sync_runs")
+    recorded = {
+        name: name if name in present else f"null::{kind} as {name}"
+        for name, kind in (
+            ("audience_model", "varchar"),
+            ("target", "varchar"),
+            ("audience_size", "integer"),
+        )
+    }
     return frame(
         con,
         f"""
         with runs as (
-            select sync_name, destination, started_at as run_at,
-                   coalesce(added, 0) - coalesce(removed, 0) as change
+            select sync_name, destination, {recorded["audience_model"]}, {recorded["target"]},
+                   started_at as run_at, {recorded["audience_size"]},
+                   sum(coalesce(added, 0) - coalesce(removed, 0)) over (
+                       partition by sync_name order by started_at rows unbounded preceding
+                   ) as held
             from activation.sync_runs
             where {FINISHED_RUN}
         )
-        select sync_name, destination, run_at,
-               sum(change) over (
-                   partition by sync_name order by run_at rows unbounded preceding
-               ) as size,
-               sum(change) over (
-                   partition by destination order by run_at, sync_name rows unbounded preceding
-               ) as held
+        select sync_name, destination,
+               last_value(audience_model ignore nulls) over w as audience_model,
+               last_value(target ignore nulls) over w as target,
+               run_at, coalesce(audience_size, held) as size
         from runs
-        order by run_at, sync_name
+        window w as (
+            partition by sync_name order by run_at
+            rows between unbounded preceding and unbounded following
+        )
+        order by sync_name, run_at
+        """,
+    )
+
+
+def audience_descriptions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Audience model -> its dbt description (persisted as the table comment by persist_docs)."""
+    rows = con.execute(
+        "select table_name, comment from duckdb_tables() "
+        "where schema_name = 'audiences' and comment is not null"
+    ).fetchall()
+    return {name: comment for name, comment in rows}
+
+
+def currencies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Purchase orders and net revenue per order currency, the largest revenue first."""
+    return frame(
+        con,
+        """
+        select coalesce(currency, '') as currency, count(*) as orders,
+               coalesce(sum(net_revenue), 0)::double as revenue
+        from marts.fct_orders
+        where is_purchase
+        group by 1
+        order by revenue desc, currency
         """,
     )
 

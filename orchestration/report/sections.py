@@ -9,40 +9,51 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from orchestration.report import curves, figures, lift, queries
+from orchestration.report import audiences, churn_text, curves, figures, labels, lift, queries
+from orchestration.report.labels import Money
 from orchestration.report.model import NoRows, Section, Table
 from orchestration.report.warehouse import has_table
 
-SectionBuilder = Callable[[duckdb.DuckDBPyConnection, Section], None]
+SectionBuilder = Callable[[duckdb.DuckDBPyConnection, Section, Money], None]
 
 _HOW_TO_BUILD = "run `retention build` (or `retention demo`) to create it"
 _HOW_TO_SYNC = "run `retention sync` (or `retention demo`) to record sync runs"
 
 
-def _money(value: float) -> str:
-    return f"{value:,.0f}"
+def _whole(value: object) -> str:
+    return "" if pd.isna(value) else f"{round(float(value)):,}"
 
 
-def rfm(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+def rfm(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
     """Treemap of RFM segments with customer counts and revenue."""
     df = queries.rfm_segments(con)
     if df.empty:
         raise NoRows("marts.customer_rfm has no rows")
-    section.figures.append(figures.rfm_treemap(df))
+    section.lead = (
+        f"Every customer placed in one of {len(df)} segments by recency, frequency and monetary "
+        "value (analysts edit the rules in the `rfm_segment_rules` seed). Box size = customers, "
+        "colour = revenue."
+    )
+    section.figures.append(figures.rfm_treemap(df, money))
     top = df.sort_values("revenue", ascending=False).iloc[0]
     section.stats += [
-        ("segments", str(len(df))),
+        ("segments", f"{len(df):,}"),
         ("customers scored", f"{int(df['customers'].sum()):,}"),
         ("top revenue segment", f"{top['segment']} ({top['revenue'] / df['revenue'].sum():.0%})"),
     ]
     table = df.assign(
         share=(df["customers"] / df["customers"].sum()).map("{:.1%}".format),
-        avg_recency_days=df["avg_recency_days"].round(0),
     )[["segment", "customers", "share", "revenue", "avg_recency_days"]]
-    section.tables.append(Table("Customers and revenue per segment", table))
+    section.tables.append(
+        Table(
+            "Customers and revenue per segment",
+            table,
+            formats={"revenue": money, "avg_recency_days": _whole},
+        )
+    )
 
 
-def cohorts(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+def cohorts(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
     """Heatmap of the share of each monthly cohort still buying N months later."""
     df = queries.cohort_retention(con)
     if df.empty:
@@ -61,20 +72,20 @@ def cohorts(con: duckdb.DuckDBPyConnection, section: Section) -> None:
     ]
 
 
-def sales(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+def sales(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
     """Monthly net revenue and purchase orders."""
     df = queries.monthly_sales(con)
     if df.empty:
         raise NoRows("marts.cx_metrics has no month with purchases")
-    section.figures.append(figures.sales_over_time(df))
+    section.figures.append(figures.sales_over_time(df, money))
     section.stats += [
-        ("months", str(len(df))),
-        ("net revenue", _money(df["revenue"].sum())),
+        ("months", f"{len(df):,}"),
+        ("net revenue", money(df["revenue"].sum())),
         ("orders", f"{int(df['orders'].sum()):,}"),
     ]
 
 
-def clv(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+def clv(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
     """Distribution of predicted CLV and the share of value held by the top decile."""
     df = queries.clv_values(con)
     if df.empty:
@@ -83,10 +94,10 @@ def clv(con: duckdb.DuckDBPyConnection, section: Section) -> None:
     top_n = max(1, int(np.ceil(len(values) * 0.1)))
     total = float(values.sum())
     share = float(values[:top_n].sum()) / total if total > 0 else 0.0
-    section.figures.append(figures.clv_histogram(values, float(values[top_n - 1])))
+    section.figures.append(figures.clv_histogram(values, float(values[top_n - 1]), money))
     section.stats += [
         ("customers with a prediction", f"{len(values):,}"),
-        ("predicted 365-day value", _money(total)),
+        ("predicted 365-day value", money(total)),
         ("top 10% hold", f"{share:.0%} of it"),
     ]
     tiers = (
@@ -95,11 +106,18 @@ def clv(con: duckdb.DuckDBPyConnection, section: Section) -> None:
         .reset_index()
         .sort_values("predicted_clv", ascending=False)
     )
-    tiers["clv_tier"] = tiers["clv_tier"].fillna("none")
-    section.tables.append(Table("Predicted CLV per tier", tiers))
+    tiers["clv_tier"] = tiers["clv_tier"].fillna("none").map(labels.words)
+    tiers = tiers.rename(columns={"average": "average_per_customer"})
+    section.tables.append(
+        Table(
+            "Predicted CLV per tier",
+            tiers,
+            formats={"predicted_clv": money, "average_per_customer": money},
+        )
+    )
 
 
-def churn(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+def churn(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
     """ROC and calibration curves of the churn model against its baselines."""
     run = queries.latest_model_run(con, "churn_model_runs")
     if run is None:
@@ -126,9 +144,11 @@ def churn(con: duckdb.DuckDBPyConnection, section: Section) -> None:
         ("validation customers", f"{metrics.get('validation_customers', 0):,}"),
         ("trained", str(run["trained_at"])[:16]),
     ]
+    section.notes += churn_text.explain(metrics)
+    section.tables.append(churn_text.scorer_table(metrics))
 
 
-def cx(con: duckdb.DuckDBPyConnection, section: Section) -> None:
+def cx(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
     """Monthly NPS and CSAT."""
     df = queries.cx_monthly(con)
     if df.empty:
@@ -144,54 +164,6 @@ def cx(con: duckdb.DuckDBPyConnection, section: Section) -> None:
         ("latest NPS", "n/a" if pd.isna(last["nps"]) else f"{last['nps']:.0f}"),
         ("latest CSAT", "n/a" if pd.isna(last["csat"]) else f"{last['csat']:.0f}%"),
     ]
-
-
-def audience_history(con: duckdb.DuckDBPyConnection, section: Section) -> None:
-    """Records held per synced audience now, and after every sync run once there are several."""
-    df = queries.audience_history(con)
-    if df.empty:
-        raise NoRows("activation.sync_runs has no finished sync run")
-    latest = df.groupby("sync_name").tail(1)
-    section.figures.append(figures.audience_current(latest))
-    runs_per_sync = int(df.groupby("sync_name").size().max())
-    if runs_per_sync > 1:
-        section.figures.append(figures.destination_history(df))
-    section.stats += [
-        ("synced audiences", str(len(latest))),
-        ("records held now", f"{int(latest['size'].sum()):,}"),
-        ("sync runs recorded", f"{len(df):,}"),
-    ]
-    if runs_per_sync == 1:
-        section.stats.append(("history", "after the next `retention sync`"))
-
-
-_OUTCOMES = ("added", "updated", "removed", "failed", "skipped_no_consent", "skipped_suppressed")
-
-
-def last_syncs(con: duckdb.DuckDBPyConnection, section: Section) -> None:
-    """Outcome of each sync's latest run per destination, and the rows that failed."""
-    runs = queries.sync_runs(con)
-    if runs.empty:
-        raise NoRows("activation.sync_runs has no finished sync run")
-    latest = (
-        runs.groupby("sync_name")
-        .tail(1)
-        .fillna({c: 0 for c in _OUTCOMES})
-        .sort_values(["destination", "sync_name"])
-    )
-    per_destination = latest.groupby("destination")[list(_OUTCOMES)].sum().reset_index()
-    section.figures.append(figures.sync_outcomes(per_destination, _OUTCOMES))
-    section.stats += [
-        ("destinations", str(len(per_destination))),
-        ("syncs", str(len(latest))),
-        ("failed rows", f"{int(latest['failed'].sum()):,}"),
-        ("syncs not ok", str(int((latest["status"] != "success").sum()))),
-    ]
-    shown = ["sync_name", "destination", "status", *_OUTCOMES, "finished_at", "message"]
-    section.tables.append(Table("Latest run of each sync", latest[shown]))
-    failed = queries.failed_rows(con)
-    caption = "Failed rows in the latest runs (first 50)" if len(failed) else "No failed rows"
-    section.tables.append(Table(caption, failed))
 
 
 @dataclass(frozen=True)
@@ -210,9 +182,7 @@ SPECS: tuple[SectionSpec, ...] = (
     SectionSpec(
         key="rfm",
         title="RFM segments",
-        lead="Every customer placed in one of 11 segments by recency, frequency and monetary value "
-        "(rules in dbt_project/seeds/rfm_segment_rules.csv). Box size = customers, colour = "
-        "revenue.",
+        lead="Every customer placed in one segment by recency, frequency and monetary value.",
         sources=("marts.customer_rfm",),
         how=_HOW_TO_BUILD,
         builder=rfm,
@@ -264,29 +234,31 @@ SPECS: tuple[SectionSpec, ...] = (
     ),
     SectionSpec(
         key="audiences",
-        title="Audience sizes over time",
+        title="Audiences and their lists",
         lead=(
-            "Members (for message syncs: messages) each synced audience holds at its "
-            "destination now, and per destination after every sync run once there are several."
+            "What each audience is for, the list, segment or template it fills at each "
+            "destination, how many people it holds now (for message syncs: messages due), the "
+            "change since the previous sync, and its size at every sync."
         ),
         sources=("activation.sync_runs",),
         how=_HOW_TO_SYNC,
-        builder=audience_history,
+        builder=audiences.audience_sizes,
     ),
     SectionSpec(
         key="syncs",
         title="Last sync per destination",
-        lead="What the latest run of every sync added, updated, removed, skipped (no consent) and "
-        "failed, with the destination's error for each failed row.",
+        lead="What the latest run of every list added, updated, removed, skipped (no consent, or "
+        "unsubscribed at the provider) and failed, with the destination's error for each failed "
+        "row.",
         sources=("activation.sync_runs", "activation.sync_row_errors"),
         how=_HOW_TO_SYNC,
-        builder=last_syncs,
+        builder=audiences.last_syncs,
     ),
     SectionSpec(**lift.SECTION, how="run `retention build` after `retention sync`"),
 )
 
 
-def build_sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
+def build_sections(con: duckdb.DuckDBPyConnection, money: Money) -> list[Section]:
     """Every section in reading order; absent or empty sources are explained, not fatal."""
     sections = []
     for spec in SPECS:
@@ -296,7 +268,7 @@ def build_sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
             section.missing = f"No data: table {', '.join(absent)} does not exist yet; {spec.how}."
         else:
             try:
-                spec.builder(con, section)
+                spec.builder(con, section, money)
             except NoRows as exc:
                 section.missing = f"No data: {exc}; {spec.how}."
         sections.append(section)

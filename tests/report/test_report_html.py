@@ -10,8 +10,10 @@ import duckdb
 import pytest
 from cli.cli_run import run_cli
 
+from orchestration.report import labels
 from orchestration.report.build import write_report
 from orchestration.report.sections import SPECS
+from report.report_page import read_page, table_dicts
 
 SECTION_KEYS = [spec.key for spec in SPECS]
 POINT_KEYS = ("x", "y", "z", "values")
@@ -125,7 +127,7 @@ def test_churn_curves_compare_model_with_120_day_rule(pipeline) -> None:
 @pytest.mark.xdist_group("report")
 def test_last_syncs_cover_every_destination(pipeline) -> None:
     figure = parse(pipeline.report_path).figures["syncs"][0]
-    shown = set(_traces(figure)[0]["x"])
+    shown = set(_traces(figure)[0]["y"])
     with duckdb.connect(str(pipeline.db_path), read_only=True) as con:
         synced = {
             row[0]
@@ -133,7 +135,7 @@ def test_last_syncs_cover_every_destination(pipeline) -> None:
                 "select distinct destination from activation.sync_runs"
             ).fetchall()
         }
-    assert shown == synced
+    assert shown == {labels.destination(d) for d in synced}
 
 
 @pytest.mark.xdist_group("report")
@@ -178,3 +180,27 @@ def test_sections_without_source_tables_say_what_to_run(tmp_path: Path) -> None:
     assert "marts.customer_rfm has no rows" in result.sections_missing["rfm"]
     assert "activation.sync_runs does not exist" in result.sections_missing["audiences"]
     assert all("retention" in reason for reason in result.sections_missing.values())
+
+
+@pytest.mark.xdist_group("report")
+def test_report_words_come_from_the_data_not_the_code(pipeline) -> None:
+    page = read_page(pipeline.report_path)
+    with duckdb.connect(str(pipeline.db_path), read_only=True) as con:
+        (segments,) = con.execute(
+            "select count(distinct rfm_segment) from marts.customer_rfm"
+        ).fetchone()
+        (currency,) = con.execute(
+            "select currency from marts.fct_orders where is_purchase "
+            "group by 1 order by sum(net_revenue) desc limit 1"
+        ).fetchone()
+    assert f"one of {segments} segments" in page.sections["rfm"].lead
+    assert page.sections["rfm"].stats["segments"] == str(segments)
+    assert str(pipeline.db_path) not in page.header and ".duckdb" not in page.header
+    assert f"amounts in {currency}" in page.header
+    symbol = labels.Money(currency).symbol or currency
+    revenue = table_dicts(page.sections["rfm"].tables["Customers and revenue per segment"])
+    assert all(symbol in row["Revenue"] for row in revenue)
+    for section in page.sections.values():
+        for caption, rows in section.tables.items():
+            assert not any(labels.is_snake_case(h) for h in rows[0]), (caption, rows[0])
+        assert "`" not in section.lead + " ".join(section.notes), section.key

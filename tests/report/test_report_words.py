@@ -1,0 +1,106 @@
+"""The words, numbers and ticks a marketer reads in the report (no warehouse needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestration.report import churn_text, labels
+from orchestration.report.audiences import audience_name, list_name, purpose
+from orchestration.report.figures import shared_ticks
+from orchestration.report.html import markup
+
+# Metrics as ml.churn_model_runs stores them, with baselines this report has no names for.
+METRICS = {
+    "scorers": {
+        "model": {"roc_auc": 0.84, "roc_auc_ci": [0.81, 0.87]},
+        "rule_120d": {"roc_auc": 0.71, "roc_auc_ci": {"low": 0.68, "high": 0.74}},
+        "logreg_rfm": {"roc_auc": 0.79, "roc_auc_ci_low": 0.75, "roc_auc_ci_high": 0.83},
+        "bgnbd_p_no_purchase": {"roc_auc": 0.42},
+    },
+    "validation_customers": 1234,
+    "validation_churn_rate": 0.3,
+    "expected_calibration_error": 0.05,
+}
+
+
+def test_column_names_read_as_words() -> None:
+    assert labels.column("avg_recency_days") == "Avg. days since last order"
+    assert labels.column("clv_tier") == "CLV tier"
+    assert labels.column("skipped_no_consent") == "Skipped: no consent"
+    assert labels.destination("whatsapp") == "WhatsApp"
+    assert not any(labels.is_snake_case(labels.column(c)) for c in ("sync_name", "record_key"))
+
+
+def test_money_and_counts() -> None:
+    assert labels.Money("USD")(1234567.4) == "$1,234,567"
+    assert labels.Money("GBP")(-12.5, decimals=2) == "-£12.50"
+    assert labels.Money("SEK")(1500) == "1,500 SEK"
+    assert labels.count(1, "customer") == "1 customer"
+    assert labels.count(2500, "customer") == "2,500 customers"
+    assert [labels.signed(v) for v in (12, -3, 0)] == ["+12", "\u22123", "0"]
+
+
+@pytest.mark.parametrize(
+    ("maxima", "whole", "steps"),
+    [
+        # The issue's right axis read 1002 / 801 / 601 / 401 next to round revenue ticks.
+        (([1002], [5540.0]), (True, False), [200, 1000]),
+        (([66.5], [5540.0]), (True, False), [20, 2000]),
+        (([3], [0.4]), (True, False), [1, 0.1]),
+    ],
+)
+def test_two_axes_share_round_ticks(maxima, whole, steps) -> None:
+    axes = shared_ticks(*maxima, whole=whole)
+    assert [axis["dtick"] for axis in axes] == steps
+    intervals = {axis["range"][1] / axis["dtick"] for axis in axes}
+    assert len(intervals) == 1  # same number of steps: the grid lines line up
+    for axis, values in zip(axes, maxima, strict=True):
+        assert axis["range"][0] == 0 and axis["range"][1] >= max(values)
+
+
+def test_backticks_render_as_code_not_raw() -> None:
+    assert markup("run `retention sync` <now>") == ("run <code>retention sync</code> &lt;now&gt;")
+
+
+def test_audience_description_becomes_name_and_purpose() -> None:
+    description = (
+        "Abandoned cart / checkout: one row per customer and abandonment. Who: customers whose "
+        "latest add_to_cart is at least abandoned_cart_hours (4) old. Enters after N hours."
+    )
+    assert audience_name("aud_abandoned_cart", description) == "Abandoned cart / checkout"
+    assert purpose(description) == (
+        "Customers whose latest `add_to_cart` is at least `abandoned_cart_hours` (4) old."
+    )
+    assert audience_name("aud_ltv_tiers", None) == "LTV tiers"
+    assert list_name("abandoned_cart_reminder", "x") == "`abandoned_cart_reminder`"
+    assert list_name("VIP Early Access", "x") == "VIP Early Access"
+
+
+def test_every_stored_baseline_is_described_with_its_interval() -> None:
+    rows = churn_text.scorer_table(METRICS).frame
+    assert list(rows["scorer"]) == [
+        "churn model",
+        "120-day rule",
+        "logistic regression RFM",
+        "BG/NBD P no purchase",
+    ]
+    by_name = rows.set_index("scorer")
+    assert by_name.loc["churn model", "AUC"] == "0.840 (0.810 to 0.870)"
+    assert by_name.loc["logistic regression RFM", "AUC"] == "0.790 (0.750 to 0.830)"
+    assert by_name.loc["120-day rule", "AUC"] == "0.710 (0.680 to 0.740)"
+    assert "logistic regression" in by_name.loc["logistic regression RFM", "what_it_is"]
+    assert by_name.loc["BG/NBD P no purchase", "reading"] == "points the wrong way"
+
+
+def test_metrics_explained_in_words_including_a_baseline_below_half() -> None:
+    notes = churn_text.explain(METRICS)
+    text = " ".join(notes)
+    assert "0.5 is a coin flip" in text and "1,234 customers" in text and "30% churned" in text
+    assert (
+        "0.840 (strong), 0.050 ahead of the best baseline, logistic regression RFM (0.790)" in text
+    )
+    assert "between 0.810 and 0.870" in text
+    (below,) = [n for n in notes if "below 0.5" in n]
+    assert below.startswith("BG/NBD P no purchase scores 0.420")
+    assert "points the wrong way" in below and "0.580" in below
+    assert "5.0% off" in text
