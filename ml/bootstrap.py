@@ -40,12 +40,24 @@ def weighted_auc(ranked: _Ranked, weights: np.ndarray) -> float:
 
 
 def bootstrap_aucs(
-    y: np.ndarray, scores: dict[str, np.ndarray], samples: int, random_state: int
+    y: np.ndarray,
+    scores: dict[str, np.ndarray],
+    samples: int,
+    random_state: int,
+    max_rows: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """AUC of every scorer on `samples` paired resamples of the rows."""
+    """AUC of every scorer on `samples` paired resamples of the rows.
+
+    With more than `max_rows` rows, resamples are drawn from a random subset of `max_rows`
+    rows: the intervals get wider (conservative), the cost stays bounded on large stores.
+    """
     y = np.asarray(y, dtype=bool)
-    ranked = {name: _ranked(y, np.asarray(score, dtype=float)) for name, score in scores.items()}
     rng = np.random.default_rng(random_state)
+    if max_rows is not None and y.size > max_rows:
+        subset = np.sort(rng.choice(y.size, max_rows, replace=False))
+        y = y[subset]
+        scores = {name: np.asarray(score)[subset] for name, score in scores.items()}
+    ranked = {name: _ranked(y, np.asarray(score, dtype=float)) for name, score in scores.items()}
     draws = {name: np.empty(samples) for name in scores}
     for k in range(samples):
         weights = np.bincount(rng.integers(0, y.size, y.size), minlength=y.size).astype(float)

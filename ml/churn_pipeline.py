@@ -10,24 +10,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_curve
 
 from ml import artifacts
-from ml.baselines import bgnbd_no_purchase, fit_logistic_rfm, predict_logistic_rfm
-from ml.churn_model import check_labels, fit_churn_model, predict_churn, risk_band
+from ml.churn_model import check_labels, fit_churn_model, risk_band
+from ml.churn_validation import final_model, predict, validate
 from ml.config import ChurnConfig
 from ml.errors import InsufficientDataError, MLError, NoDataBeforeCutoffError
-from ml.evaluation import calibration_table, classification_metrics, expected_calibration_error
-from ml.feature_selection import FeatureSelection, select_features
+from ml.feature_selection import select_features
 from ml.features import FeatureFrame, build_features, build_labels
 from ml.minimums import history_stats, unmet_minimums
-from ml.model_choice import (
-    BGNBD,
-    GRADIENT_BOOSTING,
-    LOGISTIC_RFM,
-    choose_model,
-    scorer_of,
-)
 from ml.sql import WarehouseSource, as_warehouse, timestamp_literal
 from ml.timing import StepTimer
 from ml.warehouse import (
@@ -40,7 +31,6 @@ from ml.warehouse import (
 )
 from orchestration.warehouse.base import Warehouse, read_table
 
-MODEL_NAME = "model"
 NOT_TRAINED = "not_trained"
 FAILED = "failed"
 
@@ -95,95 +85,6 @@ def data_fingerprint(warehouse: Warehouse, as_of: date) -> list[Any]:
     return [list(read_table(warehouse, q).to_pylist()[0].values()) for q in queries]
 
 
-def _roc_points(y: np.ndarray, score: np.ndarray, points: int = 40) -> dict[str, list[float]]:
-    fpr, tpr, _ = roc_curve(y, score)
-    keep = np.unique(np.linspace(0, fpr.size - 1, min(points, fpr.size)).astype(int))
-    return {"fpr": fpr[keep].round(4).tolist(), "tpr": tpr[keep].round(4).tolist()}
-
-
-def validate(
-    warehouse: Warehouse,
-    model: Any,
-    training: tuple[FeatureFrame, np.ndarray],
-    validation: tuple[FeatureFrame, np.ndarray],
-    selection: FeatureSelection,
-    config: ChurnConfig,
-    timer: StepTimer | None = None,
-) -> dict[str, Any]:
-    """Model vs the baselines on the validation split: AUCs with bootstrap intervals, the
-    margin over the best baseline, the model choice and the chosen model's calibration."""
-    timer = timer or StepTimer()
-    frame, churned = validation
-    with timer.step("predict (validation)"):
-        prob = predict_churn(model, frame.select(selection.kept).values)
-    recency = frame.column("recency_days").astype(float)
-    with timer.step("baseline: logistic regression on RFM"):
-        logistic = predict_logistic_rfm(fit_logistic_rfm(*training), frame)
-    with timer.step("baseline: BG/NBD fit + P(no purchase in horizon)"):
-        bgnbd_score, bgnbd_params = bgnbd_no_purchase(
-            warehouse, frame.cutoff, frame.customer_id, config.horizon_days
-        )
-    scores = {
-        MODEL_NAME: prob,
-        f"rule_{config.rule_days}d": (recency >= config.rule_days).astype(float),
-        "recency": recency,
-        LOGISTIC_RFM: logistic,
-        BGNBD: bgnbd_score,
-    }
-    with timer.step("metrics: AUC, Brier, calibration, ROC"):
-        scorers = {name: classification_metrics(churned, s) for name, s in scores.items()}
-        roc_curves = {name: _roc_points(churned, s) for name, s in scores.items()}
-    with timer.step("bootstrap: AUC intervals + model choice"):
-        aucs = {name: values["roc_auc"] for name, values in scorers.items()}
-        choice = choose_model(churned, scores, aucs, config)
-    chosen_prob = scores[scorer_of(choice["chosen_model"])]
-    model_auc = scorers[MODEL_NAME]["roc_auc"]
-    return {
-        "scorers": scorers,
-        "auc_margins": {
-            name: model_auc - values["roc_auc"]
-            for name, values in scorers.items()
-            if name != MODEL_NAME
-        },
-        **choice,
-        "expected_calibration_error": expected_calibration_error(churned, chosen_prob),
-        "calibration_table": calibration_table(churned.astype(float), chosen_prob),
-        "roc_curves": roc_curves,
-        "validation_customers": int(churned.size),
-        "validation_churn_rate": float(churned.mean()),
-        "bgnbd_baseline_parameters": bgnbd_params.as_dict(),
-        "features": selection.as_dict(),
-    }
-
-
-def _final_model(
-    chosen: str,
-    frame: FeatureFrame,
-    churned: np.ndarray,
-    selection: FeatureSelection,
-    config: ChurnConfig,
-) -> Any:
-    """The chosen model refitted on the validation cutoff (BG/NBD is refitted when scoring)."""
-    if chosen == GRADIENT_BOOSTING:
-        return fit_churn_model(frame.select(selection.kept).values, churned, config)
-    if chosen == LOGISTIC_RFM:
-        return fit_logistic_rfm(frame, churned)
-    return None
-
-
-def predict(
-    warehouse: Warehouse, model: Any, card: dict[str, Any], frame: FeatureFrame
-) -> np.ndarray:
-    """P(churn) of every customer in `frame` from the model the card says was chosen."""
-    chosen = card.get("chosen_model", GRADIENT_BOOSTING)
-    if chosen == GRADIENT_BOOSTING:
-        return predict_churn(model, frame.select(card["kept_features"]).values)
-    if chosen == LOGISTIC_RFM:
-        return predict_logistic_rfm(model, frame)
-    horizon = card["parameters"]["horizon_days"]
-    return bgnbd_no_purchase(warehouse, frame.cutoff, frame.customer_id, horizon)[0]
-
-
 def _train(
     warehouse: Warehouse,
     as_of: date,
@@ -221,7 +122,7 @@ def _train(
     metrics["rows_per_fit"] = int(min(train_y.size, config.max_training_rows))
     chosen = metrics["chosen_model"]
     with timer.step("fit (validation cutoff, final model)"):
-        final = _final_model(chosen, validation_frame, validation_y, selection, config)
+        final = final_model(chosen, validation_frame, validation_y, selection, config)
     trained_at = datetime.now(UTC).replace(tzinfo=None)
     card = {
         "model_version": artifacts.stable_hash({"schema": schema, "key": key}),

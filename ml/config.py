@@ -72,6 +72,12 @@ class ChurnConfig(BaseModel):
     bootstrap_samples: int = Field(
         300, ge=20, description="Paired bootstrap resamples of the validation customers."
     )
+    bootstrap_max_rows: int = Field(
+        20_000,
+        ge=1_000,
+        description="Validation customers the bootstrap resamples from (a random subset above "
+        "it: wider, conservative intervals at a bounded cost).",
+    )
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Level of bootstrap intervals.")
 
 

@@ -36,7 +36,9 @@ def choose_model(
     config: ChurnConfig,
 ) -> dict[str, Any]:
     """AUC intervals, the margin over the best baseline with its interval, and the choice."""
-    draws = bootstrap_aucs(y, scores, config.bootstrap_samples, config.random_state)
+    draws = bootstrap_aucs(
+        y, scores, config.bootstrap_samples, config.random_state, config.bootstrap_max_rows
+    )
     level = config.confidence
     intervals = {
         name: dict(zip(("lower", "upper"), interval(d, level), strict=True))
@@ -58,6 +60,7 @@ def choose_model(
         "margin_over_best_baseline": {"margin": margin, "lower": lower, "upper": upper},
         "confidence": level,
         "bootstrap_samples": config.bootstrap_samples,
+        "bootstrap_rows": int(min(np.asarray(y).size, config.bootstrap_max_rows)),
         "chosen_model": chosen,
         "choice_reason": reason,
     }

@@ -64,3 +64,12 @@ def test_bootstrap_is_paired_and_reproducible():
     # identical scorers on the same resamples have identical draws (pairing)
     twin = bootstrap_aucs(y, {"a": scores["model"], "b": scores["model"].copy()}, 30, 1)
     np.testing.assert_array_equal(twin["a"], twin["b"])
+
+
+def test_large_validation_sets_resample_a_bounded_subset():
+    y, scores = _scores(0.0, n=5000)
+    full = bootstrap_aucs(y, scores, 40, random_state=2)
+    capped = bootstrap_aucs(y, scores, 40, random_state=2, max_rows=1000)
+    # a fifth of the rows: the spread of the draws grows by about sqrt(5)
+    ratio = np.std(capped["model"]) / np.std(full["model"])
+    assert 1.5 < ratio < 3.5, ratio
