@@ -15,6 +15,7 @@ from activation.destinations.webhook import SIGNATURE_HEADER, sign, verify
 from activation.engine import run_sync
 from activation.errors import SyncConfigError
 from activation.urls import redact_url_secrets
+from tests.cli.cli_run import assert_one_line_error, run_cli
 
 FORMULAS = ['=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "-2+3+cmd", "@SUM(1)", "\tx", "\rx"]
 
@@ -153,3 +154,18 @@ def test_braze_attribute_named_like_a_field_carries_the_value(emus, db, tmp_path
     write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows[1:])
     assert run_sync(db, sync, approve_removals=True).removed == 1
     assert "clv_tier" not in emus.braze.users[rows[0]["customer_id"]]
+
+
+def test_cli_refuses_plain_http_with_a_one_line_error(tmp_path):
+    db_path = tmp_path / "warehouse.duckdb"
+    write_audience(
+        db_path, "aud_ltv_tiers", [member(i, predicted_clv_365d="12.5") for i in range(2)]
+    )
+    env = {
+        "RETENTION_DUCKDB_PATH": str(db_path),
+        "BRAZE_API_KEY": "br-test",
+        "BRAZE_BASE_URL": "http://rest.iad-01.braze.com",
+    }
+    done = run_cli("sync", "ltv_tiers_braze", env=env)
+    # a sync configuration error, like a missing <DEST>_API_KEY: exit code 1
+    assert_one_line_error(done, 1, "ltv_tiers_braze", "BRAZE_BASE_URL", "https")
