@@ -28,3 +28,7 @@ def test_demo_materializes_raw_and_sync_assets_in_dagster(pipeline, monkeypatch)
     expected = {s.name for s in load_syncs(DBT_PROJECT_DIR)} - set(pipeline.summary.failed_syncs)
     assert expected and expected <= set(synced)
     assert [run.job_name for run in runs] == ["full_pipeline"]
+
+
+def test_demo_raw_data_is_fresh_at_its_own_as_of(pipeline) -> None:
+    assert not [c for c in pipeline.summary.failed_checks if "raw_orders_freshness" in c]
