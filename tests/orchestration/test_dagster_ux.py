@@ -39,11 +39,13 @@ def _exposure_owners() -> dict[str, str]:
     return owners
 
 
-def test_sync_assets_are_owned_by_their_exposure_owner(defs) -> None:
+def test_sync_and_audience_assets_are_owned_by_their_exposure_owner(defs) -> None:
     graph = defs.resolve_asset_graph()
     owners = _exposure_owners()
     for sync in load_syncs(DBT_PROJECT_DIR):
         assert graph.get(sync_key(sync.name)).owners == [owners[sync.name]], sync.name
+        audience = graph.get(dg.AssetKey(["audiences", sync.model]))
+        assert owners[sync.name] in audience.owners, sync.model
 
 
 def test_every_job_is_documented_in_the_readme(defs) -> None:

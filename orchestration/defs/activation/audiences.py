@@ -12,7 +12,7 @@ from activation.config import SyncConfig
 from activation.declarations import BrokenSync, SyncDeclarations
 from activation.errors import SyncConfigError
 from orchestration.defs.activation.assets import TRIGGERED_TAG
-from orchestration.defs.dbt.translator import RetentionDbtTranslator
+from orchestration.defs.dbt.translator import RetentionDbtTranslator, owner_of
 
 
 @dataclass(frozen=True)
@@ -79,13 +79,10 @@ def without_unknown_models(
 
 
 def exposure_owners(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Exposure name -> Dagster owners: the owner's email, else `team:<owner name>`."""
+    """Exposure name -> Dagster owners (see `owner_of`)."""
     owners: dict[str, list[str]] = {}
     for exposure in (manifest.get("exposures") or {}).values():
-        owner = exposure.get("owner") or {}
-        if owner.get("email"):
-            owners[exposure["name"]] = [owner["email"]]
-        elif owner.get("name"):
-            team = "".join(c if c.isalnum() or c in "-_" else "_" for c in owner["name"])
-            owners[exposure["name"]] = [f"team:{team}"]
+        owner = owner_of(exposure)
+        if owner:
+            owners[exposure["name"]] = [owner]
     return owners
