@@ -62,6 +62,33 @@ def lift_figure(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def members_figure(df: pd.DataFrame) -> go.Figure:
+    """Members per audience and group: measured (window over) and window still open."""
+    labels = [f"{a} · {g}" for a, g in zip(df["audience"], df["group_name"], strict=True)]
+    fig = go.Figure()
+    for i, (column, name) in enumerate(
+        (("members_measured", "measured"), ("members_window_open", "window still open"))
+    ):
+        fig.add_trace(
+            go.Bar(
+                x=[int(v) for v in df[column]],
+                y=labels,
+                orientation="h",
+                name=name,
+                marker_color=PALETTE[i],
+            )
+        )
+    fig.update_layout(
+        barmode="stack",
+        template="plotly_white",
+        height=max(260, 40 * len(df) + 120),
+        margin={"l": 60, "r": 30, "t": 30, "b": 50},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    fig.update_xaxes(title="members assigned")
+    return fig
+
+
 def _table(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -89,7 +116,7 @@ def _table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def lift(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
-    """Forest plot of purchase-rate lift per audience group, and the lift table."""
+    """Forest plot of purchase-rate lift per group (once measured), members, the lift table."""
     df = lift_rows(con)
     if df.empty:
         raise NoRows(
@@ -99,6 +126,7 @@ def lift(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None
     compared = df[~df["is_holdout"] & df["purchase_rate_lift"].notna()]
     if not compared.empty:
         section.figures.append(lift_figure(compared))
+    section.figures.append(members_figure(df))
     significant = int(compared["is_purchase_rate_lift_significant"].fillna(False).sum())
     section.stats += [
         ("audiences with a holdout", str(df["audience"].nunique())),

@@ -70,6 +70,12 @@ def lift_db(audience_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return db_path
 
 
+def frame_members(db_path: Path) -> int:
+    """Assignments recorded (every member of the lift mart)."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute("select count(*) from activation.audience_assignments").fetchone()[0]
+
+
 def _rows(db_path: Path) -> dict[tuple[str, str], dict]:
     with duckdb.connect(str(db_path), read_only=True) as con:
         frame = con.execute("select * from marts.rpt_audience_lift").fetchdf()
@@ -124,7 +130,9 @@ def test_lift_ignores_orders_on_or_after_as_of(lift_db, tmp_path) -> None:
         assert "no member has a complete 30-day window" in row["sample_note"]
     with duckdb.connect(str(db_path), read_only=True) as con:
         section = next(s for s in build_sections(con) if s.key == "lift")
-    assert section.figures == [] and len(section.tables[0].frame) == 5
+    (members,) = section.figures  # no lift plot while every window is open
+    assert sum(members.data[1].x) == sum(r["members"] for r in _rows(db_path).values())
+    assert len(section.tables[0].frame) == 5
     assert "window still open" in dict(section.stats)
 
 
@@ -137,7 +145,8 @@ def test_report_lift_section_plots_every_sent_group_against_its_holdout(lift_db)
             "select count(*) from activation.audience_assignments where group_name = 'holdout'"
         ).fetchone()
     assert section.missing is None
-    (figure,) = section.figures
+    figure, members = section.figures
+    assert sum(sum(trace.x) for trace in members.data) == int(frame_members(lift_db))
     assert sorted(figure.data[0].y) == [
         "aud_vip_early_access · treatment",
         "aud_winback_rule · A",

@@ -67,13 +67,16 @@ outcomes as (
         members.audience,
         members.group_name,
         members.is_window_complete,
+        -- doubles, not decimal literals: Spark averages decimals at a fixed scale
         case when members.is_window_complete then
-            case when coalesce(member_orders.purchases, 0) > 0 then 1.0 else 0.0 end
+            cast(case when coalesce(member_orders.purchases, 0) > 0 then 1 else 0 end as {{ double_column_type() }})
         end as purchased,
         case when members.is_window_complete then
-            case when coalesce(member_orders.purchases, 0) > 1 then 1.0 else 0.0 end
+            cast(case when coalesce(member_orders.purchases, 0) > 1 then 1 else 0 end as {{ double_column_type() }})
         end as repeated,
-        case when members.is_window_complete then coalesce(member_orders.revenue, 0) end as revenue
+        case when members.is_window_complete then
+            cast(coalesce(member_orders.revenue, 0) as {{ double_column_type() }})
+        end as revenue
     from members
     left join member_orders
         on member_orders.experiment = members.experiment
