@@ -16,6 +16,7 @@ from activation.config import load_syncs
 from activation.emulators import running_emulators
 from activation.engine import run_sync
 from orchestration.ingest import ingest_path
+from orchestration.report.labels import Money
 from orchestration.report.sections import build_sections
 from orchestration.sample_store.lift_effects import (
     TRUE_EFFECTS,
@@ -129,7 +130,7 @@ def test_lift_ignores_orders_on_or_after_as_of(lift_db, tmp_path) -> None:
         assert pd.isna(row["purchase_rate"])
         assert "no member has a complete 30-day window" in row["sample_note"]
     with duckdb.connect(str(db_path), read_only=True) as con:
-        section = next(s for s in build_sections(con) if s.key == "lift")
+        section = next(s for s in build_sections(con, Money(None)) if s.key == "lift")
     (members,) = section.figures  # no lift plot while every window is open
     assert sum(members.data[1].x) == sum(r["members"] for r in _rows(db_path).values())
     assert len(section.tables[0].frame) == 5
@@ -140,7 +141,7 @@ def test_lift_ignores_orders_on_or_after_as_of(lift_db, tmp_path) -> None:
 @pytest.mark.xdist_group("audiences")
 def test_report_lift_section_plots_every_sent_group_against_its_holdout(lift_db) -> None:
     with duckdb.connect(str(lift_db), read_only=True) as con:
-        section = next(s for s in build_sections(con) if s.key == "lift")
+        section = next(s for s in build_sections(con, Money(None)) if s.key == "lift")
         (held_out,) = con.execute(
             "select count(*) from activation.audience_assignments where group_name = 'holdout'"
         ).fetchone()
