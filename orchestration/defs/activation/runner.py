@@ -91,7 +91,7 @@ def run_sync_assets(
     }
     run_config = {
         "ops": {sync_op_name(s.name): {"config": config.model_dump()} for s in syncs},
-        "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
     }
     with warehouse_lock.connect(db_path) as con:
         state.ensure_schema(con)
