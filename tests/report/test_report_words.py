@@ -82,14 +82,14 @@ def test_every_stored_baseline_is_described_with_its_interval() -> None:
         "churn model",
         "120-day rule",
         "logistic regression RFM",
-        "BG/NBD P no purchase",
+        "BG/NBD P(no purchase in horizon)",
     ]
     by_name = rows.set_index("scorer")
     assert by_name.loc["churn model", "AUC"] == "0.840 (0.810 to 0.870)"
     assert by_name.loc["logistic regression RFM", "AUC"] == "0.790 (0.750 to 0.830)"
     assert by_name.loc["120-day rule", "AUC"] == "0.710 (0.680 to 0.740)"
     assert "logistic regression" in by_name.loc["logistic regression RFM", "what_it_is"]
-    assert by_name.loc["BG/NBD P no purchase", "reading"] == "points the wrong way"
+    assert by_name.loc["BG/NBD P(no purchase in horizon)", "reading"] == "points the wrong way"
 
 
 def test_metrics_explained_in_words_including_a_baseline_below_half() -> None:
@@ -101,6 +101,6 @@ def test_metrics_explained_in_words_including_a_baseline_below_half() -> None:
     )
     assert "between 0.810 and 0.870" in text
     (below,) = [n for n in notes if "below 0.5" in n]
-    assert below.startswith("BG/NBD P no purchase scores 0.420")
+    assert below.startswith("BG/NBD P(no purchase in horizon) scores 0.420")
     assert "points the wrong way" in below and "0.580" in below
     assert "5.0% off" in text
