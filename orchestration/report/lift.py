@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from orchestration.report.figures import PALETTE
-from orchestration.report.labels import Money
+from orchestration.report.labels import Money, words
 from orchestration.report.model import NoRows, Section, Table
 
 SOURCE = "marts.rpt_audience_lift"
@@ -32,9 +32,18 @@ def _interval(low: float, high: float, fmt=_points) -> str:
     return "n/a" if pd.isna(low) else f"[{fmt(low)}, {fmt(high)}]"
 
 
+def _audience(model: str) -> str:
+    """`aud_winback_rule` -> `Winback rule`: the audience model in words."""
+    return words(model.removeprefix("aud_"))
+
+
+def _group_labels(df: pd.DataFrame) -> list[str]:
+    return [f"{_audience(a)} · {g}" for a, g in zip(df["audience"], df["group_name"], strict=True)]
+
+
 def lift_figure(df: pd.DataFrame) -> go.Figure:
     """Purchase-rate lift vs holdout with its 95% interval, one row per audience and group."""
-    labels = [f"{a} · {g}" for a, g in zip(df["audience"], df["group_name"], strict=True)]
+    labels = _group_labels(df)
     lift = 100 * df["purchase_rate_lift"]
     fig = go.Figure(
         go.Scatter(
@@ -64,7 +73,7 @@ def lift_figure(df: pd.DataFrame) -> go.Figure:
 
 def members_figure(df: pd.DataFrame) -> go.Figure:
     """Members per audience and group: measured (window over) and window still open."""
-    labels = [f"{a} · {g}" for a, g in zip(df["audience"], df["group_name"], strict=True)]
+    labels = _group_labels(df)
     fig = go.Figure()
     for i, (column, name) in enumerate(
         (("members_measured", "measured"), ("members_window_open", "window still open"))
@@ -92,7 +101,7 @@ def members_figure(df: pd.DataFrame) -> go.Figure:
 def _table(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "audience": df["audience"],
+            "audience": df["audience"].map(_audience),
             "group": df["group_name"],
             "members": df["members"].astype(int),
             "measured": df["members_measured"].astype(int),
@@ -145,10 +154,10 @@ def lift(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None
 SECTION = {
     "key": "lift",
     "title": "Did it work? Lift vs holdout",
-    "lead": "Each audience with a holdout (sync key holdout_share or variants) compared with its "
-    "members who were never sent: the share who bought within 30 days of entering, and the lift "
-    "in percentage points with its 95% interval. An interval that crosses 0 means no "
-    "measurable effect; a note gives the smallest lift the sample could detect.",
+    "lead": "Each audience with a holdout (a holdout share or A/B variants declared on its sync) "
+    "compared with its members who were never sent: the share who bought within 30 days of "
+    "entering, and the lift in percentage points with its 95% interval. An interval that crosses "
+    "0 means no measurable effect; a note gives the smallest lift the sample could detect.",
     "sources": (SOURCE,),
     "builder": lift,
 }
