@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from orchestration.ingest import ingest_path  # noqa: E402
-from orchestration.sample_store import generate_store  # noqa: E402
-from orchestration.warehouse import copy_table  # noqa: E402
-from orchestration.warehouse.duckdb_warehouse import DuckDBWarehouse  # noqa: E402
+from retention.core.warehouse import copy_table  # noqa: E402
+from retention.core.warehouse.duckdb_warehouse import DuckDBWarehouse  # noqa: E402
+from retention.ingest import ingest_path  # noqa: E402
+from retention.sample_store import generate_store  # noqa: E402
 
 DBT_PROJECT_DIR = ROOT / "dbt_project"
 ORDERS_PER_CUSTOMER = 1.8  # the sample store's average over three years
@@ -115,7 +115,7 @@ def prepare_duckdb(work: Path, orders: int, seed: int) -> tuple[Path, dict[str, 
 
 def copy_to_spark(db_path: Path, spark_dir: Path) -> float:
     """Copy every raw table into Spark schema `raw`; returns seconds. Releases the metastore."""
-    from orchestration.warehouse.spark_warehouse import SparkWarehouse, spark_session, stop_spark
+    from retention.core.warehouse.spark_warehouse import SparkWarehouse, spark_session, stop_spark
 
     os.environ["RETENTION_SPARK_DIR"] = str(spark_dir)
     began = time.perf_counter()

@@ -16,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from orchestration.ingest import ingest_path
-from orchestration.ingest.contract import ORDER_STATUSES
+from retention.core.raw_contract import ORDER_STATUSES
+from retention.ingest import ingest_path
 
 
 def write_orders(path: Path, rows: int, seed: int = 0) -> None:

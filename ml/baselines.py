@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from ml.bgnbd import BgNbdParams, fit_bgnbd, p_no_purchase
 from ml.features import FeatureFrame
 from ml.rfm import collapse, rfm_summary
-from orchestration.warehouse.base import Warehouse
+from retention.core.warehouse.base import Warehouse
 
 RFM_FEATURES = ("recency_days", "frequency", "monetary")
 BGNBD_UNIT_DAYS = 7.0

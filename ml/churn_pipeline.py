@@ -19,9 +19,7 @@ from ml.errors import InsufficientDataError, MLError, NoDataBeforeCutoffError
 from ml.feature_selection import select_features
 from ml.features import FeatureFrame, build_features, build_labels
 from ml.minimums import history_stats, unmet_minimums
-from ml.sql import WarehouseSource, as_warehouse, timestamp_literal
-from ml.timing import StepTimer
-from ml.warehouse import (
+from ml.outputs import (
     all_customers,
     ensure_ml_tables,
     read_as_of,
@@ -29,7 +27,9 @@ from ml.warehouse import (
     replace_table,
     require_orders,
 )
-from orchestration.warehouse.base import Warehouse, read_table
+from ml.sql import WarehouseSource, as_warehouse, timestamp_literal
+from ml.timing import StepTimer
+from retention.core.warehouse.base import Warehouse, read_table
 
 NOT_TRAINED = "not_trained"
 FAILED = "failed"

@@ -16,7 +16,7 @@ from ml.feature_selection import FeatureSelection
 from ml.features import FeatureFrame
 from ml.model_choice import BGNBD, GRADIENT_BOOSTING, LOGISTIC_RFM, MODEL, choose_model, scorer_of
 from ml.timing import StepTimer
-from orchestration.warehouse.base import Warehouse
+from retention.core.warehouse.base import Warehouse
 
 
 def _roc_points(y: np.ndarray, score: np.ndarray, points: int = 40) -> dict[str, list[float]]:

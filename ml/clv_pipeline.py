@@ -16,9 +16,7 @@ from ml.config import ClvConfig
 from ml.errors import InsufficientDataError, MLError
 from ml.gamma_gamma import expected_spend, fit_gamma_gamma
 from ml.minimums import history_stats, unmet_minimums
-from ml.rfm import RfmSummary, collapse, rfm_summary
-from ml.sql import WarehouseSource, as_warehouse
-from ml.warehouse import (
+from ml.outputs import (
     all_customers,
     ensure_ml_tables,
     read_as_of,
@@ -26,7 +24,9 @@ from ml.warehouse import (
     replace_table,
     require_orders,
 )
-from orchestration.warehouse.base import Warehouse, read_table
+from ml.rfm import RfmSummary, collapse, rfm_summary
+from ml.sql import WarehouseSource, as_warehouse
+from retention.core.warehouse.base import Warehouse, read_table
 
 NOT_FITTED = "not_fitted"
 FAILED = "failed"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestration.errors import UserError
+from retention.core.errors import UserError
 
 
 class MLError(UserError):

@@ -21,8 +21,8 @@ from ml.sql import (
     hours_between,
     timestamp_literal,
 )
-from orchestration.ingest.contract import EVENT_TYPES
-from orchestration.warehouse.base import read_table
+from retention.core.raw_contract import EVENT_TYPES
+from retention.core.warehouse.base import read_table
 
 TREND_WINDOW_DAYS = 90
 

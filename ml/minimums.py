@@ -7,7 +7,7 @@ from datetime import date
 
 from ml.config import DataMinimums
 from ml.sql import WarehouseSource, as_warehouse, days_between, timestamp_literal
-from orchestration.warehouse.base import read_table
+from retention.core.warehouse.base import read_table
 
 
 @dataclass(frozen=True)

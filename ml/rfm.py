@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from ml.sql import WarehouseSource, as_warehouse, date_literal, days_between
-from orchestration.warehouse.base import read_table
+from retention.core.warehouse.base import read_table
 
 #: Purchases in the warehouse: non-cancelled, non-returned orders from `marts.fct_orders`.
 MART_PURCHASES_SQL = """

@@ -12,7 +12,7 @@ from datetime import date
 
 import duckdb
 
-from orchestration.ingest.contract import EVENT_TYPES
+from retention.core.raw_contract import EVENT_TYPES
 
 HISTORY_DAYS = 730
 CATEGORIES = ("tops", "bottoms", "dresses", "shoes", "accessories", "outerwear")

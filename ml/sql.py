@@ -10,8 +10,8 @@ from datetime import date, datetime
 
 import duckdb
 
-from orchestration.warehouse.base import Warehouse
-from orchestration.warehouse.duckdb_warehouse import DuckDBWarehouse
+from retention.core.warehouse.base import Warehouse
+from retention.core.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 WarehouseSource = Warehouse | duckdb.DuckDBPyConnection
 

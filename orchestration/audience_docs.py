@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from orchestration.settings import PROJECT_ROOT
+from retention.core.settings import PROJECT_ROOT
 
 TEMPLATE = PROJECT_ROOT / "docs" / "audiences.template.md"
 OUTPUT = PROJECT_ROOT / "docs" / "audiences.md"
@@ -131,7 +131,7 @@ def render(
 
 def audience_sizes(db_path: Path, models: list[str]) -> dict[str, int]:
     """Rows per built `audiences.<model>` in the warehouse at `db_path` (read-only)."""
-    from orchestration.warehouse_lock import connect
+    from retention.core.lock import connect
 
     with connect(db_path, read_only=True) as con:
         built = {

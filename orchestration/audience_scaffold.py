@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from orchestration.errors import InputError
+from retention.core.errors import InputError
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -7,7 +7,7 @@ checks, schedules and sensors live in `orchestration/defs/<domain>/`.
 
 import dagster as dg
 
-from orchestration.settings import prepare_environment
+from retention.core.settings import prepare_environment
 
 prepare_environment()
 
@@ -15,7 +15,7 @@ from orchestration.defs.activation import definitions as activation  # noqa: E40
 from orchestration.defs.dbt import definitions as dbt  # noqa: E402
 from orchestration.defs.ingest import definitions as ingest  # noqa: E402
 from orchestration.defs.ml import definitions as ml  # noqa: E402
-from orchestration.defs.warehouse import WarehouseResource  # noqa: E402
+from orchestration.defs.warehouse_resource import WarehouseResource  # noqa: E402
 
 defs = dg.Definitions.merge(
     ingest.defs,

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from orchestration import settings
-from orchestration.errors import UserError
+from retention.core import settings
+from retention.core.errors import UserError
 
 if TYPE_CHECKING:
     from activation.emulators import Emulators
@@ -116,9 +116,9 @@ def run_demo(
     """
     from activation.emulators import running_emulators
     from orchestration.lift_demo import measure_lift
-    from orchestration.report.build import write_report
-    from orchestration.report.summary import read_facts
-    from orchestration.sample_store import generate_store
+    from retention.report.build import write_report
+    from retention.report.summary import read_facts
+    from retention.sample_store import generate_store
 
     db_path = settings.prepare_environment(db_path)
     seconds: dict[str, float] = {}

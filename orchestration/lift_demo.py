@@ -3,7 +3,7 @@
 The build runs before the syncs, so the lift mart it made does not hold the assignments the
 syncs just recorded; this rebuilds that one model. With `--simulate-lift` it instead simulates
 the month after the syncs (known effect for win-back, none for VIP; see
-`orchestration.sample_store.lift_effects`), ingests those orders with the store's own, and
+`retention.sample_store.lift_effects`), ingests those orders with the store's own, and
 rebuilds the graph as of the day every member's 30-day window has ended, so the report's lift
 section shows what the mart estimates against the truth.
 """
@@ -14,8 +14,9 @@ import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
-from orchestration import settings, warehouse_lock
-from orchestration.errors import UserError
+from retention.core import lock as warehouse_lock
+from retention.core import settings
+from retention.core.errors import UserError
 
 LIFT_MODEL = "rpt_audience_lift"
 
@@ -45,9 +46,9 @@ def simulate_month_after(
     db_path: Path, store_dir: Path, on_wait: Callable[[str], None] | None = None, seed: int = 42
 ) -> str:
     """Write, ingest and rebuild with the simulated month after the syncs; one-line summary."""
-    from orchestration.ingest import ingest_path
     from orchestration.pipeline import BUILD_JOB, run_pipeline
-    from orchestration.sample_store.lift_effects import window_end, write_post_sync_orders
+    from retention.ingest import ingest_path
+    from retention.sample_store.lift_effects import window_end, write_post_sync_orders
 
     after_dir = store_dir.parent / f"{store_dir.name}_after_sync"
     with warehouse_lock.connect(db_path, on_wait=on_wait) as con:

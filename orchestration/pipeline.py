@@ -20,9 +20,10 @@ import dagster as dg
 import duckdb
 
 from activation import build_gate
-from orchestration import settings, warehouse_lock
 from orchestration.defs.dbt.preflight import refuse_future_as_of
-from orchestration.errors import InputError, UserError
+from retention.core import lock as warehouse_lock
+from retention.core import settings
+from retention.core.errors import InputError, UserError
 
 BUILD_JOB = "build"
 FULL_REFRESH_JOB = "full_refresh"
@@ -155,7 +156,7 @@ def run_pipeline(
         raise InputError(f"--raw {raw}: no such file or folder")
     db = settings.prepare_environment(db_path)
     if target == "spark":
-        from orchestration.warehouse.spark_settings import prepare_spark_environment
+        from retention.core.warehouse.spark_settings import prepare_spark_environment
 
         prepare_spark_environment()
     log_path = Path("logs") / f"retention_{job_name}.log"

@@ -1,5 +1,5 @@
 {#-
-  The raw tables of orchestration/ingest/contract.py (TABLES + LINEAGE_COLUMNS), column for column.
+  The raw tables of retention/core/raw_contract.py (TABLES + LINEAGE_COLUMNS), column for column.
   tests/warehouse/test_raw_contract.py fails when the two drift apart.
 -#}
 {% macro raw_table_columns() %}

@@ -7,7 +7,7 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.settings import report_path
+from retention.core.settings import report_path
 
 
 def report_link() -> dict[str, dg.MetadataValue]:

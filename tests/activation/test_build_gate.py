@@ -11,11 +11,11 @@ import pytest
 from sync_helpers import member, one_sync, write_audience, write_project
 from typer.testing import CliRunner
 
-import orchestration.settings as settings
+import retention.core.settings as settings
 from activation import build_gate
 from activation.engine import run_sync
-from orchestration import cli
 from orchestration.pipeline import CheckFailure, PipelineResult, build_outcome
+from retention.cli import main as cli
 
 SPEC = {
     "name": "vip_klaviyo",
@@ -145,7 +145,7 @@ def test_a_dagster_run_that_builds_the_audience_may_sync_despite_an_old_failed_b
 
     from orchestration.defs.activation.assets import build_sync_asset
     from orchestration.defs.activation.resources import destination_resource
-    from orchestration.defs.warehouse import WarehouseResource
+    from orchestration.defs.warehouse_resource import WarehouseResource
 
     rows = [member(i) for i in range(5)]
     sync = _sync(tmp_path, rows)

@@ -8,8 +8,8 @@ import pytest
 from sync_helpers import member, write_audience, write_project
 from typer.testing import CliRunner
 
-import orchestration.settings as settings
-from orchestration import cli
+import retention.core.settings as settings
+from retention.cli import main as cli
 
 SPEC = {
     "name": "vip_klaviyo",

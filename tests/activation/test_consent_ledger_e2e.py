@@ -14,9 +14,9 @@ import pytest
 
 from activation.config import load_syncs
 from activation.engine import run_sync
-from orchestration.ingest import ingest_path
-from orchestration.sample_store.generator import generate_store
-from orchestration.settings import DBT_PROJECT_DIR
+from retention.core.settings import DBT_PROJECT_DIR
+from retention.ingest import ingest_path
+from retention.sample_store.generator import generate_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("consent_ledger_e2e")]
 SYNC = "engagement_funnel_iterable"

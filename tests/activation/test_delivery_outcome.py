@@ -7,10 +7,10 @@ import pytest
 from sync_helpers import member, one_sync, write_audience, write_project
 from typer.testing import CliRunner
 
-import orchestration.settings as settings
+import retention.core.settings as settings
 from activation import state
 from activation.engine import run_sync
-from orchestration import cli
+from retention.cli import main as cli
 
 TWILIO = {
     "name": "winback_sms",

@@ -7,10 +7,10 @@ import pytest
 from sync_helpers import member, one_sync, write_audience, write_project
 from typer.testing import CliRunner
 
-import orchestration.settings as settings
+import retention.core.settings as settings
 from activation.emulators import DEFAULT_LIST_ID
 from activation.engine import run_sync
-from orchestration import cli
+from retention.cli import main as cli
 
 SPECS = {
     "klaviyo": {

@@ -16,8 +16,8 @@ import pytest
 
 from ml.churn_pipeline import build_churn_scores
 from ml.clv_pipeline import build_clv_predictions
-from orchestration.ingest import ingest_path
-from orchestration.sample_store.generator import generate_store
+from retention.ingest import ingest_path
+from retention.sample_store.generator import generate_store
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = ROOT / "dbt_project"

@@ -15,10 +15,10 @@ from conftest import DBT_PROJECT_DIR, run_dbt
 from activation.config import load_syncs
 from activation.emulators import running_emulators
 from activation.engine import run_sync
-from orchestration.ingest import ingest_path
-from orchestration.report.labels import Money
-from orchestration.report.sections import build_sections
-from orchestration.sample_store.lift_effects import (
+from retention.ingest import ingest_path
+from retention.report.labels import Money
+from retention.report.sections import build_sections
+from retention.sample_store.lift_effects import (
     TRUE_EFFECTS,
     window_end,
     write_post_sync_orders,

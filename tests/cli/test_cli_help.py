@@ -11,7 +11,7 @@ import click
 import pytest
 import typer
 
-from orchestration import cli
+from retention.cli import main as cli
 
 RETENTION = str(Path(sys.executable).parent / "retention")
 CONTRACT_COMMANDS = {"sample", "ingest", "build", "sync", "syncs", "demo", "report"}

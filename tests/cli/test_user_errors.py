@@ -13,10 +13,10 @@ import pytest
 
 from activation.config import load_syncs
 from cli.cli_run import assert_one_line_error, run_cli
-from orchestration.errors import UserError
-from orchestration.ingest import ingest_path
-from orchestration.sample_store import generate_store
-from orchestration.settings import DBT_PROJECT_DIR
+from retention.core.errors import UserError
+from retention.core.settings import DBT_PROJECT_DIR
+from retention.ingest import ingest_path
+from retention.sample_store import generate_store
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.ingest import IngestReport
+from retention.ingest import IngestReport
 
 
 def write(path: Path, text: str | bytes) -> Path:

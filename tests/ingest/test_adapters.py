@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from orchestration.ingest import ingest_path
+from retention.ingest import ingest_path
 from tests.ingest.conftest import assert_accounted, query, write
 
 # Exact UCI Online Retail II CSV layout (as exported from the workbook).

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from orchestration.defs.dbt.preflight import FutureAsOfError, _require_orders
-from orchestration.ingest import ingest_path
+from retention.ingest import ingest_path
 
 CORPUS = Path(__file__).with_name("corpus")
 RETENTION = str(Path(sys.executable).parent / "retention")

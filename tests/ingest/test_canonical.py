@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.errors import InputError
-from orchestration.ingest import ingest_path
+from retention.core.errors import InputError
+from retention.ingest import ingest_path
 from tests.ingest.conftest import assert_accounted, query, write
 
 ORDERS_HEADER = "order_id,customer_id,ordered_at,status,total\n"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.ingest import ingest_path
-from orchestration.ingest.options import IngestOptions
+from retention.ingest import ingest_path
+from retention.ingest.options import IngestOptions
 from tests.ingest.conftest import assert_accounted, query
 
 CORPUS = Path(__file__).with_name("corpus")

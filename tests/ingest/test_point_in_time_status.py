@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.ingest import ingest_path
+from retention.ingest import ingest_path
 from tests.ingest.conftest import write
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ingest_point_in_time")]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.errors import InputError
-from orchestration.ingest import ingest_path
+from retention.core.errors import InputError
+from retention.ingest import ingest_path
 from tests.ingest.conftest import assert_accounted, query, write
 
 # Header of Admin > Orders > Export > "Plain CSV file", in Shopify's order.

@@ -11,7 +11,7 @@ import pytest
 
 from orchestration.defs.dbt.resources import BuildOptions
 from orchestration.defs.ml.assets import CHURN_MODEL, CHURN_TRAINED_CHECK, churn
-from orchestration.defs.warehouse import WarehouseResource
+from orchestration.defs.warehouse_resource import WarehouseResource
 
 pytestmark = pytest.mark.xdist_group("ml_sim")
 

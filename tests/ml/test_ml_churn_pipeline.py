@@ -12,7 +12,7 @@ import pytest
 from ml.churn_pipeline import build_churn_scores
 from ml.config import ChurnConfig, DataMinimums
 from ml.errors import FeatureSchemaMismatchError, MLError
-from ml.warehouse import ensure_ml_tables
+from ml.outputs import ensure_ml_tables
 
 pytestmark = pytest.mark.xdist_group("ml_sim")
 

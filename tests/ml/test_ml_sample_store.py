@@ -21,8 +21,8 @@ pytestmark = pytest.mark.xdist_group("ml_sample")
 @pytest.fixture(scope="session")
 def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2,500-customer sample store ingested and built with dbt, once per session."""
-    from orchestration.ingest import ingest_path
-    from orchestration.sample_store import generate_store
+    from retention.ingest import ingest_path
+    from retention.sample_store import generate_store
 
     base = tmp_path_factory.mktemp("ml_sample")
     generate_store(base / "store", customers=2500, seed=11)

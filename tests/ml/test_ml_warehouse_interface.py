@@ -9,8 +9,8 @@ import pandas as pd
 
 from ml.clv_pipeline import build_clv_predictions
 from ml.features import build_features
-from ml.warehouse import TABLE_DDL
-from orchestration.warehouse.duckdb_warehouse import DuckDBWarehouse
+from ml.outputs import TABLE_DDL
+from retention.core.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 CUTOFF = date(2024, 7, 1)  # the simulated store runs to 2025-01-01
 PREDICTIONS = """select customer_id, p_alive, expected_purchases_365d, predicted_clv_365d,

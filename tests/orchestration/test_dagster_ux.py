@@ -7,7 +7,7 @@ import yaml
 
 from activation.config import load_syncs
 from orchestration.defs.activation.assets import sync_key
-from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from retention.core.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 
 def test_every_job_schedule_and_sensor_is_described(defs) -> None:

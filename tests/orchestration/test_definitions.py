@@ -7,8 +7,8 @@ import pytest
 
 from activation.config import load_syncs
 from orchestration.defs.activation.assets import sync_key
-from orchestration.ingest.contract import LOAD_ORDER
-from orchestration.settings import DBT_PROJECT_DIR
+from retention.core.raw_contract import LOAD_ORDER
+from retention.core.settings import DBT_PROJECT_DIR
 
 pytestmark = pytest.mark.xdist_group("orchestration_defs")
 

@@ -28,7 +28,7 @@ CUSTOMERS = 1000
 def emulators() -> Iterator:
     from activation.config import load_syncs
     from activation.emulators import running_emulators
-    from orchestration.settings import DBT_PROJECT_DIR
+    from retention.core.settings import DBT_PROJECT_DIR
 
     saved = dict(os.environ)
     with running_emulators(rate_scale=1000) as running:
@@ -43,7 +43,7 @@ def emulators() -> Iterator:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, emulators) -> tuple[PipelineResult, Path]:
-    from orchestration.sample_store import generate_store
+    from retention.sample_store import generate_store
 
     root = tmp_path_factory.mktemp("pipeline")
     generate_store(root / "drop", customers=CUSTOMERS, seed=11)
@@ -78,7 +78,7 @@ def _copy(db: Path, tmp_path: Path) -> Path:
 
 def test_failing_blocking_check_stops_the_sync(built, emulators, tmp_path, defs) -> None:
     from activation.config import load_syncs
-    from orchestration.settings import DBT_PROJECT_DIR, prepare_environment
+    from retention.core.settings import DBT_PROJECT_DIR, prepare_environment
 
     _, db = built
     db = _copy(db, tmp_path)
@@ -119,7 +119,7 @@ def test_two_builds_at_once_wait_for_each_other(built, tmp_path) -> None:
     _, db = built
     db = _copy(db, tmp_path)
     env = {**os.environ, "RETENTION_DUCKDB_PATH": str(db), "DAGSTER_HOME": str(tmp_path)}
-    cmd = [sys.executable, "-c", "from orchestration.cli import main; main()", "build"]
+    cmd = [sys.executable, "-c", "from retention.cli.main import main; main()", "build"]
     procs = [
         subprocess.Popen(
             cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -141,7 +141,7 @@ def test_builds_are_recorded_and_retention_sync_refuses_a_future_as_of(
 ) -> None:
     from typer.testing import CliRunner
 
-    from orchestration import cli
+    from retention.cli import main as cli
 
     _, db = built
     db = _copy(db, tmp_path)

@@ -15,8 +15,8 @@ from orchestration.defs.dbt.translator import RetentionDbtTranslator
 from orchestration.defs.ingest.sensors import raw_drop_sensor
 from orchestration.defs.metadata import metric_metadata
 from orchestration.defs.schedule_guard import skip_if_running
-from orchestration.errors import InputError
 from orchestration.pipeline import validate_as_of
+from retention.core.errors import InputError
 
 
 def test_translator_keys_are_schema_and_relation() -> None:
@@ -105,7 +105,7 @@ def test_cli_bad_date_is_one_line(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "from orchestration.cli import main; main()",
+            "from retention.cli.main import main; main()",
             "build",
             "--as-of",
             "2024-02-30",

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.warehouse_lock import WarehouseLockedError, lock_path, read_lock, write_lock
+from retention.core.lock import WarehouseLockedError, lock_path, read_lock, write_lock
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from orchestration.warehouse_lock import write_lock
+from retention.core.lock import write_lock
 with write_lock(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))

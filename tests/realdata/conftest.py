@@ -71,7 +71,7 @@ def _facts(db: Path) -> dict[str, Any]:
 def _dry_run_syncs(db: Path) -> dict[str, Any]:
     from activation.config import load_syncs
     from activation.engine import run_sync
-    from orchestration.settings import DBT_PROJECT_DIR
+    from retention.core.settings import DBT_PROJECT_DIR
 
     with duckdb.connect(str(db)) as con:
         return {

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.ingest import ingest_path
+from retention.ingest import ingest_path
 from tests.conftest import SHARED
 from tests.realdata.conftest import BuiltAsOf, build_as_of
 from tests.realdata.exports import write_online_retail, write_shopify

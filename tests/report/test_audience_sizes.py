@@ -15,8 +15,8 @@ from activation import state
 from activation.config import SyncConfig
 from activation.destinations.file import FileOptions
 from activation.engine import run_sync
-from orchestration.report.build import write_report
 from report.report_page import read_page, table_dicts
+from retention.report.build import write_report
 
 MODEL = "aud_vip"
 DESCRIPTION = (

@@ -9,7 +9,7 @@ import sys
 import pytest
 from rich.console import Console
 
-from orchestration.cli_demo import print_summary, stdout_to_stderr
+from retention.cli.demo import print_summary, stdout_to_stderr
 
 
 def test_stdout_to_stderr_moves_subprocess_and_python_output(capfd) -> None:

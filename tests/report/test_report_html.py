@@ -10,10 +10,10 @@ import duckdb
 import pytest
 from cli.cli_run import run_cli
 
-from orchestration.report import labels
-from orchestration.report.build import write_report
-from orchestration.report.sections import SPECS
 from report.report_page import read_page, table_dicts
+from retention.report import labels
+from retention.report.build import write_report
+from retention.report.sections import SPECS
 
 SECTION_KEYS = [spec.key for spec in SPECS]
 POINT_KEYS = ("x", "y", "z", "values")

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from activation import state
-from orchestration.report.build import write_report
+from retention.report.build import write_report
 
 _SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "screenshot_report.py"
 _spec = importlib.util.spec_from_file_location("screenshot_report", _SCRIPT)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.report import churn_text, labels
-from orchestration.report.audiences import audience_name, list_name, purpose
-from orchestration.report.figures import shared_ticks
-from orchestration.report.html import markup
+from retention.report import churn_text, labels
+from retention.report.audiences import audience_name, list_name, purpose
+from retention.report.figures import shared_ticks
+from retention.report.html import markup
 
 # Metrics as ml.churn_model_runs stores them, with baselines this report has no names for.
 METRICS = {

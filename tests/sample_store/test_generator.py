@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.ingest import ingest_path
-from orchestration.ingest.contract import TABLES
-from orchestration.sample_store import generate_store
+from retention.core.raw_contract import TABLES
+from retention.ingest import ingest_path
+from retention.sample_store import generate_store
 
 END = date(2026, 10, 31)
 pytestmark = pytest.mark.xdist_group("sample_store")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from engine_build import DBT_PROJECT_DIR, build_duckdb, build_spark, environment
 
-from orchestration.warehouse.duckdb_warehouse import DuckDBWarehouse
-from orchestration.warehouse.spark_warehouse import SparkWarehouse, spark_session, stop_spark
+from retention.core.warehouse.duckdb_warehouse import DuckDBWarehouse
+from retention.core.warehouse.spark_warehouse import SparkWarehouse, spark_session, stop_spark
 
 CUSTOMERS = 300
 SEED = 11

@@ -11,11 +11,11 @@ from dbt.cli.main import dbtRunner
 
 from ml.churn_pipeline import build_churn_scores
 from ml.clv_pipeline import build_clv_predictions
-from orchestration.ingest import ingest_path
-from orchestration.sample_store import generate_store
-from orchestration.warehouse import copy_table
-from orchestration.warehouse.duckdb_warehouse import DuckDBWarehouse
-from orchestration.warehouse.spark_warehouse import SparkWarehouse
+from retention.core.warehouse import copy_table
+from retention.core.warehouse.duckdb_warehouse import DuckDBWarehouse
+from retention.core.warehouse.spark_warehouse import SparkWarehouse
+from retention.ingest import ingest_path
+from retention.sample_store import generate_store
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = ROOT / "dbt_project"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from compare import differences
 
-from orchestration.warehouse import Warehouse, read_table
+from retention.core.warehouse import Warehouse, read_table
 
 pytestmark = [
     pytest.mark.spark,

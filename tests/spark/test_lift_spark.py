@@ -14,8 +14,8 @@ from compare import differences
 from engine_build import environment, run_dbt
 
 from activation.experiment import ensure_table
-from orchestration.warehouse import copy_table, read_table
-from orchestration.warehouse.duckdb_warehouse import DuckDBWarehouse
+from retention.core.warehouse import copy_table, read_table
+from retention.core.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 pytestmark = [
     pytest.mark.spark,

@@ -9,10 +9,10 @@ import pyarrow as pa
 import pytest
 from engine_build import environment
 
-from orchestration.errors import UserError
-from orchestration.warehouse import Warehouse, copy_table, open_warehouse, read_chunks, read_table
-from orchestration.warehouse.duckdb_warehouse import DuckDBWarehouse
-from orchestration.warehouse.spark_settings import spark_conf
+from retention.core.errors import UserError
+from retention.core.warehouse import Warehouse, copy_table, open_warehouse, read_chunks, read_table
+from retention.core.warehouse.duckdb_warehouse import DuckDBWarehouse
+from retention.core.warehouse.spark_settings import spark_conf
 
 
 @pytest.fixture

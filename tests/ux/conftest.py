@@ -18,8 +18,8 @@ CUSTOMERS = 300
 @pytest.fixture(scope="session")
 def raw_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A DuckDB file with a 300-customer sample store ingested into raw (copy before writing)."""
-    from orchestration.ingest import ingest_path
-    from orchestration.sample_store import generate_store
+    from retention.ingest import ingest_path
+    from retention.sample_store import generate_store
 
     root = tmp_path_factory.mktemp("ux_store")
     generate_store(root / "files", customers=CUSTOMERS, seed=5)

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.audience_docs import OUTPUT, audience_sizes, read_models, render
-from orchestration.settings import DBT_PROJECT_DIR
+from retention.core.settings import DBT_PROJECT_DIR
 
 
 def test_committed_doc_is_the_generated_one() -> None:

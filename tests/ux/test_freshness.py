@@ -9,7 +9,7 @@ import dagster as dg
 from orchestration.defs.dbt.resources import BuildOptions
 from orchestration.defs.dbt.schedules import daily_full_refresh
 from orchestration.defs.ingest.checks import FRESHNESS_CHECK_OP, raw_orders_freshness
-from orchestration.defs.warehouse import WarehouseResource
+from orchestration.defs.warehouse_resource import WarehouseResource
 
 
 def _evaluate(warehouse: Path, as_of: str | None = None, **config) -> dg.AssetCheckResult:

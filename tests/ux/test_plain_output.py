@@ -8,7 +8,7 @@ import pytest
 from cli.cli_run import run_cli
 
 from activation.config import load_syncs
-from orchestration.settings import DBT_PROJECT_DIR
+from retention.core.settings import DBT_PROJECT_DIR
 
 
 def test_syncs_table_keeps_full_names_in_a_pipe(

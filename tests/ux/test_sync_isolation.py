@@ -13,7 +13,7 @@ from cli.cli_run import run_cli
 
 from activation.config import load_syncs
 from activation.declarations import load_sync_declarations
-from orchestration.settings import DBT_PROJECT_DIR
+from retention.core.settings import DBT_PROJECT_DIR
 
 TYPO_SYNC = "vip_early_access_klaviyo"
 

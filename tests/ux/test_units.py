@@ -11,8 +11,8 @@ import yaml
 from activation.config import load_syncs
 from activation.declarations import BrokenSync
 from orchestration.audience_scaffold import scaffold_audience
-from orchestration.console import PLAIN_WIDTH, make_console
 from orchestration.defs.activation.assets import broken_sync_keys
+from retention.cli.console import PLAIN_WIDTH, make_console
 
 ROOT = Path(__file__).resolve().parents[2]
 

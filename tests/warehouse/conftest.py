@@ -17,7 +17,7 @@ import duckdb
 import pytest
 import warehouse_fixture_data as data
 
-from orchestration.ingest.contract import LINEAGE_COLUMNS, TABLES
+from retention.core.raw_contract import LINEAGE_COLUMNS, TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = ROOT / "dbt_project"

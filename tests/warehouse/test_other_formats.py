@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 import warehouse_fixture_data as data
 
-from orchestration.ingest.contract import LINEAGE_COLUMNS, TABLES
+from retention.core.raw_contract import LINEAGE_COLUMNS, TABLES
 
 
 @pytest.mark.xdist_group("warehouse_cdnow")
@@ -50,7 +50,7 @@ def test_missing_raw_tables_are_created_from_the_contract(cdnow_warehouse):
 @pytest.mark.xdist_group("warehouse_cdnow")
 def test_ml_output_tables_exist_before_any_scoring(cdnow_warehouse):
     """dbt's on-run-start macro creates the ML tables with the columns ml/ writes (TABLE_DDL)."""
-    from ml.warehouse import TABLE_DDL
+    from ml.outputs import TABLE_DDL
 
     expected = {
         table: [part.split()[0] for part in ddl.split(",")] for table, ddl in TABLE_DDL.items()

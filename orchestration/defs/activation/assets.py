@@ -16,8 +16,8 @@ from activation.config import SyncConfig
 from activation.declarations import BrokenSync
 from orchestration.defs.activation.resources import destination_resource_key
 from orchestration.defs.metadata import report_link
-from orchestration.defs.warehouse import WAREHOUSE_POOL
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.defs.warehouse_resource import WAREHOUSE_POOL
+from retention.core.settings import DBT_PROJECT_DIR
 
 ACTIVATION_GROUP = "activation"
 TRIGGERED_TAG = "triggered"

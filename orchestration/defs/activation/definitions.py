@@ -22,7 +22,7 @@ from orchestration.defs.activation.resources import destination_resource, destin
 from orchestration.defs.activation.schedules import hourly_sync_definitions
 from orchestration.defs.dbt.assets import dbt_manifest
 from orchestration.defs.dbt.translator import RetentionDbtTranslator
-from orchestration.settings import DBT_PROJECT_DIR
+from retention.core.settings import DBT_PROJECT_DIR
 
 declarations = without_unknown_models(dbt_manifest, load_sync_declarations(DBT_PROJECT_DIR))
 syncs = declarations.syncs

@@ -17,10 +17,10 @@ import dagster as dg
 from activation import reconcile, state
 from activation.config import SyncConfig
 from activation.engine import SyncResult
-from orchestration import warehouse_lock
 from orchestration.defs.activation.assets import SyncRunConfig, build_sync_assets, sync_op_name
 from orchestration.defs.activation.resources import destination_resource, destination_resource_key
-from orchestration.defs.warehouse import WarehouseResource
+from orchestration.defs.warehouse_resource import WarehouseResource
+from retention.core import lock as warehouse_lock
 
 AUDIENCE_SCHEMA = "audiences"
 

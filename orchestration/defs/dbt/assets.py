@@ -20,7 +20,7 @@ from orchestration.defs.dbt.project import load_dbt_project
 from orchestration.defs.dbt.resources import BuildOptions
 from orchestration.defs.dbt.translator import RetentionDbtTranslator
 from orchestration.defs.ingest.assets import RAW_SCHEMA
-from orchestration.defs.warehouse import WAREHOUSE_POOL, WarehouseResource
+from orchestration.defs.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
 
 DBT_ASSETS_NAME = "dbt_models"
 

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from orchestration.defs.ingest.assets import RAW_SCHEMA
-from orchestration.defs.warehouse import WarehouseResource
-from orchestration.warehouse import copy_table, open_warehouse, warehouse_engine
-from orchestration.warehouse.base import Warehouse
-from orchestration.warehouse.duckdb_warehouse import DuckDBWarehouse
+from orchestration.defs.warehouse_resource import WarehouseResource
+from retention.core.warehouse import copy_table, open_warehouse, warehouse_engine
+from retention.core.warehouse.base import Warehouse
+from retention.core.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 
 @contextmanager
@@ -25,7 +25,7 @@ def engine_warehouse(
         with warehouse.write() if write else warehouse.read() as con:
             yield DuckDBWarehouse(con)
         return
-    from orchestration.warehouse.spark_warehouse import stop_spark
+    from retention.core.warehouse.spark_warehouse import stop_spark
 
     try:
         with open_warehouse(target) as engine:

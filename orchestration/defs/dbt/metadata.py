@@ -7,7 +7,7 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.warehouse.base import Warehouse, read_table
+from retention.core.warehouse.base import Warehouse, read_table
 
 SEGMENT_META_KEY = "segment_by"
 

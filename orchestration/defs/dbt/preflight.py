@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.warehouse import WarehouseResource
-from orchestration.errors import InputError, UserError
+from orchestration.defs.warehouse_resource import WarehouseResource
+from retention.core.errors import InputError, UserError
 
 
 class NoDataError(UserError):

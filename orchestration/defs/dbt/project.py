@@ -7,8 +7,8 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from orchestration.errors import UserError
-from orchestration.settings import DBT_PROJECT_DIR
+from retention.core.errors import UserError
+from retention.core.settings import DBT_PROJECT_DIR
 
 
 class DbtProjectError(UserError):

@@ -5,9 +5,9 @@ from collections.abc import Iterator
 import dagster as dg
 from pydantic import Field
 
-from orchestration.defs.warehouse import WAREHOUSE_POOL, WarehouseResource
-from orchestration.ingest.contract import LOAD_ORDER
-from orchestration.settings import drop_dir
+from orchestration.defs.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
+from retention.core.raw_contract import LOAD_ORDER
+from retention.core.settings import drop_dir
 
 RAW_SCHEMA = "raw"
 INGEST_OP = "ingest_raw"
@@ -54,8 +54,8 @@ def raw_tables(
     context: dg.AssetExecutionContext, config: IngestConfig, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
     """Load the files under `config.path` into raw.* (idempotent; quarantines bad rows)."""
-    from orchestration.ingest import ingest_path
-    from orchestration.ingest.options import IngestOptions
+    from retention.ingest import ingest_path
+    from retention.ingest.options import IngestOptions
 
     options = IngestOptions(date_format=config.date_format, replace=config.replace)
     with warehouse.write_lock():

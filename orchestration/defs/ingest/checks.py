@@ -8,7 +8,7 @@ from pydantic import Field
 
 from orchestration.defs.dbt.resources import BuildOptions
 from orchestration.defs.ingest.assets import raw_key
-from orchestration.defs.warehouse import WarehouseResource
+from orchestration.defs.warehouse_resource import WarehouseResource
 
 FRESHNESS_CHECK_OP = "raw__orders_raw_orders_freshness"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.ingest.assets import INGEST_OP, RAW_SCHEMA
-from orchestration.settings import drop_dir
+from retention.core.settings import drop_dir
 
 DATA_SUFFIXES = {".csv", ".parquet", ".txt", ".tsv"}
 SETTLE_SECONDS = 5.0

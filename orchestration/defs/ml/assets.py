@@ -12,9 +12,9 @@ import dagster as dg
 from orchestration.defs.dbt.engine import engine_warehouse
 from orchestration.defs.dbt.resources import BuildOptions
 from orchestration.defs.metadata import metric_metadata, report_link
-from orchestration.defs.warehouse import WAREHOUSE_POOL, WarehouseResource
-from orchestration.settings import artifacts_dir
-from orchestration.warehouse.base import Warehouse, read_table
+from orchestration.defs.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
+from retention.core.settings import artifacts_dir
+from retention.core.warehouse.base import Warehouse, read_table
 
 ML_GROUP = "ml"
 CHURN_MODEL = dg.AssetKey(["ml", "churn_model_runs"])
@@ -22,7 +22,7 @@ CHURN_SCORES = dg.AssetKey(["ml", "churn_scores"])
 CLV_MODEL = dg.AssetKey(["ml", "clv_model_runs"])
 CLV_PREDICTIONS = dg.AssetKey(["ml", "clv_predictions"])
 
-# The relations ml/ reads (see ml/features.py, ml/warehouse.py and ml/clv_pipeline.py).
+# The relations ml/ reads (see ml/features.py, ml/outputs.py and ml/clv_pipeline.py).
 AS_OF = dg.AssetKey(["marts", "as_of_date"])
 FCT_ORDERS = dg.AssetKey(["marts", "fct_orders"])
 CHURN_INPUTS = [

@@ -1,6 +1,0 @@
-"""Ingest store files into DuckDB schema `raw`, quarantining every row that breaks the contract."""
-
-from orchestration.ingest.pipeline import FORMATS, ingest_path
-from orchestration.ingest.report import FileLoad, IngestReport
-
-__all__ = ["FORMATS", "FileLoad", "IngestReport", "ingest_path"]

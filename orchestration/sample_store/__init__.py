@@ -1,5 +1,0 @@
-"""A realistic, deterministic synthetic store in the canonical CSV contract."""
-
-from orchestration.sample_store.generator import DEFAULT_END_DATE, generate_store
-
-__all__ = ["DEFAULT_END_DATE", "generate_store"]

@@ -1,0 +1,1 @@
+"""The `retention` command line."""

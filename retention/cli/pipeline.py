@@ -1,0 +1,118 @@
+"""`retention build` and `retention run`: execute the Dagster asset graph in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orchestration.pipeline import (
+    BUILD_JOB,
+    FULL_PIPELINE_JOB,
+    FULL_REFRESH_JOB,
+    SYNC_COUNTS,
+    PipelineResult,
+    run_pipeline,
+)
+from retention.cli.console import make_console
+from retention.ingest.options import IngestOptions
+
+MAX_DETAIL_LINES = 20
+
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Point-in-time date YYYY-MM-DD (default: day after last order)."),
+]
+
+
+def build(
+    as_of: AsOf = None,
+    target: Annotated[str, typer.Option(help="dbt target in dbt_project/profiles.yml.")] = "duckdb",
+) -> PipelineResult:
+    """Build models, churn scores, CLV and audiences through the Dagster asset graph."""
+    result = run_pipeline(BUILD_JOB, as_of=as_of, target=target, on_wait=_say)
+    _finish(result)
+    return result
+
+
+def run(
+    as_of: AsOf = None,
+    raw: Annotated[
+        Path | None, typer.Option("--raw", help="Load this file or folder first.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Format of --raw: canonical, shopify, ...")
+    ] = "canonical",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Plan every sync without sending anything.")
+    ] = False,
+    date_format: Annotated[
+        str | None,
+        typer.Option("--date-format", help="Order of slash dates in --raw: DMY | MDY | ISO."),
+    ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Let a --raw file with no loadable rows empty its table."),
+    ] = False,
+) -> PipelineResult:
+    """Ingest (with --raw), build, score and sync every audience through the asset graph."""
+    job = FULL_PIPELINE_JOB if raw is not None else FULL_REFRESH_JOB
+    options = IngestOptions(date_format=date_format, replace=replace)  # checks the flag now
+    ingest = {"date_format": options.date_format, "replace": options.replace}
+    result = run_pipeline(
+        job, as_of=as_of, raw=raw, fmt=fmt, dry_run=dry_run, on_wait=_say, ingest=ingest
+    )
+    _finish(result)
+    return result
+
+
+def register(app: typer.Typer) -> None:
+    """Add `build` and `run` to the `retention` app."""
+    app.command("build")(build)
+    app.command("run")(run)
+
+
+def _say(message: str) -> None:
+    make_console(stderr=True).print(f"[yellow]{message}[/yellow]")
+
+
+def _finish(result: PipelineResult) -> None:
+    print_summary(result, make_console())
+    if not result.success:
+        raise typer.Exit(1)
+
+
+def print_summary(result: PipelineResult, console: Console) -> None:
+    """A short rich summary: assets per layer, syncs, failed checks and steps."""
+    status = "[green]succeeded[/green]" if result.success else "[red]failed[/red]"
+    layers = ", ".join(f"{n} {group}" for group, n in result.groups().items()) or "nothing"
+    console.print(f"[bold]{result.job}[/bold] {status}: materialized {layers}")
+    console.print(f"warehouse {result.duckdb_path}  (Dagster run {result.run_id[:8]})")
+    syncs = result.syncs()
+    if syncs:
+        table = Table("sync", "status", *SYNC_COUNTS, box=None)
+        for name, meta in sorted(syncs.items()):
+            table.add_row(
+                name, str(meta.get("status")), *(str(meta.get(c, 0)) for c in SYNC_COUNTS)
+            )
+        console.print(table)
+    console.print(f"checks: {result.passed_checks} passed, {len(result.failed_checks)} failed")
+    for failure in result.failed_checks:
+        detail = f": {failure.description}" if failure.description else ""
+        console.print(
+            f"  [{'red' if failure.severity == 'ERROR' else 'yellow'}]{failure.severity}[/] "
+            f"{failure.asset} {failure.check}{detail}",
+            highlight=False,
+        )
+    for step, message in result.failed_steps.items():
+        head, *details = message.splitlines() or [""]
+        console.print(f"[red]step {step} failed:[/red] {head}", highlight=False)
+        for line in details[:MAX_DETAIL_LINES]:
+            console.print(line, highlight=False, soft_wrap=True)
+    if result.skipped_steps:
+        console.print(f"skipped (upstream failed): {', '.join(sorted(result.skipped_steps))}")
+    if not result.success:
+        console.print(f"full log: {result.log_path}")

@@ -1,0 +1,1 @@
+"""The base every layer imports: settings, errors, warehouse access and lock, raw contract."""
