@@ -98,7 +98,7 @@ def test_dbt_tests_and_own_checks_are_attached(graph) -> None:
 
 def test_jobs_schedules_and_sensor(defs: dg.Definitions) -> None:
     for name in ("build", "full_refresh", "ingest_and_build", "full_pipeline"):
-        assert defs.resolve_job_def(name) is not None
+        assert defs.resolve_job_def(name).name == name
     assert defs.resolve_schedule_def("daily_full_refresh").cron_schedule == "0 5 * * *"
     hourly = defs.resolve_schedule_def("hourly_triggered_syncs_schedule")
     assert hourly.cron_schedule == "15 * * * *"

@@ -133,7 +133,6 @@ def test_two_builds_at_once_wait_for_each_other(built, tmp_path) -> None:
     assert any("waiting for warehouse" in out for out in outputs)
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*) from marts.dim_customers").fetchone()[0] > 0
-        assert con.execute("pragma database_size").fetchone() is not None
 
 
 def test_builds_are_recorded_and_retention_sync_refuses_a_future_as_of(
