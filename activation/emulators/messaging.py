@@ -43,7 +43,26 @@ def _rfc2822(ts: float) -> str:
     return format_datetime(datetime.fromtimestamp(int(ts), UTC))
 
 
-class TwilioEmulator(VendorEmulator):
+class _MessagingEmulator(VendorEmulator):
+    """A message API that tests can take down mid-run (`outage_after`)."""
+
+    def __init__(self, faults, api_key: str) -> None:
+        super().__init__(faults, api_key)
+        self.messages: list[dict] = []
+        self._outage = _Outage()
+
+    def outage_after(self, accepted: int) -> None:
+        """Answer 503 to every request once `accepted` more messages were accepted."""
+        with self.lock:
+            self._outage.remaining = accepted
+
+    def end_outage(self) -> None:
+        """Serve requests normally again."""
+        with self.lock:
+            self._outage.remaining = None
+
+
+class TwilioEmulator(_MessagingEmulator):
     """Twilio account: `POST|GET /2010-04-01/Accounts/{sid}/Messages.json`, API-key basic auth."""
 
     vendor = "twilio"
@@ -56,20 +75,8 @@ class TwilioEmulator(VendorEmulator):
 
     def __init__(self, faults, api_key: str, send_delay_s: float = 1.0) -> None:
         super().__init__(faults, api_key)
-        self.messages: list[dict] = []
         self.opted_out: set[str] = set()
         self.send_delay_s = send_delay_s
-        self._outage = _Outage()
-
-    def outage_after(self, accepted: int) -> None:
-        """Answer 503 to every request once `accepted` more messages were accepted."""
-        with self.lock:
-            self._outage.remaining = accepted
-
-    def end_outage(self) -> None:
-        """Serve requests normally again."""
-        with self.lock:
-            self._outage.remaining = None
 
     def authorized(self, headers: dict[str, str]) -> bool:
         auth = headers.get("authorization", "")
@@ -204,7 +211,7 @@ def _list_filter(resource: dict, query: dict[str, str]) -> bool:
     return True
 
 
-class WhatsappEmulator(VendorEmulator):
+class WhatsappEmulator(_MessagingEmulator):
     """WhatsApp Cloud API: `POST /{version}/{phone_number_id}/messages` with approved templates."""
 
     vendor = "whatsapp"
@@ -213,19 +220,7 @@ class WhatsappEmulator(VendorEmulator):
 
     def __init__(self, faults, api_key: str) -> None:
         super().__init__(faults, api_key)
-        self.messages: list[dict] = []
         self.templates: set[str] = {"hello_world"}
-        self._outage = _Outage()
-
-    def outage_after(self, accepted: int) -> None:
-        """Answer 503 to every request once `accepted` more messages were accepted."""
-        with self.lock:
-            self._outage.remaining = accepted
-
-    def end_outage(self) -> None:
-        """Serve requests normally again."""
-        with self.lock:
-            self._outage.remaining = None
 
     def approve_template(self, name: str) -> None:
         """Make template `name` usable."""
