@@ -1,13 +1,8 @@
 with
 
 purchases as (
-    select
-        customer_id,
-        order_id,
-        net_revenue,
-        cast({{ dbt.date_trunc('month', 'order_date') }} as date) as activity_month
-    from {{ ref('fct_orders') }}
-    where is_purchase and customer_id is not null
+    select customer_id, order_id, net_revenue, activity_month
+    from {{ ref('int_purchases_bucketed_by_month') }}
 ),
 
 first_purchases as (
