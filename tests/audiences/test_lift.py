@@ -149,9 +149,9 @@ def test_report_lift_section_plots_every_sent_group_against_its_holdout(lift_db)
     figure, members = section.figures
     assert sum(sum(trace.x) for trace in members.data) == int(frame_members(lift_db))
     assert sorted(figure.data[0].y) == [
-        "aud_vip_early_access · treatment",
-        "aud_winback_rule · A",
-        "aud_winback_rule · B",
+        "VIP early access · treatment",
+        "Winback rule · A",
+        "Winback rule · B",
     ]
     frame = section.tables[0].frame
     assert len(frame) == 5 and set(frame["group"]) == {"A", "B", "treatment", "holdout"}

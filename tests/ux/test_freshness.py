@@ -13,17 +13,18 @@ from orchestration.defs.warehouse_resource import WarehouseResource
 
 
 def _evaluate(warehouse: Path, as_of: str | None = None, **config) -> dg.AssetCheckResult:
-    result = dg.materialize(
-        [raw_orders_freshness],
-        resources={
-            "warehouse": WarehouseResource(duckdb_path=str(warehouse)),
-            "build_options": BuildOptions(as_of_date=as_of),
-        },
-        run_config={"ops": {FRESHNESS_CHECK_OP: {"config": config}}},
-        selection=dg.AssetSelection.checks(raw_orders_freshness),
-        instance=dg.DagsterInstance.ephemeral(),
-    )
-    (evaluation,) = result.get_asset_check_evaluations()
+    with dg.DagsterInstance.ephemeral() as instance:  # held until the run is read back
+        result = dg.materialize(
+            [raw_orders_freshness],
+            resources={
+                "warehouse": WarehouseResource(duckdb_path=str(warehouse)),
+                "build_options": BuildOptions(as_of_date=as_of),
+            },
+            run_config={"ops": {FRESHNESS_CHECK_OP: {"config": config}}},
+            selection=dg.AssetSelection.checks(raw_orders_freshness),
+            instance=instance,
+        )
+        (evaluation,) = result.get_asset_check_evaluations()
     return evaluation
 
 
