@@ -13,6 +13,20 @@ from activation.config import SyncConfig, load_syncs
 FAST = 200.0  # emulator and client rate limits x200 keep the suite fast
 
 
+# an SMS sync to the Twilio emulator, shared by the fault, delivery and outcome tests
+TWILIO = {
+    "name": "winback_sms",
+    "destination": "twilio",
+    "target": "winback",
+    "channel": "sms",
+    "identifiers": {"to": "phone"},
+    "fields": {"first_name": "first_name"},
+    "account_sid": "AC" + "2" * 32,
+    "from_number": "+15550001111",
+    "body": "Hi {first_name}",
+}
+
+
 def member(i: int, *, email_consent: bool = True, sms_consent: bool = True, **extra) -> dict:
     """One audience row for customer `i`."""
     row = {

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 import requests
-from sync_helpers import member, one_sync, write_audience
+from sync_helpers import TWILIO, member, one_sync, write_audience
 
 from activation.delivery import MessageLedger
 from activation.engine import run_sync
@@ -17,17 +17,6 @@ from activation.errors import ConnectionFailedError
 from activation.http import HttpClient, should_retry
 from activation.ratelimit import RateLimit
 
-TWILIO = {
-    "name": "winback_sms",
-    "destination": "twilio",
-    "target": "winback",
-    "channel": "sms",
-    "identifiers": {"to": "phone"},
-    "fields": {"first_name": "first_name"},
-    "account_sid": "AC" + "2" * 32,
-    "from_number": "+15550001111",
-    "body": "Hi {first_name}",
-}
 WHATSAPP = {
     "name": "winback_whatsapp",
     "destination": "whatsapp",

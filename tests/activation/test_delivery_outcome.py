@@ -4,25 +4,13 @@ run killed mid-way is marked `interrupted` by the next run of that sync."""
 from __future__ import annotations
 
 import pytest
-from sync_helpers import member, one_sync, write_audience, write_project
+from sync_helpers import TWILIO, member, one_sync, write_audience, write_project
 from typer.testing import CliRunner
 
 import retention.core.settings as settings
 from activation import state
 from activation.engine import run_sync
 from retention.cli import main as cli
-
-TWILIO = {
-    "name": "winback_sms",
-    "destination": "twilio",
-    "target": "winback",
-    "channel": "sms",
-    "identifiers": {"to": "phone"},
-    "fields": {"first_name": "first_name"},
-    "account_sid": "AC" + "2" * 32,
-    "from_number": "+15550001111",
-    "body": "Hi {first_name}",
-}
 
 
 def _rows(n: int, bad: int) -> list[dict]:

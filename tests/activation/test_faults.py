@@ -11,7 +11,7 @@ import time
 from collections import Counter
 
 import duckdb
-from sync_helpers import FAST, member, one_sync, write_audience
+from sync_helpers import FAST, TWILIO, member, one_sync, write_audience
 
 from activation.emulators import DEFAULT_LIST_ID, running_emulators
 from activation.engine import run_sync
@@ -37,17 +37,6 @@ SPECS = {
         "channel": "email",
         "identifiers": {"external_id": "customer_id"},
     },
-}
-TWILIO = {
-    "name": "winback_sms",
-    "destination": "twilio",
-    "target": "winback",
-    "channel": "sms",
-    "identifiers": {"to": "phone"},
-    "fields": {"first_name": "first_name"},
-    "account_sid": "AC" + "2" * 32,
-    "from_number": "+15550001111",
-    "body": "Hi {first_name}",
 }
 
 
