@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from activation.destinations import DESTINATIONS
 from orchestration.pipeline import FULL_PIPELINE_JOB, run_config
 
 RETENTION = str(Path(sys.executable).parent / "retention")
@@ -32,8 +33,16 @@ def test_bad_date_format_is_refused_before_the_run(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_ingest_options_are_valid_dagster_run_config() -> None:
+def test_ingest_options_are_valid_dagster_run_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from orchestration.definitions import defs
+
+    # resources bound to env vars (warehouse path, destination keys) must resolve to validate
+    monkeypatch.setenv("RETENTION_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    for name in DESTINATIONS:
+        monkeypatch.setenv(f"{name.upper()}_API_KEY", "key")
+        monkeypatch.setenv(f"{name.upper()}_BASE_URL", "http://127.0.0.1:9")
 
     job = defs.resolve_job_def(FULL_PIPELINE_JOB)
     config = run_config(
