@@ -7,7 +7,6 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -15,6 +14,7 @@ import duckdb
 
 from activation import build_gate, consent, experiment, outcome, reconcile, state
 from activation.config import SyncConfig
+from activation.connection import Connection
 from activation.destinations import DESTINATIONS
 from activation.destinations.base import Destination, Record, RowFailures, chunks
 from activation.diff import PlanSummary, plan_changes, stage_audience
@@ -180,7 +180,7 @@ def run_sync(
     *,
     dry_run: bool = False,
     approve_removals: bool = False,
-    env: Mapping[str, str] | None = None,
+    connection: Connection | None = None,
     full_resync: bool = False,
     approve_growth: bool = False,
 ) -> SyncResult:
@@ -191,6 +191,7 @@ def run_sync(
     (`activation.build_gate`), nor when the plan grows or shrinks the target beyond the sync's
     `max_growth_share` / `max_removal_share` without `approve_growth` / `approve_removals`.
     A dry run stores and returns the planned diff without any request to the destination.
+    `connection` holds the destination's key and URL (default: `Connection.from_env`).
     `full_resync` re-sends every consented member, ignoring the confirmed state (see
     `activation.reconcile`).
     """
@@ -232,10 +233,10 @@ def run_sync(
         result.status = "dry_run"
         result.added, result.updated, result.removed = plan.adds, plan.updates, plan.removes
     else:
-        destination = destination_cls(sync, env)
+        destination = destination_cls(sync, connection or Connection.from_env(sync.destination))
         record_audience_size(con, sync, run_id)
         _execute(con, sync, destination, run_id, result)
-        outcome.apply_failure_threshold(result, sync, env)
+        outcome.apply_failure_threshold(result, sync)
     result.duration_s = time.monotonic() - started
     state.finish_run(
         con,

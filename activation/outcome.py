@@ -13,7 +13,6 @@ can only be left by a process that died (kill -9, power loss).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -29,11 +28,11 @@ MAX_FAILED_SHARE_ENV = "RETENTION_SYNC_MAX_FAILED_SHARE"
 DEFAULT_MAX_FAILED_SHARE = 0.1
 
 
-def max_failed_share(sync: SyncConfig, env: Mapping[str, str] | None = None) -> float:
-    """The failed-row share above which a run of `sync` fails."""
+def max_failed_share(sync: SyncConfig) -> float:
+    """The failed-row share above which a run of `sync` fails (its declaration, else env)."""
     if sync.max_failed_share is not None:
         return sync.max_failed_share
-    raw = (env or {}).get(MAX_FAILED_SHARE_ENV) or os.environ.get(MAX_FAILED_SHARE_ENV, "")
+    raw = os.environ.get(MAX_FAILED_SHARE_ENV, "")
     if not raw:
         return DEFAULT_MAX_FAILED_SHARE
     try:
@@ -47,15 +46,13 @@ def max_failed_share(sync: SyncConfig, env: Mapping[str, str] | None = None) -> 
     return share
 
 
-def apply_failure_threshold(
-    result: SyncResult, sync: SyncConfig, env: Mapping[str, str] | None = None
-) -> None:
+def apply_failure_threshold(result: SyncResult, sync: SyncConfig) -> None:
     """Turn a `partial` run of `result` into `failed` when too many of its rows failed."""
     if result.status != "partial" or result.failed == 0:
         return
     attempted = result.added + result.updated + result.removed + result.failed
     share = result.failed / attempted
-    limit = max_failed_share(sync, env)
+    limit = max_failed_share(sync)
     if share <= limit and result.failed < attempted:
         return
     result.status = "failed"

@@ -3,26 +3,24 @@
 One asset graph: raw tables (ingest) -> dbt staging, intermediate, marts -> ML scores ->
 customer_ltv and audiences (dbt) -> one sync asset per declared sync. Each domain's assets,
 checks, schedules and sensors live in `orchestration/defs/<domain>/`.
+
+Importing this module writes nothing and runs nothing: the dbt manifest must be fresh
+(`retention parse`, or any `retention` command that builds; `dagster dev` re-parses on load)
+and resources read their settings (warehouse path, provider keys) when a run starts.
 """
 
 import dagster as dg
 
-from retention.core.settings import prepare_environment
-
-prepare_environment()
-
-from orchestration.defs.activation import definitions as activation  # noqa: E402
-from orchestration.defs.dbt import definitions as dbt  # noqa: E402
-from orchestration.defs.ingest import definitions as ingest  # noqa: E402
-from orchestration.defs.ml import definitions as ml  # noqa: E402
-from orchestration.defs.warehouse_resource import WarehouseResource  # noqa: E402
+from orchestration.defs.activation import definitions as activation
+from orchestration.defs.dbt import definitions as dbt
+from orchestration.defs.ingest import definitions as ingest
+from orchestration.defs.ml import definitions as ml
+from orchestration.defs.warehouse_resource import WarehouseResource
 
 defs = dg.Definitions.merge(
     ingest.defs,
     dbt.defs,
     ml.defs,
     activation.defs,
-    dg.Definitions(
-        resources={"warehouse": WarehouseResource(duckdb_path=dg.EnvVar("RETENTION_DUCKDB_PATH"))}
-    ),
+    dg.Definitions(resources={"warehouse": WarehouseResource()}),
 )

@@ -11,6 +11,7 @@ section shows what the mart estimates against the truth.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,20 +24,23 @@ LIFT_MODEL = "rpt_audience_lift"
 
 def refresh_lift_mart(db_path: Path, on_wait: Callable[[str], None] | None = None) -> None:
     """`dbt build --select rpt_audience_lift` on the warehouse (dbt output to logs/)."""
-    from dagster_dbt import DbtCliResource
+    from orchestration.defs.dbt.project import load_dbt_project, prepare_dbt_project
+    from orchestration.defs.dbt.resources import dbt_resource
 
-    from orchestration.defs.dbt.project import load_dbt_project
-
-    db_path = settings.prepare_environment(db_path)  # dbt on PATH, RETENTION_DUCKDB_PATH
+    db_path = settings.prepare_environment(db_path)
     log_path = Path("logs") / "retention_lift.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    dbt = DbtCliResource(project_dir=load_dbt_project())
+    prepare_dbt_project()
+    dbt = dbt_resource(load_dbt_project())
+    dbt_vars = json.dumps({"duckdb_path": str(db_path)})
     with (
         warehouse_lock.write_lock(db_path, on_wait=on_wait),
         log_path.open("a") as log,
         contextlib.redirect_stdout(log),
     ):
-        invocation = dbt.cli(["build", "--select", LIFT_MODEL], raise_on_error=False)
+        invocation = dbt.cli(
+            ["build", "--select", LIFT_MODEL, "--vars", dbt_vars], raise_on_error=False
+        )
         invocation.wait()
     if not invocation.is_successful():
         raise UserError(f"dbt build --select {LIFT_MODEL} failed; full log in {log_path}")

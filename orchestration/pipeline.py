@@ -21,6 +21,7 @@ import duckdb
 
 from activation import build_gate
 from orchestration.defs.dbt.preflight import refuse_future_as_of
+from orchestration.defs.dbt.project import prepare_dbt_project
 from retention.core import lock as warehouse_lock
 from retention.core import settings
 from retention.core.errors import InputError, UserError
@@ -105,6 +106,14 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+def load_definitions() -> dg.Definitions:
+    """The code location's Definitions, after `dbt parse` if the dbt project changed."""
+    prepare_dbt_project()
+    from orchestration.definitions import defs
+
+    return defs
+
+
 def run_config(
     job: dg.JobDefinition,
     *,
@@ -168,12 +177,12 @@ def run_pipeline(
             if raw is None and as_of is not None:
                 _require_orders_before(con, as_of)
                 refuse_future_as_of(con, as_of)
-        from orchestration.definitions import defs
-
+        defs = load_definitions()
         job = defs.resolve_job_def(job_name)
         config = run_config(
             job, as_of=as_of, target=target, raw=raw, fmt=fmt, dry_run=dry_run, ingest=ingest
         )
+        config["resources"]["warehouse"] = {"config": {"duckdb_path": str(db)}}
         with warehouse_lock.connect(db) as con:
             build_id = build_gate.start_build(con, job_name, as_of)
         result = job.execute_in_process(

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
+import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from orchestration.demo import DemoSummary, SilentTracker, run_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -16,9 +22,74 @@ os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Parse the dbt project once before any test imports the Dagster definitions.
+
+    Importing `orchestration.definitions` never parses; every worker waits on the parse lock
+    and the first one writes the manifest.
+    """
+    from orchestration.defs.dbt.project import prepare_dbt_project
+
+    prepare_dbt_project()
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     """`../shared` (read-only design, vendor specs and public data); skip if absent."""
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent: shared design files are needed for this test")
     return SHARED
+
+
+# One small pipeline run (sample -> ingest -> Dagster full_pipeline -> syncs to the emulators ->
+# report), built once per test session through the same `run_demo` that `retention demo` runs.
+# Under pytest-xdist the first worker that needs it builds it while holding a file lock in the
+# session's shared temp folder; other workers wait and reuse it. Tests that change the warehouse
+# work on a copy. Its users share the xdist group "report" so one worker builds it while the
+# other runs the rest of the suite.
+PIPELINE_CUSTOMERS = 1_500
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The finished run: its warehouse, report and summary."""
+
+    db_path: Path
+    report_path: Path
+    summary: DemoSummary
+
+
+def _build(root: Path) -> DemoSummary:
+    """Run the demo into `root`, leaving this process's environment as it was."""
+    saved = dict(os.environ)
+    os.environ["RETENTION_ARTIFACTS_DIR"] = str(root / "artifacts")
+    os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
+    try:
+        return run_demo(
+            customers=PIPELINE_CUSTOMERS,
+            seed=7,
+            tracker=SilentTracker(),
+            data_dir=root / "store",
+            report_path=root / "report.html",
+            db_path=root / "warehouse.duckdb",
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Pipeline:
+    """The demo run on ~1,500 customers in a temp folder shared by this session's workers."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base if worker_id == "master" else base.parent) / "report_pipeline"
+    root.mkdir(exist_ok=True)
+    done = root / "summary.json"
+    with (root / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.is_file():
+            summary = DemoSummary(**json.loads(done.read_text()))
+        else:
+            summary = _build(root)
+            done.write_text(json.dumps(dataclasses.asdict(summary)))
+    return Pipeline(Path(summary.duckdb_path), Path(summary.report_path), summary)

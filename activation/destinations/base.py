@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from activation.connection import Connection, api_key_env, base_url_env
 from activation.errors import SyncConfigError
 from activation.http import HttpClient
 from activation.ratelimit import RateLimit
@@ -19,8 +19,6 @@ from activation.urls import check_base_url, url_secrets
 if TYPE_CHECKING:
     from activation.config import SyncConfig
 
-RATE_SCALE_ENV = "RETENTION_SYNC_RATE_SCALE"
-MAX_ATTEMPTS_ENV = "RETENTION_SYNC_MAX_ATTEMPTS"  # attempts per request (429/5xx retries)
 T = TypeVar("T")
 
 
@@ -66,10 +64,10 @@ class Destination(ABC):
     batches_in_flight: ClassVar[int] = 1  # engine: batches sent while earlier ones finish
     request_concurrency: ClassVar[int] = 1  # `fan_out`: requests in flight within one batch
 
-    def __init__(self, sync: SyncConfig, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, sync: SyncConfig, connection: Connection | None = None) -> None:
         self.sync = sync
         self.options: Any = sync.options
-        self.env = os.environ if env is None else env
+        self.connection = connection or Connection()
         # record key -> provider consent status read back this run (subscribed, unsubscribed,
         # suppressed, cleaned, never_subscribed, pending); BLOCKING_STATUSES are never confirmed
         self.observed: dict[str, str] = {}
@@ -146,27 +144,26 @@ class HttpDestination(Destination):
     default_base_url: ClassVar[str]
     limits: ClassVar[Mapping[str, RateLimit]]
 
-    def __init__(self, sync: SyncConfig, env: Mapping[str, str] | None = None) -> None:
-        super().__init__(sync, env)
-        prefix = self.name.upper()
-        api_key = self.env.get(f"{prefix}_API_KEY", "")
+    def __init__(self, sync: SyncConfig, connection: Connection | None = None) -> None:
+        super().__init__(sync, connection)
+        api_key = self.connection.api_key
         if not api_key:
             raise SyncConfigError(
-                f"sync '{sync.name}': environment variable {prefix}_API_KEY is not set; "
-                f"export the {self.name} API key (see `retention emulators` for local testing)"
+                f"sync '{sync.name}': no {self.name} API key; export {api_key_env(self.name)} "
+                "(see `retention emulators` for local testing)"
             )
         self.api_key = api_key
-        base_url = self.env.get(f"{prefix}_BASE_URL") or self.base_url_for(api_key)
+        base_url = self.connection.base_url or self.base_url_for(api_key)
         if base_url:
-            check_base_url(sync.name, f"{prefix}_BASE_URL", base_url)
-        scale = float(self.env.get(RATE_SCALE_ENV, "1") or 1)
+            check_base_url(sync.name, base_url_env(self.name), base_url)
+        scale = self.connection.rate_scale
         self.client = HttpClient(
             vendor=self.name,
             base_url=base_url,
             auth_headers=self.auth_headers(api_key),
             limits={k: v.scaled(scale) for k, v in self.limits.items()},
             secrets=(api_key, *api_key.split(":"), *url_secrets(base_url)),
-            max_attempts=_max_attempts(self.env.get(MAX_ATTEMPTS_ENV) or "8"),
+            max_attempts=self.connection.max_attempts,
         )
 
     def base_url_for(self, api_key: str) -> str:
@@ -180,15 +177,6 @@ class HttpDestination(Destination):
     @property
     def write_requests(self) -> int:
         return self.client.write_requests
-
-
-def _max_attempts(raw: str) -> int:
-    """Attempts per request from env RETENTION_SYNC_MAX_ATTEMPTS (a whole number >= 1)."""
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise SyncConfigError(
-            f"{MAX_ATTEMPTS_ENV}={raw!r} is not a whole number of attempts; unset it or set e.g. 8"
-        )
-    return int(raw)
 
 
 def chunks(items: list, size: int) -> list[list]:

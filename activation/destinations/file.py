@@ -55,9 +55,9 @@ class FileDestination(Destination):
     upsert_batch_size = 50_000
     remove_batch_size = 50_000
 
-    def __init__(self, sync, env=None) -> None:
-        super().__init__(sync, env)
-        folder = Path(self.env.get("FILE_EXPORT_DIR") or DEFAULT_EXPORT_DIR).resolve()
+    def __init__(self, sync, connection=None) -> None:
+        super().__init__(sync, connection)
+        folder = Path(self.connection.base_url or DEFAULT_EXPORT_DIR).resolve()
         self.path = (folder / sync.target).resolve()
         if folder not in self.path.parents:
             raise SyncConfigError(

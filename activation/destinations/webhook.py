@@ -78,15 +78,15 @@ class WebhookDestination(HttpDestination):
     default_base_url = ""
     limits: ClassVar[dict[str, RateLimit]] = {"post": RateLimit(10.0, 10)}
 
-    def __init__(self, sync, env=None) -> None:
-        super().__init__(sync, env)
+    def __init__(self, sync, connection=None) -> None:
+        super().__init__(sync, connection)
         self.upsert_batch_size = self.remove_batch_size = self.options.batch_size
         if not self.client.base_url:
             from activation.errors import SyncConfigError
 
             raise SyncConfigError(
-                f"sync '{sync.name}': environment variable WEBHOOK_BASE_URL is not set; "
-                "export the receiver's base URL"
+                f"sync '{sync.name}': no webhook base URL; export WEBHOOK_BASE_URL "
+                "(the receiver's https URL)"
             )
 
     def auth_headers(self, api_key: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from activation.connection import Connection
 from activation.emulators.common import FaultOptions, LoggedRequest, VendorEmulator
 from activation.emulators.crm import (
     AttentiveEmulator,
@@ -46,6 +47,10 @@ class Emulators:
     whatsapp: WhatsappEmulator
     webhook: WebhookEmulator
     env: dict[str, str] = field(default_factory=dict)
+
+    def connection(self, destination: str, rate_scale: float = 1.0) -> Connection:
+        """`destination`'s connection to its emulator (its fake key and local base URL)."""
+        return Connection.from_env(destination, self.env).with_overrides(rate_scale=rate_scale)
 
     @property
     def all(self) -> list[VendorEmulator]:

@@ -15,19 +15,24 @@ import duckdb
 from pydantic import Field
 
 from retention.core import lock as warehouse_lock
+from retention.core import settings
 
 WAREHOUSE_POOL = "warehouse"
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The warehouse file (env `RETENTION_DUCKDB_PATH`)."""
+    """The warehouse file: configured, else env `RETENTION_DUCKDB_PATH` read at run time."""
 
-    duckdb_path: str = Field(description="Absolute path of the DuckDB warehouse file.")
+    duckdb_path: str | None = Field(
+        default=None,
+        description="Path of the DuckDB warehouse file; empty = env RETENTION_DUCKDB_PATH "
+        "when the run starts, else warehouse/retention.duckdb.",
+    )
 
     @property
     def path(self) -> Path:
-        """The warehouse file as a Path."""
-        return Path(self.duckdb_path)
+        """The warehouse file as an absolute Path."""
+        return Path(self.duckdb_path).resolve() if self.duckdb_path else settings.duckdb_path()
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:

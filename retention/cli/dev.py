@@ -40,11 +40,13 @@ def dev(
     assets deliver to local copies of Klaviyo, Mailchimp, ... on 127.0.0.1. Ctrl-C stops both.
     """
     from activation.emulators import running_emulators
+    from orchestration.defs.dbt.project import prepare_dbt_project
     from orchestration.demo import approve_whatsapp_templates
     from orchestration.pipeline import prepare_dagster_home
 
     home = prepare_dagster_home()
     settings.prepare_environment()
+    prepare_dbt_project()
     command = dagster_dev_command(host, port)
     if not emulators:
         _serve(command, dict(os.environ), host, port, home)

@@ -1,4 +1,4 @@
-"""`retention build` and `retention run`: execute the Dagster asset graph in-process."""
+"""`retention build` and `retention run` execute the Dagster asset graph in-process; `parse`."""
 
 from __future__ import annotations
 
@@ -69,10 +69,22 @@ def run(
     return result
 
 
+def parse() -> None:
+    """Parse the dbt project (`dbt parse`) if a model, macro or config changed since the last time.
+
+    Dagster reads the manifest this writes; `build`, `run`, `demo` and `dev` parse first by
+    themselves, so this is for a daemon or code server started some other way.
+    """
+    from orchestration.defs.dbt.project import prepare_dbt_project
+
+    typer.echo(f"dbt manifest up to date: {prepare_dbt_project()}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add `build` and `run` to the `retention` app."""
+    """Add `build`, `run` and `parse` to the `retention` app."""
     app.command("build")(build)
     app.command("run")(run)
+    app.command("parse")(parse)
 
 
 def _say(message: str) -> None:

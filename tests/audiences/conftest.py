@@ -41,6 +41,12 @@ def run_dbt(command: str, db_path: Path, work_dir: Path, *selection: str) -> Non
 
 
 @pytest.fixture(scope="session")
+def dbt_run():
+    """`run_dbt` for test modules (a fixture: `from conftest import` finds another conftest)."""
+    return run_dbt
+
+
+@pytest.fixture(scope="session")
 def audience_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A DuckDB file with every audience built on a 2,000-customer sample store (seed 7)."""
     work = tmp_path_factory.mktemp("audiences")

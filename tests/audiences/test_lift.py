@@ -10,11 +10,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import DBT_PROJECT_DIR, run_dbt
 
 from activation.config import load_syncs
 from activation.emulators import running_emulators
 from activation.engine import run_sync
+from retention.core.settings import DBT_PROJECT_DIR
 from retention.ingest import ingest_path
 from retention.report.labels import Money
 from retention.report.sections import build_sections
@@ -29,17 +29,17 @@ LISTS = {"aud_winback_rule": ["Win-back (120 days)"], "aud_vip_early_access": ["
 
 
 @pytest.fixture(scope="module")
-def lift_db(audience_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def lift_db(audience_db: Path, tmp_path_factory: pytest.TempPathFactory, dbt_run) -> Path:
     """A copy of the audience build, synced, a simulated month later, lift mart built."""
     work = tmp_path_factory.mktemp("lift")
     db_path = work / "retention.duckdb"
     shutil.copyfile(audience_db, db_path)
     syncs = [s for s in load_syncs(DBT_PROJECT_DIR) if s.name in SYNCS]
     with running_emulators(rate_scale=200.0, retry_after_s=0.05, klaviyo_job_seconds=0.01) as emus:
-        env = {**emus.env, "RETENTION_SYNC_RATE_SCALE": "200"}
         with duckdb.connect(str(db_path)) as con:
             for sync in syncs:
-                result = run_sync(con, sync, env=env)
+                connection = emus.connection(sync.destination, rate_scale=200)
+                result = run_sync(con, sync, connection=connection)
                 assert result.status == "success", result.errors
             holdout = {
                 audience: {
@@ -64,7 +64,7 @@ def lift_db(audience_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
         write_post_sync_orders(con, audience_db.parent / "store", work / "after", seed=3)
         as_of = window_end(con)
     ingest_path(work / "after", "canonical", db_path)
-    run_dbt(
+    dbt_run(
         "build", db_path, work, "--select", "+rpt_audience_lift",
         "--vars", json.dumps({"as_of_date": as_of.isoformat()}),
     )  # fmt: skip
@@ -113,7 +113,7 @@ def test_lift_interval_covers_the_true_effect_and_zero_where_there_is_none(lift_
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("audiences")
-def test_lift_ignores_orders_on_or_after_as_of(lift_db, tmp_path) -> None:
+def test_lift_ignores_orders_on_or_after_as_of(lift_db, tmp_path, dbt_run) -> None:
     """A build as of mid-window measures nobody: every window is still open."""
     db_path = tmp_path / "mid.duckdb"
     shutil.copyfile(lift_db, db_path)
@@ -121,7 +121,7 @@ def test_lift_ignores_orders_on_or_after_as_of(lift_db, tmp_path) -> None:
         (entry,) = con.execute(
             "select max(entry_date) from activation.audience_assignments"
         ).fetchone()
-    run_dbt(
+    dbt_run(
         "build", db_path, tmp_path, "--select", "as_of_date", "rpt_audience_lift",
         "--vars", json.dumps({"as_of_date": entry.isoformat()}),
     )  # fmt: skip

@@ -18,7 +18,11 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def defs():
-    """The project's Definitions (parses the dbt project when its manifest is stale)."""
+    """The project's Definitions, resolved (the suite parsed the dbt project at start)."""
+    import dagster as dg
+
     from orchestration.definitions import defs
 
+    with dg.instance_for_test():  # resolve once, against a live defs-state storage
+        defs.get_repository_def()
     return defs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -47,8 +48,15 @@ def test_size_change() -> None:
 
 
 def test_build_options_and_as_of_validation() -> None:
-    assert BuildOptions().dbt_args() == ["--target", "duckdb"]
-    assert BuildOptions(as_of_date="2024-03-01").dbt_args()[-1] == '{"as_of_date": "2024-03-01"}'
+    db = Path("/data/w.duckdb")
+    assert BuildOptions().dbt_args(db) == [
+        "--target",
+        "duckdb",
+        "--vars",
+        f'{{"duckdb_path": "{db}"}}',
+    ]
+    dated = json.loads(BuildOptions(as_of_date="2024-03-01").dbt_args(db)[-1])
+    assert dated == {"duckdb_path": str(db), "as_of_date": "2024-03-01"}
     with pytest.raises(ValueError):
         BuildOptions(as_of_date="2024-13-01")
     assert validate_as_of("2024-03-01") == "2024-03-01"

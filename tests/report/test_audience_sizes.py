@@ -13,6 +13,7 @@ import pytest
 
 from activation import state
 from activation.config import SyncConfig
+from activation.connection import Connection
 from activation.destinations.file import FileOptions
 from activation.engine import run_sync
 from report.report_page import read_page, table_dicts
@@ -62,8 +63,8 @@ def _audience(con: duckdb.DuckDBPyConnection, consented: int) -> None:
 
 
 def _run(con, tmp_path: Path, *, dry_run: bool = False):
-    env = {"FILE_EXPORT_DIR": str(tmp_path / "exports")}
-    return run_sync(con, _sync(), dry_run=dry_run, env=env)
+    exports = Connection(base_url=str(tmp_path / "exports"))
+    return run_sync(con, _sync(), dry_run=dry_run, connection=exports)
 
 
 @pytest.fixture

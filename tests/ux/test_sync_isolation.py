@@ -60,6 +60,8 @@ def test_syncs_lists_the_error_and_sync_skips_only_that_sync(
 
 LOAD_DEFS = """
 import json, dagster as dg
+from orchestration.defs.dbt.project import prepare_dbt_project
+prepare_dbt_project()  # what every entry point does before loading the definitions
 from orchestration.definitions import defs
 key = dg.AssetKey(["activation", "{sync}"])
 spec = defs.resolve_assets_def(key).specs_by_key[key]

@@ -96,7 +96,7 @@ def build_sync_asset(
                 approve_removals=config.approve_removals,
                 approve_growth=config.approve_growth,
                 full_resync=config.full_resync,
-                env=destination.sync_env(),
+                connection=destination.connection(),
             )
         metadata = {
             **result.counts(),

@@ -1,8 +1,9 @@
-"""Destination credentials and endpoints, resolved from the environment by Dagster (`EnvVar`)."""
-
-import os
+"""Destination connections as Dagster resources: explicit values, else the documented env vars."""
 
 import dagster as dg
+from pydantic import Field
+
+from activation.connection import Connection
 
 
 def destination_resource_key(destination: str) -> str:
@@ -11,33 +12,29 @@ def destination_resource_key(destination: str) -> str:
 
 
 class DestinationResource(dg.ConfigurableResource):
-    """API key and base URL of one destination (`<NAME>_API_KEY`, `<NAME>_BASE_URL`).
+    """API key and base URL of one destination.
 
-    Unset values fall back to the process environment at run time, where the sync engine applies
-    its defaults (the vendor's real URL) and its own error for a missing key.
+    Values configured here win (a deployment may bind them with `dg.EnvVar`, or set them in the
+    launchpad); unset ones are read from `<NAME>_API_KEY` / `<NAME>_BASE_URL` when the run
+    starts, so a code location loaded before the keys were exported still picks them up, and
+    a dry run needs no key at all. The sync engine gets only this destination's `Connection`.
     """
 
-    name: str
-    api_key: str | None = None
-    base_url: str | None = None
+    name: str = Field(description="Destination name (klaviyo, mailchimp, ...).")
+    api_key: str | None = Field(
+        default=None, description="API key; empty = env <NAME>_API_KEY at run time."
+    )
+    base_url: str | None = Field(
+        default=None, description="Base URL; empty = env <NAME>_BASE_URL, else the vendor's URL."
+    )
 
-    def sync_env(self) -> dict[str, str]:
-        """The environment the sync engine reads, with this resource's values on top."""
-        env = dict(os.environ)
-        prefix = self.name.upper()
-        if self.api_key:
-            env[f"{prefix}_API_KEY"] = self.api_key
-        if self.base_url:
-            env[f"{prefix}_BASE_URL"] = self.base_url
-        return env
+    def connection(self) -> Connection:
+        """This destination's credentials and limits for one sync run."""
+        return Connection.from_env(self.name).with_overrides(
+            api_key=self.api_key, base_url=self.base_url
+        )
 
 
 def destination_resource(destination: str) -> DestinationResource:
-    """`destination`'s resource, its key and URL bound to env vars that are set at load time."""
-    prefix = destination.upper()
-    bound = {
-        field: dg.EnvVar(f"{prefix}_{suffix}")
-        for field, suffix in (("api_key", "API_KEY"), ("base_url", "BASE_URL"))
-        if os.environ.get(f"{prefix}_{suffix}")
-    }
-    return DestinationResource(name=destination, **bound)
+    """`destination`'s resource (values from its env vars when a run starts)."""
+    return DestinationResource(name=destination)

@@ -49,8 +49,14 @@ def build_dbt_assets(project: DbtProject, manifest: dict[str, Any]) -> dg.Assets
                 copied = copy_raw_tables(warehouse, target)
                 if copied:
                     context.log.info(f"copied raw tables into {target}: {', '.join(copied)}")
+            # tests run once every model they read is selected: Dagster splits the dbt graph
+            # into steps around the ML assets, and a test joining a seed to a mart must wait
+            # for the step that builds the mart
+            args = ["build", "--indirect-selection", "buildable"]
             invocation = dbt.cli(
-                ["build", *build_options.dbt_args()], context=context, raise_on_error=False
+                [*args, *build_options.dbt_args(warehouse.path)],
+                context=context,
+                raise_on_error=False,
             )
             events = list(invocation.stream())
             with engine_warehouse(warehouse, target) as engine:

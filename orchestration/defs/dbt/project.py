@@ -1,4 +1,4 @@
-"""The dbt project, with a manifest that is prepared at load time when missing or stale."""
+"""The dbt project and its manifest: parsed by entry points, only read on import."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
+from filelock import FileLock
 
 from retention.core.errors import UserError
 from retention.core.settings import DBT_PROJECT_DIR
@@ -33,19 +34,46 @@ def manifest_is_stale(project: DbtProject) -> bool:
 
 
 def load_dbt_project(project_dir: Path = DBT_PROJECT_DIR) -> DbtProject:
-    """The dbt project, parsed (`dbt parse`) first if its manifest is missing or out of date.
+    """The dbt project and its manifest, without parsing anything on import.
 
-    `dagster dev` re-parses on every load (`prepare_if_dev`); other entry points (CLI, tests,
-    daemon) parse only when a model, macro or config changed since the last manifest.
+    Entry points parse first with `prepare_dbt_project()` (the CLI, `retention dev`, the test
+    suite); only `dagster dev` re-parses on load (`prepare_if_dev`, Dagster's own dev hook), so
+    an edited model shows up on reload. A missing or stale manifest elsewhere (e.g. a daemon
+    started after a model changed) is an error that says how to refresh it.
     """
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
-    try:
-        project.prepare_if_dev()
+    _parse(project, dev_only=True)
+    if manifest_is_stale(project):
+        raise DbtProjectError(
+            f"dbt manifest {project.manifest_path} is missing or older than the dbt project's "
+            "files; run `retention parse` (every `retention` command that builds does it first)"
+        )
+    return project
+
+
+def prepare_dbt_project(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """Run `dbt parse` when the manifest is missing or stale, one process at a time.
+
+    Returns the manifest path. Concurrent callers (test workers, a CLI next to `dagster dev`)
+    wait on a lock file next to the manifest and then find it fresh.
+    """
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+    project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(project.manifest_path.with_name(".parse.lock")):
         if manifest_is_stale(project):
+            _parse(project, dev_only=False)
+    return project.manifest_path
+
+
+def _parse(project: DbtProject, *, dev_only: bool) -> None:
+    """`dbt parse` (under `dagster dev` only when `dev_only`), its errors as one DbtProjectError."""
+    try:
+        if dev_only:
+            project.prepare_if_dev()
+        else:
             project.preparer.prepare(project)
     except DagsterDbtCliRuntimeError as exc:
         detail = str(exc).split("Errors parsed from dbt logs:", 1)[-1].strip()
         raise DbtProjectError(
-            f"dbt project {project_dir} does not parse (`dbt parse`): {detail}"
+            f"dbt project {project.project_dir} does not parse (`dbt parse`): {detail}"
         ) from None
-    return project

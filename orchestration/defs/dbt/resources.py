@@ -2,6 +2,9 @@
 
 import datetime as dt
 import json
+import shutil
+import sys
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
@@ -30,14 +33,28 @@ class BuildOptions(dg.ConfigurableResource):
             dt.date.fromisoformat(value)
         return value
 
-    def dbt_args(self) -> list[str]:
-        """`--target` and, when an as-of date is set, `--vars` arguments for dbt."""
-        args = ["--target", self.dbt_target]
+    def dbt_args(self, duckdb_path: Path) -> list[str]:
+        """`--target` and `--vars` for dbt: the warehouse file and, when set, the as-of date.
+
+        The DuckDB path goes to dbt explicitly (`var('duckdb_path')` in profiles.yml), so dbt and
+        the Python assets always open the file the `warehouse` resource names.
+        """
+        dbt_vars: dict[str, str] = {"duckdb_path": str(duckdb_path)}
         if self.as_of_date is not None:
-            args += ["--vars", json.dumps({"as_of_date": self.as_of_date})]
-        return args
+            dbt_vars["as_of_date"] = self.as_of_date
+        return ["--target", self.dbt_target, "--vars", json.dumps(dbt_vars)]
+
+
+def dbt_executable() -> str:
+    """The `dbt` installed next to this interpreter (the project's venv), else `dbt` on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
 def dbt_resource(project: DbtProject) -> DbtCliResource:
-    """The dbt CLI on `project` (the target comes from `BuildOptions`)."""
-    return DbtCliResource(project_dir=project)
+    """The dbt CLI on `project`: this venv's dbt, no usage stats (target from `BuildOptions`)."""
+    return DbtCliResource(
+        project_dir=project,
+        dbt_executable=dbt_executable(),
+        global_config_flags=["--no-send-anonymous-usage-stats"],
+    )
