@@ -9,14 +9,24 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RateLimit:
-    """A documented limit as a token bucket: `burst` requests at once, `per_second` sustained."""
+    """A documented limit as a token bucket: `burst` requests at once, `per_second` sustained.
 
-    per_second: float
+    `per_second=None` is a vendor that documents no request rate, only `burst` simultaneous
+    connections (Mailchimp: 10); the client then bounds its concurrency instead of its rate.
+    """
+
+    per_second: float | None
     burst: int
+
+    @classmethod
+    def connections(cls, simultaneous: int) -> RateLimit:
+        """A limit on simultaneous connections only, with no documented request rate."""
+        return cls(None, simultaneous)
 
     def scaled(self, factor: float) -> RateLimit:
         """The same limit multiplied by `factor` (accounts with raised limits, fast tests)."""
-        return RateLimit(self.per_second * factor, max(1, round(self.burst * factor)))
+        rate = None if self.per_second is None else self.per_second * factor
+        return RateLimit(rate, max(1, round(self.burst * factor)))
 
 
 class TokenBucket:
@@ -33,7 +43,10 @@ class TokenBucket:
 
     def _refill(self, now: float) -> None:
         elapsed = now - self._updated
-        self._tokens = min(self.limit.burst, self._tokens + elapsed * self.limit.per_second)
+        if self.limit.per_second is None:  # no request rate: only 429 pauses hold callers
+            self._tokens = float(self.limit.burst)
+        else:
+            self._tokens = min(self.limit.burst, self._tokens + elapsed * self.limit.per_second)
         self._updated = now
 
     def acquire(self) -> float:
@@ -48,8 +61,8 @@ class TokenBucket:
                 elif self._tokens >= 1:
                     self._tokens -= 1
                     return waited
-                else:
-                    delay = (1 - self._tokens) / self.limit.per_second
+                else:  # per_second is set: with None the refill always leaves tokens
+                    delay = (1 - self._tokens) / (self.limit.per_second or 1.0)
             self._sleep(delay)
             waited += delay
 

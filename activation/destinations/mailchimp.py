@@ -48,7 +48,7 @@ class MailchimpDestination(HttpDestination):
     request_concurrency = 10  # Mailchimp allows 10 simultaneous connections
     default_base_url = "https://us1.api.mailchimp.com/3.0"
     # Mailchimp documents 10 simultaneous connections per account, no per-second quota.
-    limits: ClassVar[dict[str, RateLimit]] = {"api": RateLimit(10.0, 10)}
+    limits: ClassVar[dict[str, RateLimit]] = {"api": RateLimit.connections(10)}
 
     segment_id: int | None = None
     _statuses: dict[str, str] | None = None  # lower-cased email -> member status, read back

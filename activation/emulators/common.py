@@ -71,6 +71,8 @@ class _Bucket:
         self.updated = time.monotonic()
 
     def take(self) -> float:
+        if self.limit.per_second is None:  # a connection limit: see VendorEmulator.route
+            return 0.0
         now = time.monotonic()
         self.tokens = min(
             self.limit.burst, self.tokens + (now - self.updated) * self.limit.per_second
@@ -98,6 +100,7 @@ class VendorEmulator:
         self._rng = random.Random(f"{faults.seed}:{self.vendor}")
         self._buckets = {k: _Bucket(v.scaled(faults.rate_scale)) for k, v in self.limits.items()}
         self._replies: dict[str, tuple[int, Any]] = {}
+        self._open: dict[str, int] = dict.fromkeys(self.limits, 0)  # requests in progress
         self._hooks: list[Callable[[LoggedRequest], None]] = []
 
     # --- to override ---------------------------------------------------------------------
@@ -138,6 +141,16 @@ class VendorEmulator:
         """A starlette route running `handler` behind auth, faults, rate limit and logging."""
 
         async def endpoint(request: Request) -> Response:
+            if not self._connect(limit):
+                body = self.error(429, "Too many simultaneous connections.")
+                return Response(json.dumps(body), status_code=429, media_type=self.media_type)
+            try:
+                return await handle(request)
+            finally:
+                with self.lock:
+                    self._open[limit] -= 1
+
+        async def handle(request: Request) -> Response:
             raw = await request.body()
             headers = {k.lower(): v for k, v in request.headers.items()}
             logged = LoggedRequest(
@@ -167,6 +180,15 @@ class VendorEmulator:
         return Route(path, endpoint, methods=[method])
 
     media_type: ClassVar[str] = "application/json"
+
+    def _connect(self, limit: str) -> bool:
+        """Count one more open request under `limit`; False past a connection limit (429)."""
+        with self.lock:
+            bucket = self._buckets[limit].limit
+            if bucket.per_second is None and self._open[limit] >= bucket.burst:
+                return False
+            self._open[limit] += 1
+            return True
 
     def _retry_after(self, seconds: float) -> dict[str, str]:
         value = max(seconds, self.faults.retry_after_s)

@@ -39,7 +39,7 @@ class MailchimpEmulator(VendorEmulator):
 
     vendor = "mailchimp"
     prefix = "/mailchimp/3.0"
-    limits: ClassVar[dict[str, RateLimit]] = {"api": RateLimit(10.0, 10)}
+    limits: ClassVar[dict[str, RateLimit]] = {"api": RateLimit.connections(10)}
 
     def __init__(self, faults, api_key: str) -> None:
         super().__init__(faults, api_key)

@@ -38,9 +38,9 @@ def _register() -> None:
 
 def main() -> None:
     """Console-script entry point: run the CLI, turning user errors into one clear line."""
-    _register()
     debug = "--debug" in sys.argv
     try:
+        _register()  # imports read the project's contracts: a broken yml is a user error too
         app()
     except UserError as exc:
         if debug:
