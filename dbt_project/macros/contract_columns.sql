@@ -42,8 +42,9 @@
 
 {% macro default__contract_types() %}
   {{ return({
-    'VARCHAR': dbt.type_string(), 'JSON': dbt.type_string(), 'INTEGER': dbt.type_int(), 'BIGINT': dbt.type_bigint(), 'DOUBLE': double_column_type(),
-    'DATE': 'date', 'TIMESTAMP': dbt.type_timestamp(),
+    'VARCHAR': dbt.type_string(), 'JSON': dbt.type_string(), 'INTEGER': dbt.type_int(),
+    'BIGINT': dbt.type_bigint(), 'DOUBLE': double_column_type(), 'DATE': 'date',
+    'TIMESTAMP': dbt.type_timestamp(),
   }) }}
 {% endmacro %}
 
