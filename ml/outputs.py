@@ -15,32 +15,28 @@ import pyarrow as pa
 from ml.artifacts import json_safe
 from ml.errors import EmptyDataError, MLError
 from ml.sql import WarehouseSource, as_warehouse, timestamp_literal
+from retention.core.source_schema import SOURCES_DIR, load_source
 from retention.core.warehouse.base import Warehouse, read_table
 
-RUN_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("trained_at", pa.timestamp("us")),
-        ("data_window_start", pa.date32()),
-        ("data_window_end", pa.date32()),
-        ("parameters", pa.string()),
-        ("metrics", pa.string()),
-    ]
-)
-
+ML_SOURCES_YML = SOURCES_DIR / "ml" / "_ml__sources.yml"
+# The one definition of the ML output tables: source `ml` of ML_SOURCES_YML (dbt creates them
+# empty from the same declarations).
+ML_TABLES = load_source(ML_SOURCES_YML, "ml").tables
 TABLE_DDL = {
-    "churn_scores": """customer_id VARCHAR, churn_probability DOUBLE, risk_band VARCHAR,
-        score_reason VARCHAR, model_version VARCHAR, scored_at TIMESTAMP""",
-    "clv_predictions": """customer_id VARCHAR, p_alive DOUBLE, expected_purchases_90d DOUBLE,
-        expected_purchases_365d DOUBLE, expected_avg_order_value DOUBLE,
-        predicted_clv_365d DOUBLE, predicted_clv_365d_lower DOUBLE,
-        predicted_clv_365d_upper DOUBLE, score_reason VARCHAR, model_run_id VARCHAR,
-        scored_at TIMESTAMP""",
-    "churn_model_runs": """run_id VARCHAR, trained_at TIMESTAMP, data_window_start DATE,
-        data_window_end DATE, parameters JSON, metrics JSON""",
-    "clv_model_runs": """run_id VARCHAR, trained_at TIMESTAMP, data_window_start DATE,
-        data_window_end DATE, parameters JSON, metrics JSON""",
+    name: ", ".join(f"{column.name} {column.data_type}" for column in table.columns)
+    for name, table in ML_TABLES.items()
 }
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "JSON": pa.string(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "DATE": pa.date32(),
+    "DOUBLE": pa.float64(),
+}
+# What record_run writes (churn_model_runs and clv_model_runs declare the same columns).
+RUN_SCHEMA = pa.schema(
+    [(c.name, _ARROW_TYPES[c.data_type]) for c in ML_TABLES["churn_model_runs"].columns]
+)
 
 
 def _ddl(engine: str, ddl: str) -> str:

@@ -1,29 +1,28 @@
-"""The canonical raw input contract: one spec per raw table (see DESIGN.md, "Raw input contract").
+"""The raw input contract as ingest uses it (see DESIGN.md, "Raw input contract").
 
-Ingest adapters produce rows in exactly these columns; `raw.<table>` in DuckDB has these columns
+The one definition is the dbt source `shop` (`dbt_project/models/staging/_shop__sources.yml`):
+columns and `data_type`, the row rules in `config.meta` and the lineage columns. This module
+reads it once into one `TableSpec` per raw table. `raw.<table>` in DuckDB has these columns
 and types plus the lineage columns `_source_file`, `_source_line` and `_loaded_at`.
-dbt sources (`dbt_project/models/staging/_shop__sources.yml`) declare the same tables.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
-CONSENT_VALUES = ("subscribed", "unsubscribed", "not_subscribed")
-ORDER_STATUSES = ("placed", "shipped", "delivered", "cancelled", "returned")
-EVENT_TYPES = (
-    "email_open",
-    "email_click",
-    "sms_click",
-    "site_visit",
-    "product_view",
-    "add_to_cart",
-    "checkout_started",
-    "quiz_answer",
+from retention.core.source_schema import (
+    SOURCES_DIR,
+    ContractError,
+    SourceDeclaration,
+    SourceTable,
+    contract_type,
+    load_source,
+    shown_path,
 )
-SHIPMENT_STATUSES = ("label_created", "in_transit", "out_for_delivery", "delivered", "exception")
-CHANNELS = ("email", "sms", "whatsapp")
-LINEAGE_COLUMNS = {"_source_file": "VARCHAR", "_source_line": "BIGINT", "_loaded_at": "TIMESTAMP"}
+
+RAW_SOURCES_YML = SOURCES_DIR / "staging" / "_shop__sources.yml"
+MONEY = "DECIMAL(18,2)"
 
 
 @dataclass(frozen=True)
@@ -41,142 +40,65 @@ class TableSpec:
     parents: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-MONEY = "DECIMAL(18,2)"
-
-TABLES: dict[str, TableSpec] = {
-    spec.name: spec
-    for spec in (
-        TableSpec(
-            "customers",
-            {
-                "customer_id": "VARCHAR",
-                "email": "VARCHAR",
-                "phone": "VARCHAR",
-                "first_name": "VARCHAR",
-                "last_name": "VARCHAR",
-                "country": "VARCHAR",
-                "city": "VARCHAR",
-                "birth_date": "DATE",
-                "signed_up_at": "TIMESTAMP",
-                "acquisition_channel": "VARCHAR",
-                "email_consent": "VARCHAR",
-                "sms_consent": "VARCHAR",
-                "whatsapp_consent": "VARCHAR",
-                "preferred_channel": "VARCHAR",
-            },
-            primary_key=("customer_id",),
-            required=("customer_id",),
-            accepted_values={
-                "email_consent": CONSENT_VALUES,
-                "sms_consent": CONSENT_VALUES,
-                "whatsapp_consent": CONSENT_VALUES,
-                "preferred_channel": CHANNELS,
-            },
-        ),
-        TableSpec(
-            "orders",
-            {
-                "order_id": "VARCHAR",
-                "customer_id": "VARCHAR",
-                "ordered_at": "TIMESTAMP",
-                "status": "VARCHAR",
-                "currency": "VARCHAR",
-                "subtotal": MONEY,
-                "discount_amount": MONEY,
-                "shipping_amount": MONEY,
-                "total": MONEY,
-                "discount_code": "VARCHAR",
-                "shipped_at": "TIMESTAMP",
-                "delivered_at": "TIMESTAMP",
-                # optional: when the order was cancelled / returned, so a build as of an
-                # earlier date still sees the purchase
-                "cancelled_at": "TIMESTAMP",
-                "returned_at": "TIMESTAMP",
-            },
-            primary_key=("order_id",),
-            required=("order_id", "ordered_at", "status", "total"),
-            non_negative=("subtotal", "discount_amount", "shipping_amount", "total"),
-            accepted_values={"status": ORDER_STATUSES},
-            parents={"customer_id": ("customers", "customer_id")},
-        ),
-        TableSpec(
-            "order_items",
-            {
-                "order_id": "VARCHAR",
-                "product_id": "VARCHAR",
-                "quantity": "INTEGER",
-                "unit_price": MONEY,
-                "list_price": MONEY,
-                "size": "VARCHAR",
-            },
-            primary_key=("order_id", "product_id", "size"),
-            required=("order_id", "product_id", "quantity", "unit_price"),
-            non_negative=("quantity", "unit_price", "list_price"),
-            parents={"order_id": ("orders", "order_id"), "product_id": ("products", "product_id")},
-        ),
-        TableSpec(
-            "products",
-            {
-                "product_id": "VARCHAR",
-                "name": "VARCHAR",
-                "category": "VARCHAR",
-                "list_price": MONEY,
-            },
-            primary_key=("product_id",),
-            required=("product_id",),
-            non_negative=("list_price",),
-        ),
-        TableSpec(
-            "events",
-            {
-                "customer_id": "VARCHAR",
-                "event_type": "VARCHAR",
-                "occurred_at": "TIMESTAMP",
-                "channel": "VARCHAR",
-                "product_id": "VARCHAR",
-                "properties": "JSON",
-            },
-            required=("customer_id", "event_type", "occurred_at"),
-            accepted_values={"event_type": EVENT_TYPES},
-            parents={"customer_id": ("customers", "customer_id")},
-        ),
-        TableSpec(
-            "feedback",
-            {
-                "customer_id": "VARCHAR",
-                "order_id": "VARCHAR",
-                "submitted_at": "TIMESTAMP",
-                "nps_score": "INTEGER",
-                "csat_score": "INTEGER",
-                "comment": "VARCHAR",
-            },
-            required=("customer_id", "submitted_at"),
-            int_ranges={"nps_score": (0, 10), "csat_score": (1, 5)},
-            parents={"customer_id": ("customers", "customer_id")},
-        ),
-        TableSpec(
-            "shipment_events",
-            {
-                "order_id": "VARCHAR",
-                "status": "VARCHAR",
-                "occurred_at": "TIMESTAMP",
-                "carrier": "VARCHAR",
-                "tracking_number": "VARCHAR",
-            },
-            required=("order_id", "status", "occurred_at"),
-            accepted_values={"status": SHIPMENT_STATUSES},
-            parents={"order_id": ("orders", "order_id")},
-        ),
+def _table_spec(table: SourceTable, shown: str) -> TableSpec:
+    """The TableSpec of one declared table, its rules read from `config.meta`."""
+    columns = {column.name: column.data_type for column in table.columns}
+    key = tuple(table.meta.get("primary_key") or ())
+    unknown = [name for name in key if name not in columns]
+    if unknown:
+        raise ContractError(
+            f"{shown}: table {table.name}: primary_key names unknown column {unknown[0]}"
+        )
+    parents: dict[str, tuple[str, str]] = {}
+    for column in table.columns:
+        if "parent" in column.meta:
+            parent_table, _, parent_column = str(column.meta["parent"]).partition(".")
+            parents[column.name] = (parent_table, parent_column)
+    return TableSpec(
+        table.name,
+        columns,
+        primary_key=key,
+        required=tuple(c.name for c in table.columns if c.meta.get("required")),
+        non_negative=tuple(c.name for c in table.columns if c.meta.get("non_negative")),
+        accepted_values={
+            c.name: tuple(c.meta["accepted_values"])
+            for c in table.columns
+            if "accepted_values" in c.meta
+        },
+        int_ranges={c.name: tuple(c.meta["range"]) for c in table.columns if "range" in c.meta},
+        parents=parents,
     )
-}
 
-# Load order: parents before children, so orphan checks can see the parents.
-LOAD_ORDER = (
-    "customers",
-    "products",
-    "orders",
-    "order_items",
-    "events",
-    "feedback",
-    "shipment_events",
-)
+
+def _check_load_order(tables: dict[str, TableSpec], shown: str) -> None:
+    """Every parent is a declared column of a table listed before its child."""
+    seen: set[str] = set()
+    for spec in tables.values():
+        for column, (parent, parent_column) in spec.parents.items():
+            if parent not in seen or parent_column not in tables[parent].columns:
+                raise ContractError(
+                    f"{shown}: column {spec.name}.{column}: parent {parent}.{parent_column} must "
+                    f"be a column of a table listed before {spec.name}"
+                )
+        seen.add(spec.name)
+
+
+def load_raw_contract(path: Path = RAW_SOURCES_YML) -> tuple[dict[str, TableSpec], dict[str, str]]:
+    """The raw tables (in load order) and the lineage columns declared by the `shop` source."""
+    source: SourceDeclaration = load_source(path, "shop")
+    shown = shown_path(path)
+    tables = {name: _table_spec(table, shown) for name, table in source.tables.items()}
+    _check_load_order(tables, shown)
+    lineage = {
+        name: contract_type(data_type, f"{shown}: lineage column {name}")
+        for name, data_type in (source.meta.get("lineage_columns") or {}).items()
+    }
+    return tables, lineage
+
+
+TABLES, LINEAGE_COLUMNS = load_raw_contract()
+# Load order: parents before children (the yml lists them so), so orphan checks see the parents.
+LOAD_ORDER = tuple(TABLES)
+
+ORDER_STATUSES = TABLES["orders"].accepted_values["status"]
+EVENT_TYPES = TABLES["events"].accepted_values["event_type"]

@@ -37,7 +37,7 @@ def test_cdnow_builds_rfm_and_cohorts(cdnow_warehouse, shared_dir):
 
 @pytest.mark.xdist_group("warehouse_cdnow")
 def test_missing_raw_tables_are_created_from_the_contract(cdnow_warehouse):
-    """CDNOW loads only raw.orders: the others come from the on-run-start macro and must match."""
+    """CDNOW loads only raw.orders: dbt creates the others from the yml as ingest reads it."""
     for name, spec in TABLES.items():
         actual = cdnow_warehouse.execute(
             "select column_name, data_type from information_schema.columns"
@@ -49,7 +49,7 @@ def test_missing_raw_tables_are_created_from_the_contract(cdnow_warehouse):
 
 @pytest.mark.xdist_group("warehouse_cdnow")
 def test_ml_output_tables_exist_before_any_scoring(cdnow_warehouse):
-    """dbt's on-run-start macro creates the ML tables with the columns ml/ writes (TABLE_DDL)."""
+    """dbt creates the ML tables from the sources yml with the columns ml/ writes (TABLE_DDL)."""
     from ml.outputs import TABLE_DDL
 
     expected = {
