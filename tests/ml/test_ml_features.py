@@ -8,8 +8,8 @@ import numpy as np
 
 from ml.features import build_features, build_labels
 
-CUTOFF = date(2024, 9, 1)
-CUT = "timestamp '2024-09-01'"
+CUTOFF = date(2024, 10, 3)  # the validation cutoff (int_churn_cutoffs) of the 2025-01-01 store
+CUT = "timestamp '2024-10-03'"
 
 
 def test_rows_on_or_after_cutoff_change_no_feature(sim_con):
