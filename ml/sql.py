@@ -40,4 +40,3 @@ def days_between(engine: str, start: str, end: str) -> str:
     if engine == "spark":
         return f"datediff({end}, {start})"
     return f"date_diff('day', {start}, {end})"
-
