@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 
+from ml.config import ChurnConfig
 from orchestration.defs.activation.checks import size_change
 from orchestration.defs.dbt.resources import BuildOptions
 from orchestration.defs.dbt.translator import RetentionDbtTranslator
@@ -47,10 +50,19 @@ def test_size_change() -> None:
 
 
 def test_build_options_and_as_of_validation() -> None:
-    assert BuildOptions().dbt_args() == ["--target", "duckdb"]
-    assert BuildOptions(as_of_date="2024-03-01").dbt_args()[-1] == '{"as_of_date": "2024-03-01"}'
+    horizon = ChurnConfig().horizon_days
+    assert BuildOptions().dbt_args() == [
+        "--target", "duckdb", "--vars", json.dumps({"churn_horizon_days": horizon})
+    ]  # fmt: skip
+    assert json.loads(BuildOptions(as_of_date="2024-03-01").dbt_args()[-1]) == {
+        "churn_horizon_days": horizon,
+        "as_of_date": "2024-03-01",
+    }
     with pytest.raises(ValueError):
         BuildOptions(as_of_date="2024-13-01")
+    project_yml = Path(__file__).parents[2] / "dbt_project" / "dbt_project.yml"
+    project = yaml.safe_load(project_yml.read_text())
+    assert project["vars"]["churn_horizon_days"] == horizon  # plain `dbt build` agrees with ML
     assert validate_as_of("2024-03-01") == "2024-03-01"
     with pytest.raises(InputError, match="--as-of '03/01/2024' is not a date"):
         validate_as_of("03/01/2024")

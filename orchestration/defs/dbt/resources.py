@@ -7,6 +7,8 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from pydantic import Field, field_validator
 
+from ml.config import ChurnConfig
+
 DEFAULT_TARGET = "duckdb"
 
 
@@ -31,11 +33,12 @@ class BuildOptions(dg.ConfigurableResource):
         return value
 
     def dbt_args(self) -> list[str]:
-        """`--target` and, when an as-of date is set, `--vars` arguments for dbt."""
-        args = ["--target", self.dbt_target]
+        """`--target` and `--vars` for dbt: the as-of date when set, and the churn horizon the
+        ML config trains on (int_churn_cutoffs spaces the feature cutoffs by it)."""
+        dbt_vars: dict[str, object] = {"churn_horizon_days": ChurnConfig().horizon_days}
         if self.as_of_date is not None:
-            args += ["--vars", json.dumps({"as_of_date": self.as_of_date})]
-        return args
+            dbt_vars["as_of_date"] = self.as_of_date
+        return ["--target", self.dbt_target, "--vars", json.dumps(dbt_vars)]
 
 
 def dbt_resource(project: DbtProject) -> DbtCliResource:
