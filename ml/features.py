@@ -5,13 +5,14 @@ as_of, validation and training one and two label horizons before it):
 `int_churn_features_by_cutoff` filters every input row to `< cutoff`, so a feature at cutoff c
 only reflects what was knowable at the start of day c; `int_churn_labels_by_cutoff` says who
 bought nothing in [c, c + horizon). The population at a cutoff is every customer with at least
-one purchase before it. Both are views, so they always reflect the current marts.
+one purchase before it. They are views, so they always reflect the current marts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -27,12 +28,12 @@ LABELS = "int_churn_labels_by_cutoff"
 KEY_COLUMNS = ("cutoff_date", "customer_id")
 
 
-def _require_cutoff(warehouse: Warehouse, cutoff: date) -> dict:
+def _require_cutoff(warehouse: Warehouse, cutoff: date) -> dict[str, Any]:
     """The int_churn_cutoffs row of `cutoff`; a clear error when dbt did not build it."""
     for name in (CUTOFFS, FEATURES, LABELS):
         if not warehouse.table_exists(SCHEMA, name):
             raise FeaturesNotBuiltError(
-                f"{SCHEMA}.{name} is missing: run `retention build` (dbt) before training."
+                f"{SCHEMA}.{name} is missing: run `retention build` (dbt) before churn scoring."
             )
     rows = read_table(
         warehouse,
