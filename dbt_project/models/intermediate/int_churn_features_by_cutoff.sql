@@ -76,7 +76,8 @@ order_stats as (
         - count(
             case when order_date >= prior_start_date and order_date < window_start_date then 1 end
         ) as orders_trend,
-        avg(case when has_discount then 1.0 else 0.0 end) as discount_share
+        avg(case when has_discount then cast(1 as double) else cast(0 as double) end)
+            as discount_share
     from purchases
     group by cutoff_date, customer_id, window_start_date, prior_start_date
 ),
@@ -161,7 +162,8 @@ shipments as (
         count(distinct case when shipments.shipment_status = 'exception'
             then shipments.order_id end) as delivery_problems,
         avg(case when shipments.shipment_status = 'delivered'
-            then {{ hours_between('fct_orders.ordered_at', 'shipments.occurred_at') }} / 24.0
+            then cast({{ hours_between('fct_orders.ordered_at', 'shipments.occurred_at') }}
+                as double) / 24
         end) as avg_days_to_deliver
     from {{ ref('stg_shop__shipment_events') }} as shipments
     inner join {{ ref('fct_orders') }} as fct_orders on fct_orders.order_id = shipments.order_id
