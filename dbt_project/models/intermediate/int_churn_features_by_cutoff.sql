@@ -70,7 +70,7 @@ order_stats as (
         {{ dbt.datediff('max(order_date)', 'cutoff_date', 'day') }} as recency_days,
         count(*) as frequency,
         sum(net_revenue) as monetary,
-        avg(net_revenue) as avg_order_value,
+        cast(sum(net_revenue) as double) / count(*) as avg_order_value,
         count(case when order_date >= window_start_date then 1 end) as orders_90d,
         count(case when order_date >= window_start_date then 1 end)
         - count(
