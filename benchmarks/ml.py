@@ -7,7 +7,9 @@ BG/NBD fit time of `ml.bgnbd` against lifetimes' BetaGeoFitter on the same data.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,10 +29,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ml.bgnbd import fit_bgnbd  # noqa: E402
 from ml.churn_pipeline import build_churn_scores  # noqa: E402
 from ml.clv_pipeline import build_clv_predictions  # noqa: E402
+from ml.features import CUTOFFS, FEATURES, LABELS  # noqa: E402
 from ml.rfm import collapse, rfm_summary  # noqa: E402
 from ml.simulation import simulate_store  # noqa: E402
 
 AS_OF = date(2025, 1, 1)
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+
+
+def build_churn_views(db_path: Path, work: Path) -> None:
+    """`dbt run` the churn cutoff, feature and label views on the simulated store."""
+    dbt = Path(sys.executable).parent / "dbt"
+    args = [str(dbt), "run", "--project-dir", str(DBT_PROJECT_DIR),
+            "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(work / "target"),
+            "--log-path", str(work / "logs"), "--select", CUTOFFS, FEATURES, LABELS]  # fmt: skip
+    env = {**os.environ, "RETENTION_DUCKDB_PATH": str(db_path)}
+    subprocess.run(args, env=env, check=True, capture_output=True)
 
 
 def peak_rss_gib() -> float:
@@ -95,11 +109,13 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        con = duckdb.connect(str(Path(tmp) / "bench.duckdb"))
-        con.execute(f"set threads = {args.threads}")
-        con.execute("set memory_limit = '5GB'")
-        print(f"customers: {args.customers:,}, threads: {args.threads}")
-        timed("simulate store (SQL)", lambda: simulate_store(con, args.customers, 0.42, AS_OF))
+        db_path = Path(tmp) / "bench.duckdb"
+        settings = {"threads": args.threads, "memory_limit": "5GB"}
+        with duckdb.connect(str(db_path), config=settings) as con:
+            print(f"customers: {args.customers:,}, threads: {args.threads}")
+            timed("simulate store (SQL)", lambda: simulate_store(con, args.customers, 0.42, AS_OF))
+        timed("churn feature views (dbt run)", lambda: build_churn_views(db_path, Path(tmp)))
+        con = duckdb.connect(str(db_path), config=settings)
         orders = con.execute("select count(*) from marts.fct_orders").fetchall()[0][0]
         events = con.execute("select count(*) from staging.stg_shop__events").fetchall()[0][0]
         print(f"  orders {orders:,}, events {events:,}")

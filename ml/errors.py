@@ -29,6 +29,10 @@ class NoDataBeforeCutoffError(InsufficientDataError):
     """No purchase happened before a training, validation or scoring cutoff."""
 
 
+class FeaturesNotBuiltError(MLError):
+    """The dbt churn feature models are missing or were built for other cutoffs or horizon."""
+
+
 class FeatureSchemaMismatchError(MLError):
     """A saved model was trained on features that differ from the ones built now."""
 

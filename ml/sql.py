@@ -1,7 +1,7 @@
 """Portable SQL pieces for ml/ queries that run on DuckDB and on Spark.
 
-Dates and cutoffs are inlined as validated literals (no engine-specific parameters); the two
-date differences that have no common spelling are chosen by the warehouse's engine.
+Dates and cutoffs are inlined as validated literals (no engine-specific parameters); the date
+difference, which has no common spelling, is chosen by the warehouse's engine.
 """
 
 from __future__ import annotations
@@ -40,10 +40,3 @@ def days_between(engine: str, start: str, end: str) -> str:
     if engine == "spark":
         return f"datediff({end}, {start})"
     return f"date_diff('day', {start}, {end})"
-
-
-def hours_between(engine: str, start: str, end: str) -> str:
-    """Hour boundaries crossed from timestamp `start` to `end` (DuckDB's date_diff('hour'))."""
-    if engine == "spark":
-        return f"(floor(unix_seconds({end}) / 3600) - floor(unix_seconds({start}) / 3600))"
-    return f"date_diff('hour', {start}, {end})"

@@ -2,23 +2,47 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from ml.features import CUTOFFS, FEATURES, LABELS
 from ml.simulation import simulate_store
 
 AS_OF = date(2025, 1, 1)
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+
+
+def build_churn_feature_models(db_path: Path, work_dir: Path) -> None:
+    """`dbt run` only the churn cutoff, feature and label views on a store that has its marts."""
+    args = [
+        str(Path(sys.executable).parent / "dbt"), "run",
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(work_dir / "target"),
+        "--log-path", str(work_dir / "logs"),
+        "--select", CUTOFFS, FEATURES, LABELS,
+    ]  # fmt: skip
+    env = {**os.environ, "RETENTION_DUCKDB_PATH": str(db_path)}
+    result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise AssertionError(f"dbt run of the churn models failed:\n{result.stdout[-4000:]}")
 
 
 @pytest.fixture(scope="session")
 def simulated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 6,000-customer simulated store (marts + staging tables), built once per session."""
-    path = tmp_path_factory.mktemp("ml_sim") / "sim.duckdb"
+    """A 6,000-customer simulated store (marts + staging tables) with the dbt churn feature
+    views on top, built once per session."""
+    work = tmp_path_factory.mktemp("ml_sim")
+    path = work / "sim.duckdb"
     with duckdb.connect(str(path)) as con:
         simulate_store(con, customers=6000, seed=0.42, as_of=AS_OF)
+    build_churn_feature_models(path, work)
     return path
 
 

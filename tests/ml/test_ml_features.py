@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pytest
 
+from ml.errors import FeaturesNotBuiltError
 from ml.features import build_features, build_labels
+from retention.core.raw_contract import EVENT_TYPES
 
-CUTOFF = date(2024, 9, 1)
-CUT = "timestamp '2024-09-01'"
+CUTOFF = date(2024, 10, 3)  # the validation cutoff (int_churn_cutoffs) of the 2025-01-01 store
+CUT = "timestamp '2024-10-03'"
 
 
 def test_rows_on_or_after_cutoff_change_no_feature(sim_con):
@@ -78,3 +81,16 @@ def test_labels_use_only_the_horizon_window(sim_con):
         f"where ordered_at >= {CUT} + interval 90 day"
     )
     np.testing.assert_array_equal(build_labels(sim_con, CUTOFF, 90)[1], churned)
+
+
+def test_reads_only_cutoffs_and_horizon_dbt_built_and_says_how_to_fix(sim_con):
+    names = build_features(sim_con, CUTOFF).names
+    assert all(f"{e}_90d" in names and f"{e}_trend" in names for e in EVENT_TYPES), names
+    built = r"2024-09-01 \(it has 2024-07-05, 2024-10-03, 2025-01-01\)"
+    with pytest.raises(FeaturesNotBuiltError, match=f"has no cutoff {built}"):
+        build_features(sim_con, date(2024, 9, 1))
+    with pytest.raises(FeaturesNotBuiltError, match="churn_horizon_days=90, .* horizon_days=60"):
+        build_labels(sim_con, CUTOFF, 60)
+    sim_con.execute("drop view intermediate.int_churn_labels_by_cutoff")
+    with pytest.raises(FeaturesNotBuiltError, match="labels_by_cutoff is missing: run `retention"):
+        build_features(sim_con, CUTOFF)

@@ -12,7 +12,7 @@ from ml.features import build_features
 from ml.outputs import TABLE_DDL
 from retention.core.warehouse.duckdb_warehouse import DuckDBWarehouse
 
-CUTOFF = date(2024, 7, 1)  # the simulated store runs to 2025-01-01
+CUTOFF = date(2024, 7, 5)  # the training cutoff of the simulated store (as_of 2025-01-01)
 PREDICTIONS = """select customer_id, p_alive, expected_purchases_365d, predicted_clv_365d,
                         score_reason from ml.clv_predictions order by customer_id"""
 

@@ -60,6 +60,9 @@ def test_ml_assets_sit_between_marts_and_the_models_that_read_them(graph) -> Non
     clv = dg.AssetKey(["ml", "clv_predictions"])
     assert graph.get(churn).is_materializable and graph.get(clv).is_materializable
     assert dg.AssetKey(["marts", "fct_orders"]) in graph.get(churn).parent_keys
+    features = dg.AssetKey(["intermediate", "int_churn_features_by_cutoff"])
+    assert features in graph.get(dg.AssetKey(["ml", "churn_model_runs"])).parent_keys
+    assert graph.get(features).is_materializable  # the dbt view, built before the churn step
     assert dg.AssetKey(["marts", "fct_orders"]) in graph.get(clv).parent_keys
     assert clv in graph.get(dg.AssetKey(["marts", "customer_ltv"])).parent_keys
 

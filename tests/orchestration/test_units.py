@@ -9,7 +9,9 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 
+from ml.config import ChurnConfig
 from orchestration.defs.activation.checks import size_change
 from orchestration.defs.dbt.resources import BuildOptions
 from orchestration.defs.dbt.translator import RetentionDbtTranslator
@@ -49,16 +51,20 @@ def test_size_change() -> None:
 
 def test_build_options_and_as_of_validation() -> None:
     db = Path("/data/w.duckdb")
-    assert BuildOptions().dbt_args(db) == [
-        "--target",
-        "duckdb",
-        "--vars",
-        f'{{"duckdb_path": "{db}"}}',
-    ]
-    dated = json.loads(BuildOptions(as_of_date="2024-03-01").dbt_args(db)[-1])
-    assert dated == {"duckdb_path": str(db), "as_of_date": "2024-03-01"}
+    horizon = ChurnConfig().horizon_days
+    args = BuildOptions().dbt_args(db)
+    assert args[:3] == ["--target", "duckdb", "--vars"]
+    assert json.loads(args[-1]) == {"duckdb_path": str(db), "churn_horizon_days": horizon}
+    assert json.loads(BuildOptions(as_of_date="2024-03-01").dbt_args(db)[-1]) == {
+        "duckdb_path": str(db),
+        "churn_horizon_days": horizon,
+        "as_of_date": "2024-03-01",
+    }
     with pytest.raises(ValueError):
         BuildOptions(as_of_date="2024-13-01")
+    project_yml = Path(__file__).parents[2] / "dbt_project" / "dbt_project.yml"
+    project = yaml.safe_load(project_yml.read_text())
+    assert project["vars"]["churn_horizon_days"] == horizon  # plain `dbt build` agrees with ML
     assert validate_as_of("2024-03-01") == "2024-03-01"
     with pytest.raises(InputError, match="--as-of '03/01/2024' is not a date"):
         validate_as_of("03/01/2024")

@@ -20,7 +20,14 @@ from retention.sample_store import generate_store
 ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = ROOT / "dbt_project"
 # everything the compared models need; no data tests (they run in the DuckDB suites)
-SELECTION = ("+customer_rfm", "+customer_ltv", "+cohort_retention", "+path:models/audiences")
+SELECTION = (
+    "+customer_rfm",
+    "+customer_ltv",
+    "+cohort_retention",
+    "+path:models/audiences",
+    "+int_churn_features_by_cutoff",
+    "+int_churn_labels_by_cutoff",
+)
 ML_TABLES = ("churn_scores", "clv_predictions", "churn_model_runs", "clv_model_runs")
 
 

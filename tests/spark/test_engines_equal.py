@@ -27,6 +27,10 @@ LTV_HISTORICAL = [
     "last_order_at",
 ]
 MARTS = {"marts.customer_rfm": None, "marts.cohort_retention": None}
+CHURN = {
+    "intermediate.int_churn_features_by_cutoff": None,
+    "intermediate.int_churn_labels_by_cutoff": None,
+}
 
 
 def audience_models(warehouse: Warehouse) -> list[str]:
@@ -55,6 +59,7 @@ def test_models_are_identical_on_duckdb_and_spark(duckdb_warehouse, spark_build)
     assert len(audiences) >= 20, audiences
     relations = {
         **MARTS,
+        **CHURN,
         "marts.customer_ltv": LTV_HISTORICAL,
         **{f"audiences.{name}": None for name in audiences},
     }
@@ -67,7 +72,7 @@ def test_models_are_identical_on_duckdb_and_spark(duckdb_warehouse, spark_build)
         ].as_py()
         for relation in relations
     }
-    assert all(rows[relation] > 0 for relation in [*MARTS, "marts.customer_ltv"]), rows
+    assert all(rows[relation] > 0 for relation in [*MARTS, *CHURN, "marts.customer_ltv"]), rows
     # event-style audiences may be empty on a small store; most must have rows to prove anything
     empty = [relation for relation, n in rows.items() if n == 0]
     assert len(empty) <= 4, f"too many empty audiences for a meaningful comparison: {empty}"

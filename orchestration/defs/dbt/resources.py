@@ -10,6 +10,8 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from pydantic import Field, field_validator
 
+from ml.config import ChurnConfig
+
 DEFAULT_TARGET = "duckdb"
 
 
@@ -34,12 +36,17 @@ class BuildOptions(dg.ConfigurableResource):
         return value
 
     def dbt_args(self, duckdb_path: Path) -> list[str]:
-        """`--target` and `--vars` for dbt: the warehouse file and, when set, the as-of date.
+        """`--target` and `--vars` for dbt: the warehouse file, the churn horizon the ML config
+        trains on (int_churn_cutoffs spaces the feature cutoffs by it) and, when set, the as-of
+        date.
 
         The DuckDB path goes to dbt explicitly (`var('duckdb_path')` in profiles.yml), so dbt and
         the Python assets always open the file the `warehouse` resource names.
         """
-        dbt_vars: dict[str, str] = {"duckdb_path": str(duckdb_path)}
+        dbt_vars: dict[str, object] = {
+            "duckdb_path": str(duckdb_path),
+            "churn_horizon_days": ChurnConfig().horizon_days,
+        }
         if self.as_of_date is not None:
             dbt_vars["as_of_date"] = self.as_of_date
         return ["--target", self.dbt_target, "--vars", json.dumps(dbt_vars)]

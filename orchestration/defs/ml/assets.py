@@ -25,9 +25,13 @@ CLV_PREDICTIONS = dg.AssetKey(["ml", "clv_predictions"])
 # The relations ml/ reads (see ml/features.py, ml/outputs.py and ml/clv_pipeline.py).
 AS_OF = dg.AssetKey(["marts", "as_of_date"])
 FCT_ORDERS = dg.AssetKey(["marts", "fct_orders"])
+CHURN_FEATURES = dg.AssetKey(["intermediate", "int_churn_features_by_cutoff"])
 CHURN_INPUTS = [
     AS_OF,
     FCT_ORDERS,
+    dg.AssetKey(["intermediate", "int_churn_cutoffs"]),
+    CHURN_FEATURES,
+    dg.AssetKey(["intermediate", "int_churn_labels_by_cutoff"]),
     dg.AssetKey(["marts", "fct_order_items"]),
     dg.AssetKey(["marts", "dim_customers"]),
     dg.AssetKey(["staging", "stg_shop__events"]),
