@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -37,7 +38,7 @@ def load_dbt_project(project_dir: Path = DBT_PROJECT_DIR) -> DbtProject:
     """The dbt project and its manifest, without parsing anything on import.
 
     Entry points parse first with `prepare_dbt_project()` (the CLI, `retention dev`, the test
-    suite); only `dagster dev` re-parses on load (`prepare_if_dev`, Dagster's own dev hook), so
+    suite); only `dagster dev` re-parses on load (DAGSTER_IS_DEV_CLI, as `prepare_if_dev`), so
     an edited model shows up on reload. A missing or stale manifest elsewhere (e.g. a daemon
     started after a model changed) is an error that says how to refresh it.
     """
@@ -66,12 +67,17 @@ def prepare_dbt_project(project_dir: Path = DBT_PROJECT_DIR) -> Path:
 
 
 def _parse(project: DbtProject, *, dev_only: bool) -> None:
-    """`dbt parse` (under `dagster dev` only when `dev_only`), its errors as one DbtProjectError."""
+    """`dbt parse` with this venv's dbt (under `dagster dev` only when `dev_only`).
+
+    Dagster's own preparer would look `dbt` up on PATH, which a `.venv/bin/retention` call
+    does not have; errors become one DbtProjectError.
+    """
+    if dev_only and not os.environ.get("DAGSTER_IS_DEV_CLI"):
+        return
+    from orchestration.defs.dbt.resources import dbt_resource
+
     try:
-        if dev_only:
-            project.prepare_if_dev()
-        else:
-            project.preparer.prepare(project)
+        dbt_resource(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
     except DagsterDbtCliRuntimeError as exc:
         detail = str(exc).split("Errors parsed from dbt logs:", 1)[-1].strip()
         raise DbtProjectError(
