@@ -68,24 +68,3 @@
     {%- do run_query('create table if not exists ' ~ schema ~ '.' ~ name ~ ' (' ~ column_ddl | join(', ') ~ ')') -%}
   {%- endfor -%}
 {% endmacro %}
-
-
-{#-
-  The `accepted_values` a sources yml declares for one column (in its `config.meta`), so models
-  that pivot on them (e.g. one churn feature per event type) read the one list. Empty while
-  parsing (the graph is only known at execution).
--#}
-{% macro source_accepted_values(source_name, table_name, column_name) %}
-  {%- if not execute -%}
-    {{ return([]) }}
-  {%- endif -%}
-  {%- for node in graph.sources.values()
-        if node.source_name == source_name and node.name == table_name -%}
-    {%- set column = node.columns.get(column_name) -%}
-    {%- if column is not none and column.meta.get('accepted_values') -%}
-      {{ return(column.meta['accepted_values']) }}
-    {%- endif -%}
-  {%- endfor -%}
-  {{ exceptions.raise_compiler_error('source ' ~ source_name ~ '.' ~ table_name ~ ': column '
-     ~ column_name ~ ' declares no accepted_values in its config.meta') }}
-{% endmacro %}

@@ -3,8 +3,11 @@
     sign-ups), so a feature at cutoff c only reflects what was knowable at the start of day c.
     ml/features.py reads one cutoff at a time; a view, so the filter reaches every input. -#}
 {%- set trend_days = 90 -%}  {#- the window of the *_90d features; *_trend = it minus the one before -#}
-{#- The event types the raw contract accepts (_shop__sources.yml, events.event_type). -#}
-{%- set event_types = source_accepted_values('shop', 'events', 'event_type') -%}
+{#- The event types of the raw contract (retention/core/raw_contract.py EVENT_TYPES). -#}
+{%- set event_types = [
+    'email_open', 'email_click', 'sms_click', 'site_visit',
+    'product_view', 'add_to_cart', 'checkout_started', 'quiz_answer',
+] -%}
 
 with
 
