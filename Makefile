@@ -30,6 +30,7 @@ test: install ## run the whole test suite
 
 # The edit loop: in-process unit tests with no dbt build, Dagster run or CLI subprocess.
 FAST_TESTS := tests/activation/test_config.py tests/activation/test_http.py \
+	tests/activation/test_connection.py tests/activation/test_connection_limits.py \
 	tests/activation/test_klaviyo_contract.py tests/ingest/test_adapters.py \
 	tests/ingest/test_canonical.py tests/ingest/test_shopify.py tests/ml/test_ml_bgnbd.py \
 	tests/ml/test_ml_features.py tests/sample_store tests/orchestration/test_warehouse_lock.py \
