@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from dbt_command import dbt
 
 from activation.config import load_syncs
 from activation.emulators import running_emulators
@@ -29,7 +30,7 @@ LISTS = {"aud_winback_rule": ["Win-back (120 days)"], "aud_vip_early_access": ["
 
 
 @pytest.fixture(scope="module")
-def lift_db(audience_db: Path, tmp_path_factory: pytest.TempPathFactory, dbt_run) -> Path:
+def lift_db(audience_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the audience build, synced, a simulated month later, lift mart built."""
     work = tmp_path_factory.mktemp("lift")
     db_path = work / "retention.duckdb"
@@ -64,7 +65,7 @@ def lift_db(audience_db: Path, tmp_path_factory: pytest.TempPathFactory, dbt_run
         write_post_sync_orders(con, audience_db.parent / "store", work / "after", seed=3)
         as_of = window_end(con)
     ingest_path(work / "after", "canonical", db_path)
-    dbt_run(
+    dbt(
         "build", db_path, work, "--select", "+rpt_audience_lift",
         "--vars", json.dumps({"as_of_date": as_of.isoformat()}),
     )  # fmt: skip
@@ -113,7 +114,7 @@ def test_lift_interval_covers_the_true_effect_and_zero_where_there_is_none(lift_
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("audiences")
-def test_lift_ignores_orders_on_or_after_as_of(lift_db, tmp_path, dbt_run) -> None:
+def test_lift_ignores_orders_on_or_after_as_of(lift_db, tmp_path) -> None:
     """A build as of mid-window measures nobody: every window is still open."""
     db_path = tmp_path / "mid.duckdb"
     shutil.copyfile(lift_db, db_path)
@@ -121,7 +122,7 @@ def test_lift_ignores_orders_on_or_after_as_of(lift_db, tmp_path, dbt_run) -> No
         (entry,) = con.execute(
             "select max(entry_date) from activation.audience_assignments"
         ).fetchone()
-    dbt_run(
+    dbt(
         "build", db_path, tmp_path, "--select", "as_of_date", "rpt_audience_lift",
         "--vars", json.dumps({"as_of_date": entry.isoformat()}),
     )  # fmt: skip

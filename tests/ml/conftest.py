@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_command import dbt
 
 from ml.features import CUTOFFS, FEATURES, LABELS
 from ml.simulation import simulate_store
 
 AS_OF = date(2025, 1, 1)
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 def build_churn_feature_models(db_path: Path, work_dir: Path) -> None:
     """`dbt run` only the churn cutoff, feature and label views on a store that has its marts."""
-    args = [
-        str(Path(sys.executable).parent / "dbt"), "run",
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(work_dir / "target"),
-        "--log-path", str(work_dir / "logs"),
-        "--select", CUTOFFS, FEATURES, LABELS,
-    ]  # fmt: skip
-    env = {**os.environ, "RETENTION_DUCKDB_PATH": str(db_path)}
-    result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise AssertionError(f"dbt run of the churn models failed:\n{result.stdout[-4000:]}")
+    dbt("run", db_path, work_dir, "--select", CUTOFFS, FEATURES, LABELS)
 
 
 @pytest.fixture(scope="session")

@@ -8,19 +8,17 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
 import pytest
 import warehouse_fixture_data as data
+from dbt_command import dbt
 
 from retention.core.raw_contract import LINEAGE_COLUMNS, TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT_DIR = ROOT / "dbt_project"
 
 
 def create_raw_tables(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> None:
@@ -45,26 +43,14 @@ def insert_rows(
 
 
 def run_dbt(db_path: Path, work_dir: Path, command: str, dbt_vars: str | None = None) -> None:
-    """`dbt build` this area's nodes (not audiences) into db_path in a subprocess.
+    """`dbt build` this area's nodes (not audiences) into db_path.
 
     command "build" runs everything incl. data and unit tests; "models" builds seeds and models
-    only, for stores checked by pytest alone. A subprocess releases the DuckDB file when done.
+    only, for stores checked by pytest alone.
     """
     exclude = ["resource_type:test", "resource_type:unit_test"] if command == "models" else []
-    args = [
-        str(Path(sys.executable).parent / "dbt"), "build",
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(work_dir / "target"),
-        "--log-path", str(work_dir / "logs"),
-        "--exclude", "path:models/audiences", *exclude,
-    ]  # fmt: skip
-    if dbt_vars:
-        args += ["--vars", dbt_vars]
-    env = {**os.environ, "RETENTION_DUCKDB_PATH": str(db_path)}
-    result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise AssertionError(f"dbt build failed on {db_path}:\n{result.stdout[-6000:]}")
+    extra = ["--vars", dbt_vars] if dbt_vars else []
+    dbt("build", db_path, work_dir, "--exclude", "path:models/audiences", *exclude, *extra)
 
 
 def load_fixture_store(db_path: Path) -> None:
