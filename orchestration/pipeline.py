@@ -153,12 +153,15 @@ def run_pipeline(
     db_path: Path | None = None,
     on_wait: Callable[[str], None] | None = None,
     ingest: dict[str, Any] | None = None,
+    minimums: dict[str, int] | None = None,
 ) -> PipelineResult:
     """Execute job `job_name` of the definitions in this process and summarise it.
 
     Holds the warehouse write lock for the whole run (waiting for other writers), sends dbt and
     Dagster logs to `logs/retention_<job>.log`, and raises the step's UserError (bad input, no
     data, locked warehouse) so the CLI prints one line. Other failures are in the result.
+    `minimums` overrides the `model_minimums` resource (min_buyers, min_repeat_buyers,
+    min_history_days) for this run.
     """
     as_of = validate_as_of(as_of)
     if raw is not None and not raw.exists():
@@ -183,6 +186,8 @@ def run_pipeline(
             job, as_of=as_of, target=target, raw=raw, fmt=fmt, dry_run=dry_run, ingest=ingest
         )
         config["resources"]["warehouse"] = {"config": {"duckdb_path": str(db)}}
+        if minimums:
+            config["resources"]["model_minimums"] = {"config": minimums}
         with warehouse_lock.connect(db) as con:
             build_id = build_gate.start_build(con, job_name, as_of)
         result = job.execute_in_process(

@@ -18,6 +18,7 @@ from orchestration.pipeline import (
     run_pipeline,
 )
 from retention.cli.console import make_console
+from retention.core.errors import InputError
 from retention.ingest.options import IngestOptions
 
 MAX_DETAIL_LINES = 20
@@ -26,14 +27,53 @@ AsOf = Annotated[
     str | None,
     typer.Option("--as-of", help="Point-in-time date YYYY-MM-DD (default: day after last order)."),
 ]
+MinBuyers = Annotated[
+    int | None,
+    typer.Option("--min-buyers", help="Fit churn/CLV from this many buyers (default 500)."),
+]
+MinRepeatBuyers = Annotated[
+    int | None,
+    typer.Option("--min-repeat-buyers", help="... and this many repeat buyers (default 50)."),
+]
+MinHistoryDays = Annotated[
+    int | None,
+    typer.Option("--min-history-days", help="... and this many days of orders (default 180)."),
+]
+
+
+def model_minimums(
+    min_buyers: int | None, min_repeat_buyers: int | None, min_history_days: int | None
+) -> dict[str, int]:
+    """The minimums given on the command line, checked now (one line when out of range)."""
+    from pydantic import ValidationError
+
+    from orchestration.defs.ml.resources import ModelMinimums
+
+    given = {
+        "min_buyers": min_buyers,
+        "min_repeat_buyers": min_repeat_buyers,
+        "min_history_days": min_history_days,
+    }
+    given = {name: value for name, value in given.items() if value is not None}
+    try:
+        ModelMinimums(**given)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        flag = "--" + str(problem["loc"][0]).replace("_", "-")
+        raise InputError(f"{flag} {problem['input']}: {problem['msg'].lower()}") from None
+    return given
 
 
 def build(
     as_of: AsOf = None,
     target: Annotated[str, typer.Option(help="dbt target in dbt_project/profiles.yml.")] = "duckdb",
+    min_buyers: MinBuyers = None,
+    min_repeat_buyers: MinRepeatBuyers = None,
+    min_history_days: MinHistoryDays = None,
 ) -> PipelineResult:
     """Build models, churn scores, CLV and audiences through the Dagster asset graph."""
-    result = run_pipeline(BUILD_JOB, as_of=as_of, target=target, on_wait=_say)
+    minimums = model_minimums(min_buyers, min_repeat_buyers, min_history_days)
+    result = run_pipeline(BUILD_JOB, as_of=as_of, target=target, on_wait=_say, minimums=minimums)
     _finish(result)
     return result
 
@@ -57,13 +97,24 @@ def run(
         bool,
         typer.Option("--replace", help="Let a --raw file with no loadable rows empty its table."),
     ] = False,
+    min_buyers: MinBuyers = None,
+    min_repeat_buyers: MinRepeatBuyers = None,
+    min_history_days: MinHistoryDays = None,
 ) -> PipelineResult:
     """Ingest (with --raw), build, score and sync every audience through the asset graph."""
     job = FULL_PIPELINE_JOB if raw is not None else FULL_REFRESH_JOB
     options = IngestOptions(date_format=date_format, replace=replace)  # checks the flag now
     ingest = {"date_format": options.date_format, "replace": options.replace}
+    minimums = model_minimums(min_buyers, min_repeat_buyers, min_history_days)
     result = run_pipeline(
-        job, as_of=as_of, raw=raw, fmt=fmt, dry_run=dry_run, on_wait=_say, ingest=ingest
+        job,
+        as_of=as_of,
+        raw=raw,
+        fmt=fmt,
+        dry_run=dry_run,
+        on_wait=_say,
+        ingest=ingest,
+        minimums=minimums,
     )
     _finish(result)
     return result

@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from orchestration.defs.dbt.resources import BuildOptions
-from orchestration.defs.ml.assets import CHURN_MODEL, CHURN_TRAINED_CHECK, churn
+from orchestration.defs.ml.assets import CHURN_MODEL, CHURN_TRAINED_CHECK, CLV_FIT_CHECK, churn, clv
+from orchestration.defs.ml.resources import ModelMinimums
 from orchestration.defs.warehouse_resource import WarehouseResource
 
 pytestmark = pytest.mark.xdist_group("ml_sim")
@@ -29,6 +30,7 @@ def test_churn_crash_writes_not_scored_rows_and_fails_its_check(
         resources={
             "warehouse": WarehouseResource(duckdb_path=str(db)),
             "build_options": BuildOptions(),
+            "model_minimums": ModelMinimums(),
         },
         instance=dg.DagsterInstance.ephemeral(),
     )
@@ -45,3 +47,35 @@ def test_churn_crash_writes_not_scored_rows_and_fails_its_check(
         ).fetchone()
     assert rows[0] > 0 and rows[1] == 0 and rows[3] == rows[0]
     assert rows[2].startswith("churn_failed: CatalogException:")
+
+
+@pytest.mark.parametrize(("min_buyers", "fitted"), [(500, True), (1_000_000, False)])
+def test_the_model_minimums_resource_decides_whether_clv_is_fitted(
+    simulated_db: Path, tmp_path: Path, min_buyers: int, fitted: bool
+) -> None:
+    db = tmp_path / "w.duckdb"
+    shutil.copy(simulated_db, db)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [clv],
+            resources={
+                "warehouse": WarehouseResource(duckdb_path=str(db)),
+                "build_options": BuildOptions(),
+                "model_minimums": ModelMinimums(min_buyers=min_buyers),
+            },
+            instance=instance,
+        )
+    assert result.success
+    (check,) = result.get_asset_check_evaluations()
+    assert check.check_name == CLV_FIT_CHECK
+    (model,) = [
+        e.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["ml", "clv_model_runs"])
+    ]
+    status = model.metadata["status"].value
+    if fitted:
+        assert status == "scored" and check.passed, check.description
+    else:
+        assert status == "not_fitted" and not check.passed
+        assert f"need {min_buyers}" in (check.description or ""), check.description

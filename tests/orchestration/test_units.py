@@ -134,3 +134,19 @@ def test_cli_bad_date_is_one_line(tmp_path: Path) -> None:
     assert proc.stderr.strip() == (
         "error: --as-of '2024-02-30' is not a date; use YYYY-MM-DD, e.g. 2024-06-30"
     )
+
+
+def test_cli_model_minimums_are_checked_and_become_resource_config(defs) -> None:
+    from orchestration.pipeline import BUILD_JOB, run_config
+    from retention.cli.pipeline import model_minimums
+
+    with pytest.raises(InputError, match="--min-history-days -5: input should be greater"):
+        model_minimums(None, None, -5)
+    given = model_minimums(200, None, 90)
+    assert given == {"min_buyers": 200, "min_history_days": 90}
+    with dg.instance_for_test():
+        job = defs.resolve_job_def(BUILD_JOB)
+    config = run_config(job, as_of=None, target="duckdb", raw=None, fmt="", dry_run=True)
+    config["resources"]["model_minimums"] = {"config": given}
+    resolved = dg.validate_run_config(job, config)["resources"]["model_minimums"]["config"]
+    assert resolved == {"min_buyers": 200, "min_repeat_buyers": 50, "min_history_days": 90}

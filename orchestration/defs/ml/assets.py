@@ -12,6 +12,7 @@ import dagster as dg
 from orchestration.defs.dbt.engine import engine_warehouse
 from orchestration.defs.dbt.resources import BuildOptions
 from orchestration.defs.metadata import metric_metadata, report_link
+from orchestration.defs.ml.resources import ModelMinimums
 from orchestration.defs.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
 from retention.core.settings import artifacts_dir
 from retention.core.warehouse.base import Warehouse, read_table
@@ -103,7 +104,10 @@ def _band_sizes(warehouse: Warehouse, table: str, column: str) -> dict[str, int]
     pool=WAREHOUSE_POOL,
 )
 def churn(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, build_options: BuildOptions
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    build_options: BuildOptions,
+    model_minimums: ModelMinimums,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Train (or reuse) the churn model and replace ml.churn_scores on the build's target.
 
@@ -111,10 +115,12 @@ def churn(
     every customer gets a not_scored row with the reason, so downstream assets still run.
     """
     from ml.churn_pipeline import build_churn_scores, churn_failed
+    from ml.config import ChurnConfig
 
+    config = ChurnConfig(minimums=model_minimums.minimums())
     with engine_warehouse(warehouse, build_options.dbt_target, write=True) as engine:
         try:
-            result = build_churn_scores(engine, artifacts_dir=artifacts_dir())
+            result = build_churn_scores(engine, artifacts_dir=artifacts_dir(), config=config)
         except Exception as error:  # a crash must not stop customer_ltv and the audiences
             context.log.exception("churn training failed; customers are written not_scored")
             result = churn_failed(engine, error)
@@ -180,14 +186,19 @@ def churn(
     pool=WAREHOUSE_POOL,
 )
 def clv(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, build_options: BuildOptions
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    build_options: BuildOptions,
+    model_minimums: ModelMinimums,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Fit BG/NBD + Gamma-Gamma and replace ml.clv_predictions on the build's target."""
     from ml.clv_pipeline import FAILED, build_clv_predictions, clv_not_fitted
+    from ml.config import ClvConfig
 
+    config = ClvConfig(minimums=model_minimums.minimums())
     with engine_warehouse(warehouse, build_options.dbt_target, write=True) as engine:
         try:
-            result = build_clv_predictions(engine)
+            result = build_clv_predictions(engine, config=config)
         except Exception as error:  # a crash must not stop customer_ltv and the audiences
             context.log.exception("CLV fit failed; customers are written without predictions")
             message = " ".join(str(error).split())
