@@ -69,3 +69,18 @@ def test_a_stale_manifest_is_an_error_that_says_how_to_refresh_it(tmp_path: Path
     os.utime(model, ns=(manifest.stat().st_mtime_ns + 10**9,) * 2)
     outcome = _import_in(project)
     assert "DbtProjectError" in outcome["error"] and "retention parse" in outcome["error"]
+
+
+def test_retention_parse_refreshes_a_stale_manifest(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path)
+    manifest = project / "target" / "manifest.json"
+    model = next((project / "models" / "marts").glob("*.sql"))
+    os.utime(model, ns=(manifest.stat().st_mtime_ns + 10**9,) * 2)
+    env = {**os.environ, "RETENTION_DBT_PROJECT_DIR": str(project)}
+    retention = Path(sys.executable).parent / "retention"
+    done = subprocess.run(
+        [str(retention), "parse"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert manifest.stat().st_mtime_ns > model.stat().st_mtime_ns
+    assert _import_in(project) == {"changed": []}
