@@ -19,7 +19,7 @@ from activation.destinations import DESTINATIONS
 from activation.destinations.base import Destination, Record, RowFailures, chunks
 from activation.diff import PlanSummary, plan_changes, stage_audience
 from activation.errors import AuthError, DestinationError
-from activation.guards import growth_guard, record_audience_size, withdrawal_guard
+from activation.guards import growth_guard, withdrawal_guard
 
 log = logging.getLogger("activation.engine")
 
@@ -219,7 +219,7 @@ def run_sync(
     planned = {"adds": plan.adds, "updates": plan.updates, "removes": plan.removes}
     blocked_msg = (
         build_gate.refusal(con, sync.name)
-        or growth_guard(con, sync, approve_growth)
+        or growth_guard(con, sync, plan, run_id, approve_growth)
         or withdrawal_guard(sync, plan, approve_removals)
         or _removal_guard(sync, plan, approve_removals)
     )
@@ -234,7 +234,6 @@ def run_sync(
         result.added, result.updated, result.removed = plan.adds, plan.updates, plan.removes
     else:
         destination = destination_cls(sync, connection or Connection.from_env(sync.destination))
-        record_audience_size(con, sync, run_id)
         _execute(con, sync, destination, run_id, result)
         outcome.apply_failure_threshold(result, sync)
     result.duration_s = time.monotonic() - started

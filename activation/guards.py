@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from activation import state
 from activation.diff import PlanSummary
 
 if TYPE_CHECKING:
@@ -20,12 +19,6 @@ if TYPE_CHECKING:
 
 
 MIRROR_GROWTH_SHARE = 1.0  # mirror syncs without max_growth_share: at most double per run
-DDL = """
-CREATE SCHEMA IF NOT EXISTS activation;
-CREATE TABLE IF NOT EXISTS activation.sync_audience_sizes (
-    sync_name VARCHAR, run_id VARCHAR, audience_size BIGINT, recorded_at TIMESTAMP
-);
-"""
 
 
 def max_growth_share(sync: SyncConfig) -> float | None:
@@ -35,24 +28,23 @@ def max_growth_share(sync: SyncConfig) -> float | None:
     return MIRROR_GROWTH_SHARE if sync.mode == "mirror" else None
 
 
-def _consented(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT count(*) FROM _aud WHERE has_consent").fetchone()[0]
-
-
-def growth_guard(con: duckdb.DuckDBPyConnection, sync: SyncConfig, approve: bool) -> str | None:
-    """Why this run is blocked: the consented audience (staged in `_aud`) grew more than the
-    sync's max_growth_share since the last run that sent (resuming a crashed run is no growth).
+def growth_guard(
+    con: duckdb.DuckDBPyConnection, sync: SyncConfig, plan: PlanSummary, run_id: str, approve: bool
+) -> str | None:
+    """Why run `run_id` is blocked: the consented audience grew more than the sync's
+    max_growth_share since the last run that sent (its `sync_runs.audience_size`; resuming a
+    crashed run is no growth, dry runs and blocked runs do not count).
     """
     limit = max_growth_share(sync)
     if approve or limit is None:
         return None
-    con.execute(DDL)
     row = con.execute(
-        "SELECT audience_size FROM activation.sync_audience_sizes WHERE sync_name = ? "
-        "ORDER BY recorded_at DESC LIMIT 1",
-        [sync.name],
+        "SELECT audience_size FROM activation.sync_runs WHERE sync_name = ? AND run_id <> ? "
+        "AND NOT dry_run AND status <> 'blocked' AND audience_size IS NOT NULL "
+        "ORDER BY started_at DESC LIMIT 1",
+        [sync.name, run_id],
     ).fetchone()
-    previous, size = (row[0] if row else 0), _consented(con)
+    previous, size = (row[0] if row else 0), plan.audience_size
     if previous == 0 or (size - previous) / previous <= limit:
         return None
     return (
@@ -60,15 +52,6 @@ def growth_guard(con: duckdb.DuckDBPyConnection, sync: SyncConfig, approve: bool
         f"members since the last sync (+{(size - previous) / previous:.0%}), above "
         f"max_growth_share {limit:.0%}; nothing was sent to {sync.destination} '{sync.target}'. "
         f"Check the model, then approve with `retention sync {sync.name} --approve-growth`"
-    )
-
-
-def record_audience_size(con: duckdb.DuckDBPyConnection, sync: SyncConfig, run_id: str) -> None:
-    """Remember the consented audience size of run `run_id`, which is about to send."""
-    con.execute(DDL)
-    con.execute(
-        "INSERT INTO activation.sync_audience_sizes VALUES (?, ?, ?, ?)",
-        [sync.name, run_id, _consented(con), state.now()],
     )
 
 

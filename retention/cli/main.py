@@ -25,6 +25,9 @@ def _root(
 
 
 def _register() -> None:
+    """Add every area's commands to `app` (once)."""
+    if app.registered_commands:
+        return
     from retention.cli import audiences as cli_audiences
     from retention.cli import data as cli_data
     from retention.cli import demo as cli_demo

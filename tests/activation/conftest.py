@@ -8,7 +8,13 @@ import duckdb
 import pytest
 from sync_helpers import FAST
 
+import retention.cli.main as cli
 from activation.emulators import Emulators, running_emulators
+
+# Tests here point settings.DBT_PROJECT_DIR at small temp projects that only declare syncs; the
+# CLI's modules read the raw and ML contracts of the real project once, when first imported, so
+# import them now, whichever test runs first.
+cli._register()
 
 
 @pytest.fixture
