@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from retention.core.raw_contract import RAW_SOURCES_YML, load_raw_contract
-from retention.core.source_schema import ContractError
+from retention.core.source_schema import CONTRACT_TYPES, ContractError
 
 pytestmark = pytest.mark.xdist_group("source_contract")
 
@@ -183,3 +183,5 @@ def test_dbt_refuses_a_bad_type_naming_file_and_column(tmp_path):
         "models/staging/_shop__sources.yml: column orders.total: unknown data_type 'MONEY'"
         in result.stdout
     )
+    # dbt's type map and Python's CONTRACT_TYPES accept the same types, in the same order
+    assert f"(use one of {', '.join(CONTRACT_TYPES)}, DECIMAL(p,s))" in result.stdout
