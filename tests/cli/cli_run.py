@@ -10,11 +10,13 @@ from pathlib import Path
 RETENTION = str(Path(sys.executable).parent / "retention")
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 300):
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: int = 300, cwd: Path | None = None
+):
     """`retention *args` with the current environment plus `env`; text output captured."""
     merged = {**os.environ, **(env or {})}
     return subprocess.run(
-        [RETENTION, *args], env=merged, capture_output=True, text=True, timeout=timeout
+        [RETENTION, *args], env=merged, capture_output=True, text=True, timeout=timeout, cwd=cwd
     )
 
 

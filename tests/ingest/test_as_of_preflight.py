@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from cli.cli_run import assert_one_line_error, run_cli
 
 from orchestration.defs.dbt.preflight import FutureAsOfError, _require_orders
 from retention.ingest import ingest_path
 
 CORPUS = Path(__file__).with_name("corpus")
-RETENTION = str(Path(sys.executable).parent / "retention")
 
 
 @pytest.fixture
@@ -28,23 +25,12 @@ def test_build_refuses_a_future_as_of_with_one_line_and_exit_2(
     loaded: Path, tmp_path: Path
 ) -> None:
     env = {
-        **os.environ,
         "RETENTION_DUCKDB_PATH": str(loaded),
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
         "RETENTION_ARTIFACTS_DIR": str(tmp_path / "artifacts"),
     }
-    done = subprocess.run(
-        [RETENTION, "build", "--as-of", "2024-01-03"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
-    assert done.returncode == 2, done
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert "2024-01-03" in lines[0] and "latest as-of date is 2024-01-02" in lines[0]
+    done = run_cli("build", "--as-of", "2024-01-03", env=env, cwd=tmp_path, timeout=120)
+    assert_one_line_error(done, 2, "2024-01-03", "latest as-of date is 2024-01-02")
     assert not (tmp_path / "dagster_home").exists()  # refused before the Dagster run
 
 

@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from cli.cli_run import assert_one_line_error, run_cli
 
 from orchestration.pipeline import FULL_PIPELINE_JOB, run_config
 
-RETENTION = str(Path(sys.executable).parent / "retention")
 CORPUS = Path(__file__).with_name("corpus")
 
 
 def test_bad_date_format_is_refused_before_the_run(tmp_path: Path) -> None:
-    env = {**os.environ, "RETENTION_DUCKDB_PATH": str(tmp_path / "w.duckdb")}
-    done = subprocess.run(
-        [RETENTION, "run", "--raw", str(CORPUS / "utc_offsets"), "--date-format", "DDMM"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
-    assert done.returncode == 2, done
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "--date-format 'DDMM'" in lines[0], done.stderr
+    env = {"RETENTION_DUCKDB_PATH": str(tmp_path / "w.duckdb")}
+    raw = str(CORPUS / "utc_offsets")
+    done = run_cli("run", "--raw", raw, "--date-format", "DDMM", env=env, cwd=tmp_path, timeout=120)
+    assert_one_line_error(done, 2, "--date-format 'DDMM'")
 
 
 @pytest.mark.slow
