@@ -5,10 +5,20 @@ Every row of every staged file ends up either in the raw table or in the pending
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
 from retention.core.raw_contract import TableSpec
-from retention.ingest.raw_tables import PENDING_QUARANTINE, ident, insert_into, literal
+from retention.ingest.raw_tables import (
+    PENDING_QUARANTINE,
+    ident,
+    insert_into,
+    literal,
+    refuse_emptying,
+    replace_table_rows,
+    row_count,
+)
 from retention.ingest.report import FileLoad
 from retention.ingest.rules import csv_text_expr
 from retention.ingest.staging import Staged, unique_name
@@ -139,3 +149,30 @@ def file_loads(
             ).fetchone()[0]
         result.append(FileLoad(s.source_file, table, fmt, s.rows_read, loaded, quarantined))
     return result
+
+
+def replace_from_export(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    staged: list[Staged],
+    *,
+    entity: str,
+    fmt: str,
+    tables: tuple[str, ...],
+    write_rows: Callable[[], int],
+    replace: bool,
+) -> tuple[list[FileLoad], int, tuple[str, ...]]:
+    """Load an order export whose lines feed several raw tables (CDNOW, Online Retail, Shopify).
+
+    Its invalid lines go to the quarantine, `tables` are replaced by `write_rows()` (which
+    returns how many valid lines had no customer), and `raw.orders` is never emptied unless
+    `replace`. Returns the writer's result: per-file loads, anonymous lines, no skipped tables.
+    """
+    quarantine_invalid(con, view, entity)
+    con.execute("DELETE FROM raw.quarantine WHERE table_name = ?", [entity])
+    rows_before = row_count(con, "orders")
+    for table in tables:
+        replace_table_rows(con, table)
+    anonymous = write_rows()
+    refuse_emptying(con, "orders", rows_before, [s.source_file for s in staged], replace)
+    return file_loads(con, staged, entity, None, fmt), anonymous, ()

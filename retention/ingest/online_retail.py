@@ -15,14 +15,11 @@ import duckdb
 
 from retention.core.raw_contract import TableSpec
 from retention.ingest.csv_files import csv_paths, csv_source, map_columns, read_header
-from retention.ingest.loader import file_loads, quarantine_invalid, union_view
+from retention.ingest.loader import replace_from_export, union_view
 from retention.ingest.options import IngestOptions
 from retention.ingest.raw_tables import (
     insert_into,
     literal,
-    refuse_emptying,
-    replace_table_rows,
-    row_count,
 )
 from retention.ingest.report import FileLoad, Writer
 from retention.ingest.staging import check_source
@@ -83,19 +80,22 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) 
     view = union_view(con, staged, ENTITY)
 
     def write(loaded_at: str) -> tuple[list[FileLoad], int, tuple[str, ...]]:
-        quarantine_invalid(con, view, ENTITY)
-        con.execute("DELETE FROM raw.quarantine WHERE table_name = ?", [ENTITY])
-        rows_before = row_count(con, "orders")
-        for table in TABLES_WRITTEN:
-            replace_table_rows(con, table)
-        _write_tables(con, view, loaded_at)
-        refuse_emptying(
-            con, "orders", rows_before, [s.source_file for s in staged], options.replace
+        def write_rows() -> int:
+            _write_tables(con, view, loaded_at)
+            return con.execute(
+                f"SELECT count(*) FROM {view} WHERE _reason IS NULL AND customer_id IS NULL"
+            ).fetchone()[0]
+
+        return replace_from_export(
+            con,
+            view,
+            staged,
+            entity=ENTITY,
+            fmt=FORMAT,
+            tables=TABLES_WRITTEN,
+            write_rows=write_rows,
+            replace=options.replace,
         )
-        anonymous = con.execute(
-            f"SELECT count(*) FROM {view} WHERE _reason IS NULL AND customer_id IS NULL"
-        ).fetchone()[0]
-        return file_loads(con, staged, ENTITY, None, FORMAT), anonymous, ()
 
     return write
 

@@ -39,15 +39,12 @@ from retention.ingest.csv_files import (
     normalise,
     read_header,
 )
-from retention.ingest.loader import file_loads, quarantine_invalid, union_view
+from retention.ingest.loader import replace_from_export, union_view
 from retention.ingest.options import IngestOptions
 from retention.ingest.raw_tables import (
     ident,
     insert_into,
     literal,
-    refuse_emptying,
-    replace_table_rows,
-    row_count,
 )
 from retention.ingest.report import FileLoad, Writer
 from retention.ingest.rules import csv_text_expr
@@ -129,16 +126,16 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) 
     _check_orders(con, view, staged)
 
     def write(loaded_at: str) -> tuple[list[FileLoad], int, tuple[str, ...]]:
-        quarantine_invalid(con, view, ENTITY)
-        con.execute("DELETE FROM raw.quarantine WHERE table_name = ?", [ENTITY])
-        rows_before = row_count(con, "orders")
-        for table in TABLES_WRITTEN:
-            replace_table_rows(con, table)
-        anonymous = _write_tables(con, view, loaded_at)
-        refuse_emptying(
-            con, "orders", rows_before, [s.source_file for s in staged], options.replace
+        return replace_from_export(
+            con,
+            view,
+            staged,
+            entity=ENTITY,
+            fmt=FORMAT,
+            tables=TABLES_WRITTEN,
+            write_rows=lambda: _write_tables(con, view, loaded_at),
+            replace=options.replace,
         )
-        return file_loads(con, staged, ENTITY, None, FORMAT), anonymous, ()
 
     return write
 
