@@ -43,9 +43,12 @@ class SyncConfig(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)
     max_removal_share: float = Field(0.2, gt=0, le=1)
     max_failed_share: float | None = Field(None, ge=0, le=1)  # None: env or 0.1 (outcome.py)
-    # consented audience growth per run beyond which a run is blocked (None: 1.0 for mirror
-    # syncs, unguarded upsert syncs); see activation.guards
+    # size guards (activation.guards; None: the channel's default, SMS/WhatsApp strictest):
+    # growth per run as a share of the baseline size, growth in members always allowed, and
+    # the largest first run without `--approve-growth`
     max_growth_share: float | None = Field(None, gt=0)
+    growth_floor: int | None = Field(None, ge=0)
+    max_first_run_size: int | None = Field(None, ge=1)
     holdout_share: HoldoutShare | None = None  # activation/experiment.py: holdout, A/B variants
     variants: Variants | None = None
     experiment: ExperimentName | None = None

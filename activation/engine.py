@@ -19,7 +19,7 @@ from activation.destinations import DESTINATIONS
 from activation.destinations.base import Destination, Record, RowFailures, chunks
 from activation.diff import PlanSummary, plan_changes, stage_audience
 from activation.errors import AuthError, DestinationError
-from activation.guards import growth_guard, withdrawal_guard
+from activation.guards import empty_guard, growth_guard, withdrawal_guard
 
 log = logging.getLogger("activation.engine")
 
@@ -183,13 +183,15 @@ def run_sync(
     connection: Connection | None = None,
     full_resync: bool = False,
     approve_growth: bool = False,
+    approve_empty: bool = False,
 ) -> SyncResult:
     """Sync one audience to its destination; see the module docs of `activation` for semantics.
 
     Consent is re-checked here: members without consent for `sync.channel` are never sent.
     Nothing is sent after a failed or unfinished build or from a future as-of date
-    (`activation.build_gate`), nor when the plan grows or shrinks the target beyond the sync's
-    `max_growth_share` / `max_removal_share` without `approve_growth` / `approve_removals`.
+    (`activation.build_gate`), nor when the audience grows beyond the sync's size guards
+    (`activation.guards`) without `approve_growth`, becomes empty without `approve_empty`, or
+    the plan removes more than `max_removal_share` without `approve_removals`.
     A dry run stores and returns the planned diff without any request to the destination.
     `connection` holds the destination's key and URL (default: `Connection.from_env`).
     `full_resync` re-sends every consented member, ignoring the confirmed state (see
@@ -220,6 +222,7 @@ def run_sync(
     blocked_msg = (
         build_gate.refusal(con, sync.name)
         or growth_guard(con, sync, plan, run_id, approve_growth)
+        or empty_guard(con, sync, plan, run_id, approve_empty, approve_removals)
         or withdrawal_guard(sync, plan, approve_removals)
         or _removal_guard(sync, plan, approve_removals)
     )

@@ -73,7 +73,13 @@ def sync(
     approve_growth: bool = typer.Option(
         False,
         "--approve-growth",
-        help="Allow a sync to add more than max_growth_share of the members it holds.",
+        help="Allow a sync's audience to grow beyond its size guards (max_growth_share, "
+        "growth_floor, max_first_run_size).",
+    ),
+    approve_empty: bool = typer.Option(
+        False,
+        "--approve-empty",
+        help="Allow a sync whose audience became empty (it typically has members).",
     ),
     full_resync: bool = typer.Option(
         False,
@@ -115,6 +121,7 @@ def sync(
             dry_run=dry_run,
             approve_removals=approve_removals,
             approve_growth=approve_growth,
+            approve_empty=approve_empty,
             full_resync=full_resync,
         ),
     )

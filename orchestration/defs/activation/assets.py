@@ -31,7 +31,12 @@ class SyncRunConfig(dg.Config):
         default=False, description="Allow removing more than the sync's max_removal_share."
     )
     approve_growth: bool = Field(
-        default=False, description="Allow adding more than the sync's max_growth_share."
+        default=False,
+        description="Allow growth beyond the sync's size guards (max_growth_share, "
+        "growth_floor, max_first_run_size).",
+    )
+    approve_empty: bool = Field(
+        default=False, description="Allow a run whose audience became empty."
     )
     full_resync: bool = Field(
         default=False, description="Ignore the synced state and re-send every member."
@@ -95,6 +100,7 @@ def build_sync_asset(
                 dry_run=config.dry_run,
                 approve_removals=config.approve_removals,
                 approve_growth=config.approve_growth,
+                approve_empty=config.approve_empty,
                 full_resync=config.full_resync,
                 connection=destination.connection(),
             )
