@@ -54,16 +54,13 @@ def test_growth_beyond_max_growth_share_is_blocked_until_approved(emus, db, tmp_
     assert run_sync(db, sync).status == "success"
 
 
-def test_mirror_syncs_are_guarded_by_default_upsert_syncs_when_declared(emus, db, tmp_path):
-    mirror = _sync(tmp_path, [member(i) for i in range(4)])
-    run_sync(db, mirror)
-    write_audience(tmp_path / "warehouse.duckdb", "aud_test", [member(i) for i in range(9)])
-    assert run_sync(db, mirror).status == "blocked"  # +125% > the default 100%
-    upsert = one_sync(tmp_path, {**SPEC, "name": "vip_upsert", "mode": "upsert"})
-    write_audience(tmp_path / "warehouse.duckdb", "aud_test", [member(i) for i in range(4)])
-    run_sync(db, upsert)
-    write_audience(tmp_path / "warehouse.duckdb", "aud_test", [member(i) for i in range(9)])
-    assert run_sync(db, upsert).added == 5
+def test_mirror_and_upsert_syncs_are_both_guarded(emus, db, tmp_path):
+    for mode in ("mirror", "upsert"):  # growth_floor 0: only the default 100% share applies
+        sync = one_sync(tmp_path, {**SPEC, "name": f"vip_{mode}", "mode": mode, "growth_floor": 0})
+        write_audience(tmp_path / "warehouse.duckdb", "aud_test", [member(i) for i in range(4)])
+        run_sync(db, sync)
+        write_audience(tmp_path / "warehouse.duckdb", "aud_test", [member(i) for i in range(9)])
+        assert run_sync(db, sync).status == "blocked", mode  # +125% > the default 100%
 
 
 def test_growth_within_the_share_passes(emus, db, tmp_path):
