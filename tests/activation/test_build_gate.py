@@ -39,7 +39,7 @@ def _sync(tmp_path, rows, **extra):
 
 
 def test_growth_beyond_max_growth_share_is_blocked_until_approved(emus, db, tmp_path):
-    sync = _sync(tmp_path, [member(i) for i in range(10)], max_growth_share=0.5)
+    sync = _sync(tmp_path, [member(i) for i in range(10)], max_growth_share=0.5, growth_floor=0)
     assert run_sync(db, sync).added == 10
     write_audience(tmp_path / "warehouse.duckdb", "aud_test", [member(i) for i in range(16)])
     emus.clear_logs()
@@ -64,7 +64,7 @@ def test_mirror_and_upsert_syncs_are_both_guarded(emus, db, tmp_path):
 
 
 def test_growth_within_the_share_passes(emus, db, tmp_path):
-    sync = _sync(tmp_path, [member(i) for i in range(10)], max_growth_share=0.5)
+    sync = _sync(tmp_path, [member(i) for i in range(10)], max_growth_share=0.5, growth_floor=0)
     run_sync(db, sync)
     write_audience(tmp_path / "warehouse.duckdb", "aud_test", [member(i) for i in range(15)])
     assert run_sync(db, sync).added == 5
