@@ -133,12 +133,12 @@ def growth_guard(
     allowed = max(limits.max_growth_share * baseline, limits.growth_floor)
     if size - baseline <= allowed:
         return None
-    seen = f" ({history.describe()})" if history.non_empty else ""
+    seen = f"; {history.describe()}" if history.non_empty else ""
     return (
         f"sync '{sync.name}': audience {sync.model} grew from {baseline:,.0f} to {size:,} "
-        f"consented members{seen} (+{(size - baseline) / baseline:.0%}), above "
-        f"max_growth_share {limits.max_growth_share:.0%} (growth_floor "
-        f"{limits.growth_floor:,} members); {_nothing_sent(sync)}. {approval}"
+        f"consented members (+{(size - baseline) / baseline:.0%}{seen}), more than "
+        f"max_growth_share {limits.max_growth_share:.0%} or growth_floor "
+        f"{limits.growth_floor:,} members allow; {_nothing_sent(sync)}. {approval}"
     )
 
 
