@@ -172,8 +172,10 @@ class _Batcher:
         payloads = {} if is_remove else {r.key: p for r, p, _ in batch if r.key not in failures}
         state.mark_batch_done(self.con, self.run_id, self.sync.name, batch_id, payloads, failures)
         self.failed += len(failures)
+        # message sends held back or opted out earlier are settled, but not sent by this run
+        skip = settled | set(getattr(self.destination, "unsent", ()))
         for record in records:
-            if record.key not in failures and record.key not in settled:
+            if record.key not in failures and record.key not in skip:
                 self.done[record.op] += 1
 
 

@@ -53,13 +53,15 @@ class MessageDestination(HttpDestination):
 
     ledger: MessageLedger | None = None
     halted: str | None = None  # why sending stopped for the rest of this run
-    held_back: int = 0  # messages this run found undeliverable-again (unknown, no look-up)
+    held_back: int = 0  # messages this run held back (unknown outcome, no look-up)
+    unsent: set[str]  # keys settled without a send (held back or opted out earlier)
 
     def bind_state(self, con: duckdb.DuckDBPyConnection, run_id: str) -> None:
         """Record this run's messages in the delivery ledger of `con`."""
         self.ledger = MessageLedger(con, self.sync.name, run_id)
         self.halted = None
         self.held_back = 0
+        self.unsent = set()
 
     @abstractmethod
     def recipient(self, record: Record) -> str:
@@ -117,8 +119,11 @@ class MessageDestination(HttpDestination):
     def _deliver(self, ledger: MessageLedger, record: Record) -> str | None:
         """Send `record` at most once; return a row error, or None when it is (or was) sent."""
         entry = ledger.get(record.key)
-        if entry is not None and entry.status in (SENT, UNKNOWN, OPTED_OUT):
-            return None  # delivered, possibly delivered or opted out, reported once: never resend
+        if entry is not None and entry.status in (UNKNOWN, OPTED_OUT):
+            self.unsent.add(record.key)  # possibly delivered or opted out, reported once
+            return None
+        if entry is not None and entry.status == SENT:
+            return None  # delivered: never resend
         if entry is not None and entry.status == PENDING:
             if not self.can_look_up:
                 error = (

@@ -1,9 +1,12 @@
 """Faults: injected 429/503 and rate limiting converge to the exact state; kill -9 mid-sync
-then a rerun converges without duplicates or lost rows."""
+then a rerun converges without duplicates or lost rows; faults after the provider accepted a
+request (fault proxy: 502, connection reset, malformed 2xx) never send a message twice, never
+leave a run `running`, and make the CLI exit non-zero."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,10 +14,17 @@ import time
 from collections import Counter
 
 import duckdb
-from sync_helpers import FAST, TWILIO, member, one_sync, write_audience
+import pytest
+from sync_helpers import FAST, TWILIO, member, one_sync, write_audience, write_project
+from typer.testing import CliRunner
 
+import retention.core.settings as settings
 from activation.emulators import DEFAULT_LIST_ID, running_emulators
+from activation.emulators.fault_proxy import FaultPlan, fault_proxy, proxied_env
 from activation.engine import run_sync
+from activation.errors import MalformedResponseError, RateLimitedError, ServerError
+from activation.http import should_retry
+from retention.cli import main as cli
 
 SPECS = {
     "klaviyo": {
@@ -153,3 +163,194 @@ def test_kill_9_mid_batch_sync_converges_to_the_exact_list(tmp_path, monkeypatch
         ).fetchone()[0]
         assert pending == 0
         con.close()
+
+
+# --- faults after the provider accepted a request (fault proxy in front of the emulators) ---
+WHATSAPP = {
+    "name": "winback_whatsapp",
+    "destination": "whatsapp",
+    "target": "win_back",
+    "channel": "whatsapp",
+    "identifiers": {"to": "phone"},
+    "fields": {"first_name": "first_name"},
+    "phone_number_id": "1234567890",
+    "body_parameters": ["first_name"],
+}
+MESSAGE_SPECS = {"twilio": TWILIO, "whatsapp": WHATSAPP}
+AFTER_ACCEPT = ("accept_then_502", "accept_then_reset", "malformed_200", "missing_fields")
+
+
+def _sends(method: str, path: str) -> bool:
+    return method == "POST" and path.endswith(("/Messages.json", "/messages"))
+
+
+@pytest.fixture
+def proxied(emus, monkeypatch):
+    """(emulators, plan setter): Twilio, WhatsApp and Klaviyo are reached through a fault proxy
+    whose faults a test sets (none until then)."""
+    with fault_proxy(emus.url) as proxy:
+        env = proxied_env(emus.env, emus.url, proxy.url, {"twilio", "whatsapp", "klaviyo"})
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+
+        def set_plan(rates: dict[str, float], selects=_sends) -> FaultPlan:
+            proxy.plan = FaultPlan(rates, selects=selects, seed=3)
+            return proxy.plan
+
+        yield emus, set_plan
+
+
+@pytest.mark.parametrize("fault", AFTER_ACCEPT)
+def test_twilio_send_with_unknown_outcome_is_looked_up_never_resent(proxied, db, tmp_path, fault):
+    emus, set_plan = proxied
+    rows = [member(i, channel="sms") for i in range(20)]
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows)
+    plan = set_plan({fault: 0.3})
+    result = run_sync(db, one_sync(tmp_path, TWILIO))
+    assert plan.injected[fault] > 0
+    # every unknown outcome was found in Twilio's message list at once: nothing resent
+    assert (result.status, result.added, result.failed) == ("success", 20, 0), result.errors
+    per_number = Counter(m["to"] for m in emus.twilio.messages)
+    assert per_number == Counter({r["phone"]: 1 for r in rows})
+    lookups = [r for r in emus.twilio.requests if r.method == "GET"]
+    assert len(lookups) == plan.injected[fault]
+    ids = db.execute(
+        "SELECT count(*) FILTER (status = 'sent'), count(DISTINCT provider_message_id) "
+        "FROM activation.sync_messages"
+    ).fetchone()
+    assert ids == (20, 20)
+
+
+@pytest.mark.parametrize("fault", AFTER_ACCEPT)
+def test_whatsapp_send_with_unknown_outcome_is_held_back_and_counted(proxied, db, tmp_path, fault):
+    emus, set_plan = proxied
+    emus.whatsapp.approve_template("win_back")
+    rows = [member(i, channel="whatsapp") for i in range(20)]
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows)
+    sync = one_sync(tmp_path, WHATSAPP)
+    plan = set_plan({fault: 0.3})
+    results = []
+    for _ in range(20):  # each run stops at its first unknown outcome; rerun until done
+        results.append(run_sync(db, sync))
+        if results[-1].status == "success":
+            break
+    assert results[-1].status == "success" and len(results) > 1
+    injected = plan.injected[fault]
+    per_number = Counter("+" + m["to"] for m in emus.whatsapp.messages)
+    assert per_number == Counter({r["phone"]: 1 for r in rows})  # all delivered, none twice
+    assert sum(r.held_back for r in results) == injected > 0
+    assert sum(r.added for r in results) == 20 - injected
+    unknown = db.execute(
+        "SELECT count(*) FROM activation.sync_messages WHERE status = 'unknown'"
+    ).fetchone()[0]
+    assert unknown == injected
+    held = db.execute(
+        "SELECT count(*) FROM activation.sync_row_errors WHERE error LIKE '%held back%'"
+    ).fetchone()[0]
+    assert held == injected
+
+
+def test_a_5xx_on_a_send_is_not_retried_but_a_429_is():
+    server = ServerError("x", vendor="twilio", status=502)
+    limited = RateLimitedError("x", vendor="twilio", status=429)
+    malformed = MalformedResponseError("x", vendor="twilio", status=200)
+    assert should_retry(server)  # reads and idempotent writes
+    assert not should_retry(server, resend_unconfirmed=False)
+    assert not should_retry(malformed, resend_unconfirmed=False)
+    assert should_retry(limited, resend_unconfirmed=False)
+
+
+def _lists_reads(method: str, path: str) -> bool:
+    return path.endswith("/api/lists")
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ("malformed_200", "klaviyo: GET /api/lists answered HTTP 200 with a body that is not JSON"),
+        ("missing_fields", "KeyError"),  # `data` missing: not a destination error, still failed
+    ],
+)
+def test_malformed_200_fails_the_run_instead_of_leaving_it_running(
+    proxied, db, tmp_path, fault, expected
+):
+    emus, set_plan = proxied
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", [member(i) for i in range(5)])
+    set_plan({fault: 1.0}, selects=_lists_reads)
+    sync = one_sync(tmp_path, {"name": "vip_klaviyo", "destination": "klaviyo", **SPECS["klaviyo"]})
+    result = run_sync(db, sync)
+    assert result.status == "failed" and not result.ok
+    status, message = db.execute(
+        "SELECT status, message FROM activation.sync_runs WHERE run_id = ?", [result.run_id]
+    ).fetchone()
+    assert status == "failed" and expected in message
+    set_plan({})
+    assert run_sync(db, sync).status == "success"
+    assert emus.klaviyo.list_members("VIP") == {member(i)["email"] for i in range(5)}
+
+
+def test_cli_exits_non_zero_when_a_malformed_answer_stops_a_sync(proxied, tmp_path, monkeypatch):
+    emus, set_plan = proxied
+    spec = {"name": "vip_klaviyo", "destination": "klaviyo", **SPECS["klaviyo"]}
+    write_project(tmp_path / "dbt_project", "aud_test", [spec])
+    monkeypatch.setattr(settings, "DBT_PROJECT_DIR", tmp_path / "dbt_project")
+    monkeypatch.setenv("RETENTION_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("COLUMNS", "200")
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", [member(i) for i in range(3)])
+    set_plan({"missing_fields": 1.0}, selects=_lists_reads)
+    done = CliRunner().invoke(cli.app, ["sync", "vip_klaviyo"])
+    assert done.exit_code == 1, done.output
+    assert "unexpected error" in done.output
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    statuses = [s for (s,) in con.execute("SELECT status FROM activation.sync_runs").fetchall()]
+    con.close()
+    assert statuses == ["failed"]
+
+
+def test_a_base_url_with_a_query_string_keeps_its_path(emus, db, tmp_path, monkeypatch):
+    monkeypatch.setenv("BRAZE_BASE_URL", emus.env["BRAZE_BASE_URL"] + "/?tenant=eu-1")
+    rows = [member(i) for i in range(3)]
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows)
+    sync = one_sync(tmp_path, {"name": "vip_braze", "destination": "braze", **SPECS["braze"]})
+    assert run_sync(db, sync).status == "success"
+    assert emus.braze.users_with("aud_vip") == {r["customer_id"] for r in rows}
+    assert {(r.path, r.query.get("tenant")) for r in emus.braze.requests} == {
+        ("/users/track", "eu-1")
+    }
+
+
+HOLD_AND_SYNC = """
+import sys
+from pathlib import Path
+from activation.config import load_syncs
+from activation.engine import run_sync
+from retention.core.lock import connect
+with connect(Path(sys.argv[1])) as con:
+    print("held", flush=True)
+    (sync,) = load_syncs(sys.argv[2])
+    print(run_sync(con, sync).status, flush=True)
+"""
+
+
+def test_a_second_sync_of_one_audience_says_what_it_waited_for(emus, tmp_path, monkeypatch):
+    db_path = tmp_path / "warehouse.duckdb"
+    rows = [member(i, channel="sms") for i in range(20)]
+    write_audience(db_path, "aud_test", rows)
+    write_project(tmp_path / "dbt_project", "aud_test", [TWILIO])
+    monkeypatch.setattr(settings, "DBT_PROJECT_DIR", tmp_path / "dbt_project")
+    monkeypatch.setenv("RETENTION_DUCKDB_PATH", str(db_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    first = subprocess.Popen(
+        [sys.executable, "-c", HOLD_AND_SYNC, str(db_path), str(tmp_path / "dbt_project")],
+        env={**os.environ, "RETENTION_SYNC_RATE_SCALE": "0.5"},  # 5 SMS/s: about 3 s
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert first.stdout.readline().strip() == "held"
+    second = CliRunner().invoke(cli.app, ["sync", "winback_sms"])
+    assert first.wait(timeout=60) == 0 and first.stdout.read().strip() == "success"
+    assert second.exit_code == 0, second.output
+    assert f"waiting for warehouse {db_path}: in use by pid {first.pid}" in second.output
+    assert re.search(r"waited \d+\.\ds for warehouse", second.output)
+    assert re.search(r"winback_sms\s*│\s*success\s*│\s*0\s", second.output)  # nothing left
+    assert Counter(m["to"] for m in emus.twilio.messages) == Counter(r["phone"] for r in rows)
