@@ -9,7 +9,8 @@ audience is synced in subprocesses, as `retention sync` would, until a run succe
 Each subprocess exits 1 unless its run's status is success, partial or dry run (the CLI's rule).
 
 Printed per destination (all must be 0 except `faults`, `held back` and `runs`):
-- duplicates: messages delivered more than once / profiles created twice for one email;
+- duplicates: messages delivered more than once / profiles created twice for one email /
+  lists created twice for one target;
 - missing: people who should have been reached and were not, and were not reported held back;
 - no consent reached: people without consent who were added or messaged;
 - wedged: runs left `running` after their process ended; crashed: subprocesses that died
@@ -222,14 +223,16 @@ def _run(folder: Path, env: dict[str, str], totals: Totals) -> tuple[str, int]:
 def _measure(emus: Emulators, kind: Kind, cycle: int, people: list[dict]) -> dict:
     """duplicates, reached keys and per-key delivery counts at the emulator."""
     if kind.vendor == "klaviyo":
-        wanted = {p["email"] for p in people}
+        wanted, target = {p["email"] for p in people}, kind.spec(cycle)["target"]
         with emus.klaviyo.lock:
             per_email = Counter(
                 p["email"] for p in emus.klaviyo.profiles.values() if p["email"] in wanted
             )
-        members = emus.klaviyo.list_members(kind.spec(cycle)["target"])
+            lists = sum(1 for x in emus.klaviyo.lists.values() if x["name"] == target)
+        members = emus.klaviyo.list_members(target)
         reached = {p["customer_id"] for p in people if p["email"] in members}
-        return {"duplicates": sum(c - 1 for c in per_email.values()), "reached": reached}
+        duplicates = sum(c - 1 for c in per_email.values()) + max(lists - 1, 0)
+        return {"duplicates": duplicates, "reached": reached}
     emulator = getattr(emus, kind.vendor)
     with emulator.lock:
         sent = Counter("+" + m["to"].lstrip("+") for m in emulator.messages)

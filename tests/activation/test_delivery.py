@@ -252,3 +252,40 @@ def test_a_refused_connection_is_known_unsent():
     with pytest.raises(ConnectionFailedError) as caught:
         client.request("POST", "/m", limit="messages", form={"To": "+1"}, resend_unconfirmed=False)
     assert not caught.value.maybe_sent
+
+
+@pytest.mark.parametrize("destination", ["twilio", "whatsapp"])
+def test_a_500_after_the_provider_accepted_is_never_resent(destination, emus, db, tmp_path):
+    """Twilio documents that a send answered 500 may have been delivered: it is not retried;
+    Twilio finds it in its message list, WhatsApp holds it back (at-most-once)."""
+    emus.whatsapp.approve_template("win_back")
+    rows = [member(i, channel=SPECS[destination]["channel"]) for i in range(5)]
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows)
+    sync = one_sync(tmp_path, SPECS[destination])
+    emulator = getattr(emus, destination)
+    emulator.fail_after_accept(1)
+    first = run_sync(db, sync)
+    assert any(r.status == 500 for r in emulator.requests)
+    second = run_sync(db, sync)
+    per_number = _sent_per_number(emus, destination)
+    assert per_number == Counter({r["phone"]: 1 for r in rows})
+    statuses = Counter(
+        s for (s,) in db.execute("SELECT status FROM activation.sync_messages").fetchall()
+    )
+    if destination == "twilio":
+        assert (first.status, first.added, first.failed) == ("success", 5, 0), first.errors
+        assert statuses == {"sent": 5}
+    else:
+        # the first send was answered 500: held back, and the run sent nothing more
+        assert (first.status, first.added, first.failed, first.held_back) == ("failed", 0, 5, 1)
+        errors = dict(
+            db.execute(
+                "SELECT record_key, error FROM activation.sync_row_errors WHERE run_id = ?",
+                [first.run_id],
+            ).fetchall()
+        )
+        assert "held back" in errors[rows[0]["customer_id"]]
+        assert "not attempted" in errors[rows[1]["customer_id"]]
+        assert (second.status, second.added, second.held_back) == ("success", 4, 0)
+        assert statuses == {"sent": 4, "unknown": 1}
+    assert run_sync(db, sync).write_requests == 0
