@@ -5,6 +5,7 @@ leave a run `running`, and make the CLI exit non-zero."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import signal
@@ -15,6 +16,7 @@ from collections import Counter
 
 import duckdb
 import pytest
+from pydantic import BaseModel
 from sync_helpers import FAST, TWILIO, member, one_sync, write_audience, write_project
 from typer.testing import CliRunner
 
@@ -23,7 +25,8 @@ from activation.emulators import DEFAULT_LIST_ID, running_emulators
 from activation.emulators.fault_proxy import FaultPlan, fault_proxy, proxied_env
 from activation.engine import run_sync
 from activation.errors import MalformedResponseError, RateLimitedError, ServerError
-from activation.http import should_retry
+from activation.http import HttpClient, should_retry
+from activation.ratelimit import RateLimit
 from retention.cli import main as cli
 
 SPECS = {
@@ -354,3 +357,32 @@ def test_a_second_sync_of_one_audience_says_what_it_waited_for(emus, tmp_path, m
     assert re.search(r"waited \d+\.\ds for warehouse", second.output)
     assert re.search(r"winback_sms\s*│\s*success\s*│\s*0\s", second.output)  # nothing left
     assert Counter(m["to"] for m in emus.twilio.messages) == Counter(r["phone"] for r in rows)
+
+
+class _Sid(BaseModel):
+    sid: str
+
+
+@pytest.mark.parametrize(
+    ("fault", "model", "what"),
+    [
+        ("malformed_200", None, "answered HTTP 201 with a body that is not JSON"),
+        ("missing_fields", _Sid, "answered HTTP 201 with JSON not as documented (sid: field req"),
+    ],
+)
+def test_malformed_answers_name_vendor_method_path_and_the_problem(proxied, fault, model, what):
+    emus, set_plan = proxied
+    set_plan({fault: 1.0})
+    token = base64.b64encode(emus.twilio.api_key.encode()).decode()
+    client = HttpClient(
+        vendor="twilio",
+        base_url=os.environ["TWILIO_BASE_URL"],
+        auth_headers={"Authorization": f"Basic {token}"},
+        limits={"messages": RateLimit(1000.0, 1000)},
+    )
+    path = f"/2010-04-01/Accounts/{TWILIO['account_sid']}/Messages.json"
+    form = {"To": "+15550009999", "From": TWILIO["from_number"], "Body": "Hi"}
+    with pytest.raises(MalformedResponseError) as caught:
+        client.request_json("POST", path, model=model, limit="messages", form=form)
+    assert str(caught.value).startswith(f"twilio: POST {path} {what}")
+    assert caught.value.outcome_unknown and len(emus.twilio.messages) == 1
