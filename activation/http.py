@@ -74,7 +74,8 @@ def _maybe_sent(exc: requests.RequestException) -> bool:
 
 
 def _problems(exc: ValidationError) -> str:
-    """The first few problems of a reply that does not match its model, e.g. `sid: missing`."""
+    """The first problems of a reply that does not match its model (`sid: field required`);
+    field names only, never the values (they may hold personal data)."""
     found = []
     for error in exc.errors()[:3]:
         where = ".".join(str(part) for part in error["loc"]) or "body"
@@ -113,7 +114,6 @@ def parse_json(
             "or any proxy in between, then rerun)",
             vendor=vendor,
             status=response.status_code,
-            body=response.text[:1000],
             request_id=response.headers.get("X-Request-Id"),
         )
 

@@ -106,14 +106,14 @@ class MessageDestination(HttpDestination):
                     f"{self.name} sending stopped for this run after message {record.key!r} had "
                     "an unknown outcome"
                 )
+                continue
             except DestinationError as exc:
                 failures[record.key] = str(exc)
                 for rest in records[index + 1 :]:
                     failures[rest.key] = f"not attempted: {self.name} unavailable ({exc})"
                 return failures
-            else:
-                if error:
-                    failures[record.key] = error
+            if error:
+                failures[record.key] = error
         return failures
 
     def _deliver(self, ledger: MessageLedger, record: Record) -> str | None:
