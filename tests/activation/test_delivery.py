@@ -9,27 +9,14 @@ from collections import Counter
 
 import pytest
 import requests
-from sync_helpers import TWILIO, member, one_sync, write_audience, write_project
-from typer.testing import CliRunner
+from sync_helpers import TWILIO, WHATSAPP, member, one_sync, write_audience
 
-import retention.core.settings as settings
 from activation.delivery import MessageLedger
 from activation.engine import run_sync
 from activation.errors import ConnectionFailedError
 from activation.http import HttpClient, should_retry
 from activation.ratelimit import RateLimit
-from retention.cli import main as cli
 
-WHATSAPP = {
-    "name": "winback_whatsapp",
-    "destination": "whatsapp",
-    "target": "win_back",
-    "channel": "whatsapp",
-    "identifiers": {"to": "phone"},
-    "fields": {"first_name": "first_name"},
-    "phone_number_id": "1234567890",
-    "body_parameters": ["first_name"],
-}
 SPECS = {"twilio": TWILIO, "whatsapp": WHATSAPP}
 
 
@@ -292,19 +279,3 @@ def test_a_500_after_the_provider_accepted_is_never_resent(destination, emus, db
         assert (second.status, second.added, second.held_back) == ("success", 4, 0)
         assert statuses == {"sent": 4, "unknown": 1}
     assert run_sync(db, sync).write_requests == 0
-
-
-def test_cli_reports_held_back_whatsapp_messages(emus, tmp_path, monkeypatch):
-    emus.whatsapp.approve_template("win_back")
-    write_project(tmp_path / "dbt_project", "aud_test", [WHATSAPP])
-    monkeypatch.setattr(settings, "DBT_PROJECT_DIR", tmp_path / "dbt_project")
-    monkeypatch.setenv("RETENTION_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("COLUMNS", "200")
-    rows = [member(i, channel="whatsapp") for i in range(30)]
-    write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows)
-    emus.whatsapp.outage_after(29)  # the last send is answered 503: its outcome is unknown
-    done = CliRunner().invoke(cli.app, ["sync", "winback_whatsapp"])
-    assert done.exit_code == 0, done.output  # 1 of 30 rows failed: partial
-    assert "partial" in done.output
-    assert "winback_whatsapp: 1 messages held back" in done.output
-    assert "never resent (at-most-once)" in done.output

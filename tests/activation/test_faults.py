@@ -17,7 +17,7 @@ from collections import Counter
 import duckdb
 import pytest
 from pydantic import BaseModel
-from sync_helpers import FAST, TWILIO, member, one_sync, write_audience, write_project
+from sync_helpers import FAST, TWILIO, WHATSAPP, member, one_sync, write_audience, write_project
 from typer.testing import CliRunner
 
 import retention.core.settings as settings
@@ -169,17 +169,6 @@ def test_kill_9_mid_batch_sync_converges_to_the_exact_list(tmp_path, monkeypatch
 
 
 # --- faults after the provider accepted a request (fault proxy in front of the emulators) ---
-WHATSAPP = {
-    "name": "winback_whatsapp",
-    "destination": "whatsapp",
-    "target": "win_back",
-    "channel": "whatsapp",
-    "identifiers": {"to": "phone"},
-    "fields": {"first_name": "first_name"},
-    "phone_number_id": "1234567890",
-    "body_parameters": ["first_name"],
-}
-MESSAGE_SPECS = {"twilio": TWILIO, "whatsapp": WHATSAPP}
 AFTER_ACCEPT = ("accept_then_502", "accept_then_reset", "malformed_200", "missing_fields")
 
 
@@ -292,22 +281,31 @@ def test_malformed_200_fails_the_run_instead_of_leaving_it_running(
     assert emus.klaviyo.list_members("VIP") == {member(i)["email"] for i in range(5)}
 
 
-def test_cli_exits_non_zero_when_a_malformed_answer_stops_a_sync(proxied, tmp_path, monkeypatch):
+def test_cli_exits_non_zero_for_a_malformed_answer_and_reports_held_back_messages(
+    proxied, tmp_path, monkeypatch
+):
     emus, set_plan = proxied
-    spec = {"name": "vip_klaviyo", "destination": "klaviyo", **SPECS["klaviyo"]}
-    write_project(tmp_path / "dbt_project", "aud_test", [spec])
+    emus.whatsapp.approve_template("win_back")
+    klaviyo = {"name": "vip_klaviyo", "destination": "klaviyo", **SPECS["klaviyo"]}
+    write_project(tmp_path / "dbt_project", "aud_test", [klaviyo, WHATSAPP])
     monkeypatch.setattr(settings, "DBT_PROJECT_DIR", tmp_path / "dbt_project")
     monkeypatch.setenv("RETENTION_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("COLUMNS", "200")
-    write_audience(tmp_path / "warehouse.duckdb", "aud_test", [member(i) for i in range(3)])
-    set_plan({"missing_fields": 1.0}, selects=_lists_reads)
-    done = CliRunner().invoke(cli.app, ["sync", "vip_klaviyo"])
+    rows = [member(i) for i in range(3)] + [member(i, channel="whatsapp") for i in range(3, 33)]
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows)
+    set_plan({"missing_fields": 1.0}, selects=_lists_reads)  # Klaviyo's list look-up
+    emus.whatsapp.outage_after(29)  # the last WhatsApp send is answered 503: outcome unknown
+    done = CliRunner().invoke(cli.app, ["sync", "vip_klaviyo", "winback_whatsapp"])
     assert done.exit_code == 1, done.output
-    assert "unexpected error" in done.output
+    assert "vip_klaviyo: sync 'vip_klaviyo' stopped by an unexpected error: KeyError" in (
+        done.output
+    )
+    assert "winback_whatsapp: 1 messages held back" in done.output
+    assert "never resent (at-most-once)" in done.output
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
-    statuses = [s for (s,) in con.execute("SELECT status FROM activation.sync_runs").fetchall()]
+    statuses = dict(con.execute("SELECT sync_name, status FROM activation.sync_runs").fetchall())
     con.close()
-    assert statuses == ["failed"]
+    assert statuses == {"vip_klaviyo": "failed", "winback_whatsapp": "partial"}
 
 
 def test_a_base_url_with_a_query_string_keeps_its_path(emus, db, tmp_path, monkeypatch):
