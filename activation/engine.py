@@ -67,6 +67,7 @@ class SyncResult:
             "skipped_suppressed": self.skipped_suppressed,
             "drift_missing": self.drift_missing,
             "drift_unexpected": self.drift_unexpected,
+            "held_back": self.held_back,
         }
 
 
