@@ -3,7 +3,8 @@
 `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (form encoded), authenticated with an API
 key `SK...:secret` in TWILIO_API_KEY. Each event (record key) is messaged once: every message is
 recorded in the delivery ledger as soon as Twilio accepts it, and a message whose outcome is
-unknown (crash between request and record) is looked up with
+unknown (a crash between request and record; a 5xx, which Twilio documents may still have sent
+it; a dropped connection or an unreadable answer) is looked up with
 `GET .../Messages.json?To=...` (paged) before it is ever sent again. Twilio documents no
 idempotency key for this API, so none is sent.
 """
