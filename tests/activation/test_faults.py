@@ -6,6 +6,7 @@ leave a run `running`, and make the CLI exit non-zero."""
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import re
 import signal
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -321,7 +323,7 @@ def test_a_base_url_with_a_query_string_keeps_its_path(emus, db, tmp_path, monke
 
 
 HOLD_AND_SYNC = """
-import sys
+import sys, time
 from pathlib import Path
 from activation.config import load_syncs
 from activation.engine import run_sync
@@ -330,7 +332,22 @@ with connect(Path(sys.argv[1])) as con:
     print("held", flush=True)
     (sync,) = load_syncs(sys.argv[2])
     print(run_sync(con, sync).status, flush=True)
+    deadline = time.monotonic() + 60
+    while not Path(sys.argv[3]).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # hold the warehouse until the second sync is waiting for it
 """
+
+
+class _Touch(logging.Handler):
+    """Creates `marker` when the warehouse lock logs that this process waits for it."""
+
+    def __init__(self, marker: Path) -> None:
+        super().__init__(logging.INFO)
+        self.marker = marker
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "waiting for warehouse" in record.getMessage():
+            self.marker.touch()
 
 
 def test_a_second_sync_of_one_audience_says_what_it_waited_for(emus, tmp_path, monkeypatch):
@@ -341,15 +358,24 @@ def test_a_second_sync_of_one_audience_says_what_it_waited_for(emus, tmp_path, m
     monkeypatch.setattr(settings, "DBT_PROJECT_DIR", tmp_path / "dbt_project")
     monkeypatch.setenv("RETENTION_DUCKDB_PATH", str(db_path))
     monkeypatch.setenv("COLUMNS", "200")
+    marker = tmp_path / "second-is-waiting"
     first = subprocess.Popen(
-        [sys.executable, "-c", HOLD_AND_SYNC, str(db_path), str(tmp_path / "dbt_project")],
-        env={**os.environ, "RETENTION_SYNC_RATE_SCALE": "0.5"},  # 5 SMS/s: about 3 s
+        [sys.executable, "-c", HOLD_AND_SYNC, str(db_path), str(tmp_path / "dbt_project"), marker],
         stdout=subprocess.PIPE,
         text=True,
     )
     assert first.stdout.readline().strip() == "held"
-    second = CliRunner().invoke(cli.app, ["sync", "winback_sms"])
+    lock_log = logging.getLogger("retention.core.lock")
+    handler, level = _Touch(marker), lock_log.level
+    lock_log.addHandler(handler)
+    lock_log.setLevel(logging.INFO)
+    try:
+        second = CliRunner().invoke(cli.app, ["sync", "winback_sms"])
+    finally:
+        lock_log.removeHandler(handler)
+        lock_log.setLevel(level)
     assert first.wait(timeout=60) == 0 and first.stdout.read().strip() == "success"
+    assert marker.exists(), second.output
     assert second.exit_code == 0, second.output
     assert f"waiting for warehouse {db_path}: in use by pid {first.pid}" in second.output
     assert re.search(r"waited \d+\.\ds for warehouse", second.output)
