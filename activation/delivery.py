@@ -2,12 +2,14 @@
 
 Each message (one per sync and record key) is written ahead as `pending` before the send
 request and marked `sent` with the provider's message id right after the provider accepted it,
-each in its own committed statement. A crash between the two leaves the message `pending`:
-its delivery is unknown. Before sending a `pending` message again the destination looks it up
-at the provider where the API allows (Twilio's message list); where it cannot (WhatsApp Cloud
-API) the message is never resent: it becomes `unknown`, reported once as a row error
-(at-most-once delivery). `failed` messages were refused by the provider and may be sent again,
-except `opted_out` ones (the recipient unsubscribed at the provider), which are never retried.
+each in its own committed statement. A crash between the two, or a send answered 5xx, cut off
+after sending or answered with an unreadable 2xx, leaves the message `pending`: its delivery
+is unknown. Before sending a `pending` message again the destination looks it up at the
+provider where the API allows (Twilio's message list); where it cannot (WhatsApp Cloud API) the
+message is never resent: it becomes `unknown` ("held back"), reported once as a row error
+(at-most-once delivery). `failed` messages were refused by the provider (a 4xx, a 429 after
+retries, a refused connection) and may be sent again, except `opted_out` ones (the recipient
+unsubscribed at the provider), which are never retried.
 """
 
 from __future__ import annotations

@@ -20,10 +20,11 @@ from activation.destinations.base import Destination, Record, RowFailures, chunk
 from activation.diff import PlanSummary, plan_changes, stage_audience
 from activation.errors import AuthError, DestinationError
 from activation.guards import empty_guard, growth_guard, withdrawal_guard
+from retention.core.errors import UserError
 
 log = logging.getLogger("activation.engine")
 
-FAILED_STATUSES = frozenset({"failed", "blocked"})
+OK_STATUSES = frozenset({"success", "partial", "dry_run"})
 Item = tuple[Record, str | None, str | None]  # record, payload json, payload hash
 
 
@@ -41,6 +42,7 @@ class SyncResult:
     skipped_suppressed: int = 0
     drift_missing: int = 0  # confirmed members the provider no longer holds (read back)
     drift_unexpected: int = 0  # members at the provider this (mirror) sync never sent
+    held_back: int = 0  # messages of unknown outcome never resent (no look-up): row errors
     duration_s: float = 0.0
     write_requests: int = 0
     errors: list[str] = field(default_factory=list)
@@ -49,8 +51,9 @@ class SyncResult:
 
     @property
     def ok(self) -> bool:
-        """False when the sync failed or was blocked (the CLI exits non-zero)."""
-        return self.status not in FAILED_STATUSES
+        """False unless the sync succeeded, partly succeeded or was a dry run: failed, blocked,
+        or left `running`/`interrupted` by a crash (the CLI exits non-zero)."""
+        return self.status in OK_STATUSES
 
     def counts(self) -> dict[str, str | int]:
         """Status and per-outcome row counts, as stored in sync_runs and shown in Dagster."""
@@ -64,6 +67,7 @@ class SyncResult:
             "skipped_suppressed": self.skipped_suppressed,
             "drift_missing": self.drift_missing,
             "drift_unexpected": self.drift_unexpected,
+            "held_back": self.held_back,
         }
 
 
@@ -169,8 +173,10 @@ class _Batcher:
         payloads = {} if is_remove else {r.key: p for r, p, _ in batch if r.key not in failures}
         state.mark_batch_done(self.con, self.run_id, self.sync.name, batch_id, payloads, failures)
         self.failed += len(failures)
+        # message sends held back or opted out earlier are settled, but not sent by this run
+        skip = settled | set(getattr(self.destination, "unsent", ()))
         for record in records:
-            if record.key not in failures and record.key not in settled:
+            if record.key not in failures and record.key not in skip:
                 self.done[record.op] += 1
 
 
@@ -195,7 +201,9 @@ def run_sync(
     A dry run stores and returns the planned diff without any request to the destination.
     `connection` holds the destination's key and URL (default: `Connection.from_env`).
     `full_resync` re-sends every consented member, ignoring the confirmed state (see
-    `activation.reconcile`).
+    `activation.reconcile`). Once the run is recorded, any unexpected exception finishes it as
+    `failed` with the error in its message (never left `running`); the write-ahead state of
+    what was in flight stays pending and is resolved by the next run.
     """
     started = time.monotonic()
     state.ensure_schema(con)
@@ -219,26 +227,23 @@ def run_sync(
         dry_run=dry_run,
     )
     planned = {"adds": plan.adds, "updates": plan.updates, "removes": plan.removes}
-    blocked_msg = (
-        build_gate.refusal(con, sync.name)
-        or growth_guard(con, sync, plan, run_id, approve_growth)
-        or empty_guard(con, sync, plan, run_id, approve_empty, approve_removals)
-        or withdrawal_guard(sync, plan, approve_removals)
-        or _removal_guard(sync, plan, approve_removals)
-    )
-    if blocked_msg:
-        log.warning(blocked_msg)
-        _store_plan(con, run_id, sync)
-        result.status, result.errors = "blocked", [blocked_msg]
-        result.removed = 0
-    elif dry_run:
-        _store_plan(con, run_id, sync)
-        result.status = "dry_run"
-        result.added, result.updated, result.removed = plan.adds, plan.updates, plan.removes
-    else:
-        destination = destination_cls(sync, connection or Connection.from_env(sync.destination))
-        _execute(con, sync, destination, run_id, result)
-        outcome.apply_failure_threshold(result, sync)
+    raised: Exception | None = None
+    try:
+        _run_planned(
+            con, sync, plan, result, connection, approve_removals, approve_growth, approve_empty
+        )
+    except UserError as exc:  # e.g. no API key: recorded as failed, then the one-line error
+        result.status, raised = "failed", exc
+        result.errors.insert(0, str(exc))
+    except Exception as exc:  # any crash: the run is recorded as failed, never left running
+        log.exception("sync %s: unexpected error", sync.name)
+        result.status = "failed"
+        result.errors.insert(
+            0,
+            f"sync '{sync.name}' stopped by an unexpected error: {type(exc).__name__}: {exc}; "
+            "messages and batches in flight stay pending and are resolved by the next run; "
+            "see the log for the traceback",
+        )
     result.duration_s = time.monotonic() - started
     state.finish_run(
         con,
@@ -251,18 +256,56 @@ def run_sync(
         planned,
     )
     log.info(
-        "sync %s: %s (+%d ~%d -%d, %d failed, %d no consent, %d suppressed) in %.1fs",
+        "sync %s: %s (+%d ~%d -%d, %d failed, %d held back, %d no consent, %d suppressed) in %.1fs",
         sync.name,
         result.status,
         result.added,
         result.updated,
         result.removed,
         result.failed,
+        result.held_back,
         result.skipped_no_consent,
         result.skipped_suppressed,
         result.duration_s,
     )
+    if raised is not None:
+        raise raised
     return result
+
+
+def _run_planned(
+    con: duckdb.DuckDBPyConnection,
+    sync: SyncConfig,
+    plan: PlanSummary,
+    result: SyncResult,
+    connection: Connection | None,
+    approve_removals: bool,
+    approve_growth: bool,
+    approve_empty: bool,
+) -> None:
+    """Apply the guards to the stored plan, then send it (or store it for a dry run)."""
+    run_id = result.run_id
+    blocked_msg = (
+        build_gate.refusal(con, sync.name)
+        or growth_guard(con, sync, plan, run_id, approve_growth)
+        or empty_guard(con, sync, plan, run_id, approve_empty, approve_removals)
+        or withdrawal_guard(sync, plan, approve_removals)
+        or _removal_guard(sync, plan, approve_removals)
+    )
+    if blocked_msg:
+        log.warning(blocked_msg)
+        _store_plan(con, run_id, sync)
+        result.status, result.errors = "blocked", [blocked_msg]
+        result.removed = 0
+    elif result.dry_run:
+        _store_plan(con, run_id, sync)
+        result.status = "dry_run"
+        result.added, result.updated, result.removed = plan.adds, plan.updates, plan.removes
+    else:
+        destination_cls = DESTINATIONS[sync.destination]
+        destination = destination_cls(sync, connection or Connection.from_env(sync.destination))
+        _execute(con, sync, destination, run_id, result)
+        outcome.apply_failure_threshold(result, sync)
 
 
 def _execute(
@@ -291,11 +334,13 @@ def _execute(
     except DestinationError as exc:
         result.errors.append(str(exc))
         result.status = "failed"
-    result.added, result.updated = batcher.done["add"], batcher.done["update"]
-    result.removed = batcher.done["remove"]
-    result.failed = batcher.failed
-    result.skipped_suppressed = batcher.suppressed
-    result.errors.extend(batcher.errors[:20])
-    result.write_requests = destination.write_requests
+    finally:  # also when an unexpected error stops the run: count what was done
+        result.added, result.updated = batcher.done["add"], batcher.done["update"]
+        result.removed = batcher.done["remove"]
+        result.failed = batcher.failed
+        result.skipped_suppressed = batcher.suppressed
+        result.errors.extend(batcher.errors[:20])
+        result.write_requests = destination.write_requests
+        result.held_back = getattr(destination, "held_back", 0)
     if result.status != "failed":
         result.status = "partial" if batcher.failed else "success"

@@ -13,8 +13,13 @@ class DestinationError(Exception):
     """A destination API call failed; holds status, vendor error text and request id.
 
     Messages carry the vendor, method, path (no query string) and the vendor's error text with
-    secrets redacted; headers are never included.
+    secrets redacted; headers are never included. `outcome_unknown`: the vendor may have
+    processed the request although the call failed (a 5xx, a dropped connection after sending,
+    an unreadable 2xx answer), so a request that must not be repeated (a message send) is
+    neither retried nor treated as refused.
     """
+
+    outcome_unknown: bool = False
 
     def __init__(
         self,
@@ -39,7 +44,11 @@ class RateLimitedError(DestinationError):
 
 
 class ServerError(DestinationError):
-    """HTTP 5xx: transient vendor failure, retried."""
+    """HTTP 5xx: transient vendor failure; retried, except for requests that must not be
+    repeated: the vendor may have processed the request before failing (Twilio documents that
+    retrying a send after a 500 can deliver the message twice)."""
+
+    outcome_unknown = True
 
 
 class ConnectionFailedError(DestinationError):
@@ -51,6 +60,19 @@ class ConnectionFailedError(DestinationError):
     def __init__(self, message: str, *, vendor: str, maybe_sent: bool = False) -> None:
         super().__init__(message, vendor=vendor)
         self.maybe_sent = maybe_sent
+        self.outcome_unknown = maybe_sent
+
+
+class MalformedResponseError(DestinationError):
+    """The vendor answered 2xx with a body that is not the JSON its API documents (invalid
+    JSON, a missing or mistyped field). The request was accepted, its answer cannot be read."""
+
+    outcome_unknown = True
+
+
+class DeliveryUnknownError(DestinationError):
+    """A message send failed in a way that leaves its delivery unknown; sending stops for the
+    rest of the run (the message is looked up, or held back, before any resend)."""
 
 
 class AuthError(DestinationError):

@@ -1,8 +1,10 @@
 """The one HTTP client every destination uses: rate limiting, retries, logging, error mapping.
 
 Retry policy lives in `should_retry` and `retry_wait`; jitter is an injectable function so tests
-can pin it. Logs method, path and status at INFO, bodies only at DEBUG, never headers or query
-strings (which may hold emails); error messages have every secret redacted.
+can pin it. Vendor JSON is read in one place, `parse_json` (`HttpClient.request_json`): a 2xx
+body that is not the documented JSON becomes a MalformedResponseError. Logs method, path and
+status at INFO, bodies only at DEBUG, never headers or query strings (which may hold emails);
+error messages have every secret redacted.
 """
 
 from __future__ import annotations
@@ -12,36 +14,40 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import requests
+from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from urllib3.exceptions import NewConnectionError
 
 from activation.errors import (
     ConnectionFailedError,
     DestinationError,
+    MalformedResponseError,
     RateLimitedError,
     ServerError,
     error_class_for_status,
 )
 from activation.ratelimit import RateLimit, TokenBucket
-from activation.urls import redact_url_secrets
+from activation.urls import redact_url_secrets, split_base_url
 
 log = logging.getLogger("activation.http")
 
 MAX_BACKOFF_S = 30.0
 MAX_RETRY_AFTER_S = 120.0
+M = TypeVar("M", bound=BaseModel)
 
 
 def should_retry(exc: BaseException, *, resend_unconfirmed: bool = True) -> bool:
     """Retry 429, 5xx and connection failures; never other 4xx or programming errors.
 
-    With `resend_unconfirmed=False` (message sends) a request that may have reached the vendor
-    without an answer (read timeout, connection dropped after sending) is not retried: the
-    caller must find out whether it was accepted before sending it again.
+    With `resend_unconfirmed=False` (message sends) a request the vendor may have processed
+    (any 5xx, a read timeout, a connection dropped after sending) is not retried: the caller
+    must find out whether it was accepted before sending it again. A 429 is retried: the vendor
+    refused it before processing.
     """
-    if not resend_unconfirmed and getattr(exc, "maybe_sent", False):
+    if not resend_unconfirmed and getattr(exc, "outcome_unknown", False):
         return False
     return isinstance(exc, RateLimitedError | ServerError | ConnectionFailedError)
 
@@ -65,6 +71,66 @@ def _maybe_sent(exc: requests.RequestException) -> bool:
         return False
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return not isinstance(reason, NewConnectionError)
+
+
+def _problems(exc: ValidationError) -> str:
+    """The first problems of a reply that does not match its model (`sid: field required`);
+    field names only, never the values (they may hold personal data)."""
+    found = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(part) for part in error["loc"]) or "body"
+        found.append(f"{where}: {error['msg'].lower()}")
+    return "; ".join(found)
+
+
+@overload
+def parse_json(
+    response: requests.Response, *, vendor: str, method: str, path: str, model: None = None
+) -> dict[str, Any]: ...
+
+
+@overload
+def parse_json(
+    response: requests.Response, *, vendor: str, method: str, path: str, model: type[M]
+) -> M: ...
+
+
+def parse_json(
+    response: requests.Response,
+    *,
+    vendor: str,
+    method: str,
+    path: str,
+    model: type[M] | None = None,
+) -> dict[str, Any] | M:
+    """The JSON object of a 2xx `response` (an empty body is `{}`), validated against `model`
+    if given; MalformedResponseError naming vendor, method, path and what was wrong otherwise.
+    """
+
+    def malformed(what: str) -> MalformedResponseError:
+        return MalformedResponseError(
+            f"{vendor}: {method} {path} answered HTTP {response.status_code} with {what}; the "
+            f"request was accepted but its answer cannot be read (check {vendor}'s status page "
+            "or any proxy in between, then rerun)",
+            vendor=vendor,
+            status=response.status_code,
+            request_id=response.headers.get("X-Request-Id"),
+        )
+
+    if not response.content and model is None:
+        return {}
+    try:
+        data = response.json()
+    except ValueError as exc:
+        raise malformed(f"a body that is not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise malformed(f"a JSON {type(data).__name__} instead of an object")
+    if model is None:
+        return data
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise malformed(f"JSON not as documented ({_problems(exc)})") from None
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -98,7 +164,7 @@ class HttpClient:
         """`session`, if given, is shared by every thread (it must be thread-safe); by default
         each thread sending through this client gets its own `requests.Session`."""
         self.vendor = vendor
-        self.base_url = base_url.rstrip("/")
+        self.base_url, self._base_params = split_base_url(base_url)
         self._auth_headers = dict(auth_headers)
         self._buckets = {name: TokenBucket(limit) for name, limit in limits.items()}
         self._secrets = tuple(s for s in secrets if s)
@@ -177,6 +243,21 @@ class HttpClient:
             extra.setdefault("Content-Type", "application/json")
         return retrying(attempt)
 
+    @overload
+    def request_json(
+        self, method: str, path: str, *, model: None = None, **kwargs: Any
+    ) -> dict[str, Any]: ...
+
+    @overload
+    def request_json(self, method: str, path: str, *, model: type[M], **kwargs: Any) -> M: ...
+
+    def request_json(
+        self, method: str, path: str, *, model: type[M] | None = None, **kwargs: Any
+    ) -> dict[str, Any] | M:
+        """`request`, then its JSON answer read by `parse_json` (validated against `model`)."""
+        response = self.request(method, path, **kwargs)
+        return parse_json(response, vendor=self.vendor, method=method, path=path, model=model)
+
     def acquire(self, limit: str) -> None:
         """Wait for a token of bucket `limit` now (then send with `token_taken=True`)."""
         self._buckets[limit].acquire()
@@ -207,12 +288,13 @@ class HttpClient:
             log.debug(
                 "%s %s body: %s", method, shown, self.redact(data[:2000].decode(errors="replace"))
             )
+        query = [*self._base_params, *(params or {}).items()]
         try:
             response = self._session().request(
                 method,
                 url,
                 data=form if form is not None else data,
-                params=params,
+                params=query or None,
                 headers={**self._auth_headers, **headers},
                 timeout=self._timeout_s,
             )
@@ -247,4 +329,10 @@ class HttpClient:
         )
 
 
-__all__ = ["HttpClient", "DestinationError", "should_retry", "retry_wait"]
+__all__ = [
+    "DestinationError",
+    "HttpClient",
+    "parse_json",
+    "retry_wait",
+    "should_retry",
+]

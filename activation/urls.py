@@ -1,4 +1,5 @@
-"""Destination URLs: refuse plain http to other hosts, and redact secrets URLs carry.
+"""Destination URLs: refuse plain http to other hosts, split off a base URL's query, and redact
+secrets URLs carry.
 
 Secrets reach URLs as userinfo (`https://user:token@host/`) or query parameters
 (`?token=...`, `?api_key=...`); both are replaced by `***` wherever a URL may end up in an
@@ -8,7 +9,7 @@ error message, `activation.sync_runs.message` or `activation.sync_row_errors`.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from activation.errors import SyncConfigError
 
@@ -31,6 +32,14 @@ def url_secrets(url: str) -> tuple[str, ...]:
     found = [parts.username or "", parts.password or ""]
     found += [value for _, value in parse_qsl(parts.query) if len(value) >= 6]
     return tuple(s for s in found if s)
+
+
+def split_base_url(url: str) -> tuple[str, list[tuple[str, str]]]:
+    """(`url` without query, fragment or trailing slash; its query parameters), so a base URL
+    like `https://host/api?x=1` keeps its path and sends `x=1` with every request."""
+    parts = urlsplit(url)
+    base = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+    return base, parse_qsl(parts.query, keep_blank_values=True)
 
 
 def check_base_url(sync_name: str, variable: str, url: str) -> None:

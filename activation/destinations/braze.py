@@ -39,9 +39,9 @@ class BrazeDestination(HttpDestination):
         return {"Authorization": f"Bearer {api_key}"}
 
     def _track(self, records: list[Record], attributes: list[dict]) -> RowFailures:
-        result = self.client.request(
+        result = self.client.request_json(
             "POST", "/users/track", limit="users_track", json_body={"attributes": attributes}
-        ).json()
+        )
         return {
             records[e["index"]].key: e.get("type", "invalid attribute object")
             for e in result.get("errors", [])

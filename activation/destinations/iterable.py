@@ -37,8 +37,7 @@ class IterableDestination(HttpDestination):
         return {"Api-Key": api_key}
 
     def _call(self, method: str, path: str, limit: str, **kwargs: Any) -> dict:
-        response = self.client.request(method, path, limit=limit, **kwargs)
-        return response.json() if response.content else {}
+        return self.client.request_json(method, path, limit=limit, **kwargs)
 
     def prepare(self) -> None:
         lists = self._call("GET", "/api/lists", "lists").get("lists", [])

@@ -89,10 +89,9 @@ class KlaviyoDestination(HttpDestination):
         }
 
     def _json(self, method: str, path: str, limit: str, **kwargs: Any) -> dict:
-        response = self.client.request(
+        return self.client.request_json(
             method, path, limit=limit, headers={"Content-Type": JSONAPI}, **kwargs
         )
-        return response.json() if response.content else {}
 
     def prepare(self) -> None:
         target = self.sync.target.replace('"', '\\"')

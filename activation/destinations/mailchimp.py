@@ -73,8 +73,7 @@ class MailchimpDestination(HttpDestination):
         return problems
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict:
-        response = self.client.request(method, path, limit="api", **kwargs)
-        return response.json() if response.content else {}
+        return self.client.request_json(method, path, limit="api", **kwargs)
 
     @property
     def _list(self) -> str:

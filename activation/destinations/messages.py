@@ -7,6 +7,15 @@ right after. On a later run a `sent` message is never sent again, and a `pending
 process died between the request and the record) is looked up at the provider first where the
 API allows (`look_up`); otherwise it is never resent (at-most-once) and reported once.
 
+A send whose outcome is unknown (a 5xx, a connection dropped after sending, a 2xx answer that
+cannot be read) is never retried and never marked `failed`: the provider may have delivered
+it. Where the API allows, it is looked up at once (Twilio); found, it is `sent`. Otherwise it
+stays `pending` (looked up again before any resend by a later run) or, where the provider
+cannot look messages up (WhatsApp), becomes `unknown`: held back, reported as a row error and
+counted in `held_back`, never resent. Either way sending stops for the rest of the run, so a
+provider outage holds back at most one message. Only a refusal the provider documents (4xx,
+429 after retries, refused connection) marks a message `failed`, to be sent again.
+
 Vendors do not promise idempotency keys for these APIs, so none is relied upon.
 """
 
@@ -28,7 +37,7 @@ from activation.delivery import (
 from activation.destinations.base import HttpDestination, Record, RowFailures
 from activation.errors import (
     AuthError,
-    ConnectionFailedError,
+    DeliveryUnknownError,
     DestinationError,
     RequestRejectedError,
 )
@@ -43,10 +52,16 @@ class MessageDestination(HttpDestination):
     send_limit: ClassVar[str] = "messages"  # rate-limit bucket of `send`
 
     ledger: MessageLedger | None = None
+    halted: str | None = None  # why sending stopped for the rest of this run
+    held_back: int = 0  # messages this run held back (unknown outcome, no look-up)
+    unsent: set[str]  # keys settled without a send (held back or opted out earlier)
 
     def bind_state(self, con: duckdb.DuckDBPyConnection, run_id: str) -> None:
         """Record this run's messages in the delivery ledger of `con`."""
         self.ledger = MessageLedger(con, self.sync.name, run_id)
+        self.halted = None
+        self.held_back = 0
+        self.unsent = set()
 
     @abstractmethod
     def recipient(self, record: Record) -> str:
@@ -70,17 +85,28 @@ class MessageDestination(HttpDestination):
     def upsert(self, records: list[Record]) -> RowFailures:
         """Send each record's message unless the ledger shows it sent (or possibly sent).
 
-        A provider outage (5xx, 429 or no connection after retries) stops the batch: the rest
-        is reported as not attempted and sent by the next run.
+        A provider outage (429 or no connection after retries) or a send with an unknown
+        outcome stops sending for the rest of the run: the other records are reported as not
+        attempted and sent by the next run.
         """
         if self.ledger is None:
             raise RuntimeError(f"{self.name}: bind_state must be called before sending")
         failures: RowFailures = {}
         for index, record in enumerate(records):
+            if self.halted:
+                failures[record.key] = f"not attempted: {self.halted}"
+                continue
             try:
                 error = self._deliver(self.ledger, record)
             except AuthError:
                 raise
+            except DeliveryUnknownError as exc:
+                failures[record.key] = str(exc)
+                self.halted = (
+                    f"{self.name} sending stopped for this run after message {record.key!r} had "
+                    "an unknown outcome"
+                )
+                continue
             except DestinationError as exc:
                 failures[record.key] = str(exc)
                 for rest in records[index + 1 :]:
@@ -93,8 +119,11 @@ class MessageDestination(HttpDestination):
     def _deliver(self, ledger: MessageLedger, record: Record) -> str | None:
         """Send `record` at most once; return a row error, or None when it is (or was) sent."""
         entry = ledger.get(record.key)
-        if entry is not None and entry.status in (SENT, UNKNOWN, OPTED_OUT):
-            return None  # delivered, possibly delivered or opted out, reported once: never resend
+        if entry is not None and entry.status in (UNKNOWN, OPTED_OUT):
+            self.unsent.add(record.key)  # possibly delivered or opted out, reported once
+            return None
+        if entry is not None and entry.status == SENT:
+            return None  # delivered: never resend
         if entry is not None and entry.status == PENDING:
             if not self.can_look_up:
                 error = (
@@ -104,6 +133,7 @@ class MessageDestination(HttpDestination):
                     "send it anyway"
                 )
                 ledger.unknown(record.key, error)
+                self.held_back += 1
                 return error
             found = self.look_up(record, entry)
             if found:
@@ -121,12 +151,40 @@ class MessageDestination(HttpDestination):
             else:
                 ledger.failed(record.key, error)
             return error
-        except ConnectionFailedError as exc:
-            if not exc.maybe_sent:
-                ledger.failed(record.key, str(exc))
-            raise  # maybe sent: stays pending, resolved before any resend
         except DestinationError as exc:
-            ledger.failed(record.key, str(exc))  # the provider answered: not accepted
+            if exc.outcome_unknown:
+                return self._resolve_unknown(ledger, record, exc)
+            ledger.failed(record.key, str(exc))  # refused before processing: not accepted
             raise
         ledger.sent(record.key, message_id)
         return None
+
+    def _resolve_unknown(
+        self, ledger: MessageLedger, record: Record, cause: DestinationError
+    ) -> None:
+        """After a send with an unknown outcome: look the message up where the provider allows
+        (found: `sent`, and sending goes on); else raise DeliveryUnknownError, leaving it
+        `pending` (looked up again before any resend) or `unknown` (held back for good)."""
+        if self.can_look_up:
+            entry = ledger.get(record.key)
+            try:
+                found = self.look_up(record, entry) if entry else None
+            except DestinationError:
+                found = None
+            if found:
+                ledger.sent(record.key, found)
+                return None
+            raise DeliveryUnknownError(
+                f"{self.name}: message {record.key!r} may have been delivered ({cause}); it "
+                f"stays pending and is looked up at {self.name} before any resend by the next "
+                "run",
+                vendor=self.name,
+            )
+        error = (
+            f"{self.name}: message {record.key!r} held back: it may have been delivered "
+            f"({cause}) and {self.name} cannot look messages up, so it is not resent "
+            "(at-most-once); delete its row in activation.sync_messages to send it anyway"
+        )
+        ledger.unknown(record.key, error)
+        self.held_back += 1
+        raise DeliveryUnknownError(error, vendor=self.name)

@@ -47,13 +47,13 @@ class SendlaneDestination(HttpDestination):
                     {"name": k, "value": "" if v is None else str(v)} for k, v in custom.items()
                 ]
             contacts.append(contact)
-        response = self.client.request(
+        reply = self.client.request_json(
             "POST",
             f"/lists/{self.options.list_id}/contacts",
             limit="api",
             json_body={"contacts": contacts},
         )
-        errors = (response.json() if response.content else {}).get("errors") or []
+        errors = reply.get("errors") or []
         return {
             records[e["index"]].key: e["message"]
             for e in errors

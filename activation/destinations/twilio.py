@@ -3,7 +3,8 @@
 `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (form encoded), authenticated with an API
 key `SK...:secret` in TWILIO_API_KEY. Each event (record key) is messaged once: every message is
 recorded in the delivery ledger as soon as Twilio accepts it, and a message whose outcome is
-unknown (crash between request and record) is looked up with
+unknown (a crash between request and record; a 5xx, which Twilio documents may still have sent
+it; a dropped connection or an unreadable answer) is looked up with
 `GET .../Messages.json?To=...` (paged) before it is ever sent again. Twilio documents no
 idempotency key for this API, so none is sent.
 """
@@ -15,7 +16,7 @@ import json
 import string
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -29,6 +30,25 @@ from activation.ratelimit import RateLimit
 LOOKUP_CLOCK_SKEW = timedelta(minutes=5)  # our clock vs Twilio's date_created (seconds)
 LOOKUP_PAGE_SIZE = 1000  # Twilio's maximum PageSize
 OPTED_OUT_CODE = 21610  # "Attempt to send to unsubscribed recipient"
+
+
+class _Message(BaseModel):
+    """The fields of a Twilio Message resource this destination reads."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    sid: str = Field(min_length=1)
+    date_created: str | None = None
+    body: str = ""
+    from_: str | None = Field(None, alias="from")
+    messaging_service_sid: str | None = None
+
+
+class _MessagePage(BaseModel):
+    """One page of `GET .../Messages.json`."""
+
+    messages: list[_Message]
+    next_page_uri: str | None = None
 
 
 class TwilioOptions(BaseModel):
@@ -96,15 +116,16 @@ class TwilioDestination(MessageDestination):
             else {"From": self.options.from_number}
         )
         form = {"To": self.recipient(record), "Body": render(self.options.body, record.fields)}
-        response = self.client.request(
+        message = self.client.request_json(
             "POST",
             self._messages_path,
+            model=_Message,
             limit="messages",
             form={**form, **sender},
             resend_unconfirmed=False,
             token_taken=True,
         )
-        return str(response.json()["sid"])
+        return message.sid
 
     def is_opt_out(self, exc: RequestRejectedError) -> bool:
         """Twilio error 21610: the recipient replied STOP (unsubscribed)."""
@@ -122,26 +143,26 @@ class TwilioDestination(MessageDestination):
         since = entry.attempted_at - LOOKUP_CLOCK_SKEW
         body = render(self.options.body, record.fields)
         path: str | None = self._messages_path
-        params = {"To": self.recipient(record), "PageSize": str(LOOKUP_PAGE_SIZE)}
+        params: dict[str, Any] = {"To": self.recipient(record), "PageSize": LOOKUP_PAGE_SIZE}
         while path:
-            page = self.client.request("GET", path, limit="message_list", params=params).json()
-            for message in page.get("messages") or []:
-                if self._matches(message, body, since) and not self.ledger.claimed(message["sid"]):
-                    return str(message["sid"])
-            path, params = _split_uri(page.get("next_page_uri"))
+            page = self.client.request_json(
+                "GET", path, model=_MessagePage, limit="message_list", params=params
+            )
+            for message in page.messages:
+                if self._matches(message, body, since) and not self.ledger.claimed(message.sid):
+                    return message.sid
+            path, params = _split_uri(page.next_page_uri)
         return None
 
-    def _matches(self, message: dict, body: str, since: datetime) -> bool:
+    def _matches(self, message: _Message, body: str, since: datetime) -> bool:
         if self.options.messaging_service_sid:
-            same_sender = message.get("messaging_service_sid") == self.options.messaging_service_sid
+            same_sender = message.messaging_service_sid == self.options.messaging_service_sid
         else:
-            same_sender = message.get("from") == self.options.from_number
-        created = parsedate_to_datetime(message["date_created"]).astimezone(UTC)
-        return (
-            same_sender
-            and str(message.get("body", "")).startswith(body)
-            and created.replace(tzinfo=None) >= since
-        )
+            same_sender = message.from_ == self.options.from_number
+        if not (same_sender and message.body.startswith(body) and message.date_created):
+            return False
+        created = parsedate_to_datetime(message.date_created).astimezone(UTC)
+        return created.replace(tzinfo=None) >= since
 
 
 def _split_uri(uri: str | None) -> tuple[str | None, dict[str, str]]:

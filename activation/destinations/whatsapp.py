@@ -3,10 +3,11 @@
 `POST /{version}/{phone_number_id}/messages` with a Bearer token. `target` is the template
 name; `body_parameters` lists the fields filling the template's {{1}}, {{2}}... in order.
 
-Delivery is at-most-once: the Cloud API has no endpoint to look a sent message up and documents
-no idempotency key, so a message whose outcome is unknown (the process died between the request
-and recording the answer, or the connection dropped after sending) is never resent; it is
-reported once as a row error and kept as `unknown` in `activation.sync_messages`.
+Delivery is at-most-once, never exactly-once: the Cloud API has no endpoint to look a sent
+message up and documents no idempotency key, so a message whose outcome is unknown (the process
+died between the request and recording the answer, the connection dropped after sending, a 5xx,
+or a 200 whose body cannot be read) is never resent; it is held back: reported once as a row
+error, counted in the run's `held_back`, and kept as `unknown` in `activation.sync_messages`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from activation.destinations.base import Record
 from activation.destinations.messages import MessageDestination
 from activation.ratelimit import RateLimit
+
+
+class _MessageId(BaseModel):
+    id: str = Field(min_length=1)
+
+
+class _Sent(BaseModel):
+    """The answer to a send: `{"messages": [{"id": "wamid..."}], ...}`."""
+
+    messages: list[_MessageId] = Field(min_length=1)
 
 
 class WhatsappOptions(BaseModel):
@@ -78,12 +89,13 @@ class WhatsappDestination(MessageDestination):
             "template": template,
             "biz_opaque_callback_data": f"{self.sync.name}:{record.key}",
         }
-        response = self.client.request(
+        sent = self.client.request_json(
             "POST",
             f"/{self.options.api_version}/{self.options.phone_number_id}/messages",
+            model=_Sent,
             limit="messages",
             json_body=body,
             resend_unconfirmed=False,
             token_taken=True,
         )
-        return str(response.json()["messages"][0]["id"])
+        return sent.messages[0].id

@@ -5,6 +5,8 @@ request is a new message. Twilio lists messages (`GET .../Messages.json`, filter
 and DateSent, newest first, paged with PageSize/Page/PageToken and `next_page_uri`); a new
 message is `queued` without `date_sent` for `send_delay_s`, then `sent`. `outage_after(n)`
 answers 503 to every request after n more accepted messages, until `end_outage()`.
+`fail_after_accept(n)` answers 500 to the next n sends after accepting them: Twilio documents
+that a send answered 500 may have been delivered (retrying it can send it twice).
 """
 
 from __future__ import annotations
@@ -44,12 +46,29 @@ def _rfc2822(ts: float) -> str:
 
 
 class _MessagingEmulator(VendorEmulator):
-    """A message API that tests can take down mid-run (`outage_after`)."""
+    """A message API that tests can take down mid-run (`outage_after`) or make fail after
+    accepting (`fail_after_accept`)."""
+
+    internal_error: ClassVar[str] = "Internal Server Error"
 
     def __init__(self, faults, api_key: str) -> None:
         super().__init__(faults, api_key)
         self.messages: list[dict] = []
         self._outage = _Outage()
+        self._fail_after_accept = 0
+
+    def fail_after_accept(self, count: int) -> None:
+        """Accept the next `count` messages, but answer each with a 500."""
+        with self.lock:
+            self._fail_after_accept = count
+
+    def _accepted(self, message: dict) -> None:
+        """Store an accepted message; raise the 500 a `fail_after_accept` asks for."""
+        self.messages.append(message)
+        self._outage.accepted()
+        if self._fail_after_accept > 0:
+            self._fail_after_accept -= 1
+            raise reject(500, self.internal_error)
 
     def outage_after(self, accepted: int) -> None:
         """Answer 503 to every request once `accepted` more messages were accepted."""
@@ -67,6 +86,7 @@ class TwilioEmulator(_MessagingEmulator):
 
     vendor = "twilio"
     prefix = "/twilio"
+    internal_error = "20500: Internal Server Error"
     limits: ClassVar[dict[str, RateLimit]] = {
         "messages": RateLimit(10.0, 10),
         "message_list": RateLimit(10.0, 10),
@@ -185,8 +205,7 @@ class TwilioEmulator(_MessagingEmulator):
             "account_sid": call.params["sid"],
             "created": time.time(),
         }
-        self.messages.append(message)
-        self._outage.accepted()
+        self._accepted(message)
         return 201, self._resource(message)
 
 
@@ -231,7 +250,7 @@ class WhatsappEmulator(_MessagingEmulator):
         return headers.get("authorization") == f"Bearer {self.api_key}"
 
     def error(self, status: int, message: str) -> Any:
-        code = {401: 190, 429: 130429, 503: 131000}.get(status, 100)
+        code = {401: 190, 429: 130429, 500: 131000, 503: 131000}.get(status, 100)
         return {
             "error": {
                 "message": message,
@@ -263,8 +282,7 @@ class WhatsappEmulator(_MessagingEmulator):
         if template.get("name") not in self.templates:
             raise reject(404, "(#132001) Template name does not exist in the translation")
         wamid = "wamid." + uuid.uuid4().hex
-        self.messages.append({"id": wamid, "to": to, "template": template})
-        self._outage.accepted()
+        self._accepted({"id": wamid, "to": to, "template": template})
         return 200, {
             "messaging_product": "whatsapp",
             "contacts": [{"input": to, "wa_id": to}],

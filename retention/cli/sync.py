@@ -5,6 +5,9 @@ from __future__ import annotations
 import difflib
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,7 +15,7 @@ from rich.table import Table
 
 from retention.cli.console import make_console
 from retention.core.errors import InputError
-from retention.core.lock import connect
+from retention.core.lock import connect, write_lock
 
 SYNC_LIST_COLUMNS = (
     "name",
@@ -112,24 +115,37 @@ def sync(
         )
     selected = [declared[n] for n in wanted] if names else list(declared.values())
     console = make_console()
-    # the Dagster sync assets, exactly as a run of the graph executes them
-    results, run = run_sync_assets(
-        selected,
-        db_path=prepare_environment(),
-        instance=dagster_instance(),
-        config=SyncRunConfig(
-            dry_run=dry_run,
-            approve_removals=approve_removals,
-            approve_growth=approve_growth,
-            approve_empty=approve_empty,
-            full_resync=full_resync,
-        ),
-    )
+    db_path = prepare_environment()
+    # syncs serialise on the warehouse write lock: say what this one waits for, and for how long
+    with _waiting_said(db_path):
+        # the Dagster sync assets, exactly as a run of the graph executes them
+        results, run = run_sync_assets(
+            selected,
+            db_path=db_path,
+            instance=dagster_instance(),
+            config=SyncRunConfig(
+                dry_run=dry_run,
+                approve_removals=approve_removals,
+                approve_growth=approve_growth,
+                approve_empty=approve_empty,
+                full_resync=full_resync,
+            ),
+        )
     raise_user_error(run)
     console.print(_syncs_table(results))
+    held = _held_back(db_path, [r.run_id for r in results if r.run_id])
     for result in results:
         for error in result.errors[:5]:
             console.print(f"[red]{result.sync_name}[/red]: {error}", highlight=False)
+        if held.get(result.run_id):
+            console.print(
+                f"[yellow]{result.sync_name}[/yellow]: {held[result.run_id]} messages held back: "
+                f"their delivery is unknown and {result.sync_name}'s provider cannot look "
+                "messages up, so they are never resent (at-most-once); see "
+                f"activation.sync_messages WHERE status = 'unknown' AND run_id = "
+                f"'{result.run_id}'",
+                highlight=False,
+            )
         if result.drift_missing or result.drift_unexpected:
             console.print(
                 f"[yellow]{result.sync_name}[/yellow]: drift: {result.drift_missing} members "
@@ -142,6 +158,46 @@ def sync(
         console.print(f"[red]{broken.name} not run[/red]: {broken.error}", highlight=False)
     if invalid or not all(r.ok for r in results):
         raise typer.Exit(1)
+
+
+@contextmanager
+def _waiting_said(db_path: Path) -> Iterator[None]:
+    """Hold the warehouse write lock for the syncs; while another process holds it, print what
+    this run waits for, and once it may go on, how long it waited (on stderr)."""
+    err = make_console(stderr=True)
+    waited: list[float] = []
+
+    def say(message: str) -> None:
+        waited.append(time.monotonic())
+        err.print(f"[yellow]{message}; this sync starts when it finishes[/yellow]", highlight=False)
+
+    with write_lock(db_path, on_wait=say):
+        if waited:
+            err.print(
+                f"[yellow]waited {time.monotonic() - waited[0]:.1f}s for warehouse {db_path}; "
+                "syncing now (against the state the other run left)[/yellow]",
+                highlight=False,
+            )
+        yield
+
+
+def _held_back(db_path: Path, run_ids: list[str]) -> dict[str, int]:
+    """run id -> messages that run held back (delivery unknown, never resent)."""
+    if not run_ids:
+        return {}
+    with connect(db_path, read_only=True) as con:
+        found = con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'activation' AND table_name = 'sync_messages'"
+        ).fetchone()[0]
+        if not found:
+            return {}
+        rows = con.execute(
+            "SELECT run_id, count(*) FROM activation.sync_messages "
+            "WHERE status = 'unknown' AND list_contains($ids, run_id) GROUP BY run_id",
+            {"ids": run_ids},
+        ).fetchall()
+    return dict(rows)
 
 
 def _last_runs(path) -> dict[str, tuple]:

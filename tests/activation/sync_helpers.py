@@ -25,6 +25,17 @@ TWILIO = {
     "from_number": "+15550001111",
     "body": "Hi {first_name}",
 }
+# a WhatsApp template sync (template `win_back` must be approved at the emulator)
+WHATSAPP = {
+    "name": "winback_whatsapp",
+    "destination": "whatsapp",
+    "target": "win_back",
+    "channel": "whatsapp",
+    "identifiers": {"to": "phone"},
+    "fields": {"first_name": "first_name"},
+    "phone_number_id": "1234567890",
+    "body_parameters": ["first_name"],
+}
 
 
 def member(i: int, *, email_consent: bool = True, sms_consent: bool = True, **extra) -> dict:

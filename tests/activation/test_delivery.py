@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 import requests
-from sync_helpers import TWILIO, member, one_sync, write_audience
+from sync_helpers import TWILIO, WHATSAPP, member, one_sync, write_audience
 
 from activation.delivery import MessageLedger
 from activation.engine import run_sync
@@ -17,16 +17,6 @@ from activation.errors import ConnectionFailedError
 from activation.http import HttpClient, should_retry
 from activation.ratelimit import RateLimit
 
-WHATSAPP = {
-    "name": "winback_whatsapp",
-    "destination": "whatsapp",
-    "target": "win_back",
-    "channel": "whatsapp",
-    "identifiers": {"to": "phone"},
-    "fields": {"first_name": "first_name"},
-    "phone_number_id": "1234567890",
-    "body_parameters": ["first_name"],
-}
 SPECS = {"twilio": TWILIO, "whatsapp": WHATSAPP}
 
 
@@ -111,16 +101,24 @@ def test_mid_batch_outage_then_rerun_sends_each_message_once(
     assert first.status == "failed" and first.added == 13, first.errors
     emulator.end_outage()
     second = run_sync(db, sync)
-    assert (second.status, second.added, second.failed) == ("success", 12, 0), second.errors
     per_number = _sent_per_number(emus, destination)
-    assert set(per_number) == {r["phone"] for r in rows}
     assert max(per_number.values()) == 1
     ledger = db.execute(
         "SELECT status, count(*), count(DISTINCT provider_message_id) FROM "
-        "activation.sync_messages WHERE sync_name = ? GROUP BY 1",
+        "activation.sync_messages WHERE sync_name = ? GROUP BY 1 ORDER BY 1",
         [sync.name],
     ).fetchall()
-    assert ledger == [("sent", 25, 25)]
+    if destination == "twilio":
+        # the 503'd send stayed pending; the rerun looked it up, did not find it, and sent it
+        assert (second.status, second.added, second.failed) == ("success", 12, 0), second.errors
+        assert set(per_number) == {r["phone"] for r in rows}
+        assert ledger == [("sent", 25, 25)]
+    else:
+        # a 503 leaves the outcome unknown and WhatsApp cannot look messages up: held back
+        assert first.held_back == 1
+        assert (second.status, second.added, second.failed) == ("success", 11, 0), second.errors
+        assert set(per_number) == {r["phone"] for r in rows} - {rows[13]["phone"]}
+        assert ledger == [("sent", 24, 24), ("unknown", 1, 0)]
 
 
 def test_twilio_pending_message_is_looked_up_not_resent(emus, db, tmp_path):
@@ -244,3 +242,40 @@ def test_a_refused_connection_is_known_unsent():
     with pytest.raises(ConnectionFailedError) as caught:
         client.request("POST", "/m", limit="messages", form={"To": "+1"}, resend_unconfirmed=False)
     assert not caught.value.maybe_sent
+
+
+@pytest.mark.parametrize("destination", ["twilio", "whatsapp"])
+def test_a_500_after_the_provider_accepted_is_never_resent(destination, emus, db, tmp_path):
+    """Twilio documents that a send answered 500 may have been delivered: it is not retried;
+    Twilio finds it in its message list, WhatsApp holds it back (at-most-once)."""
+    emus.whatsapp.approve_template("win_back")
+    rows = [member(i, channel=SPECS[destination]["channel"]) for i in range(5)]
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", rows)
+    sync = one_sync(tmp_path, SPECS[destination])
+    emulator = getattr(emus, destination)
+    emulator.fail_after_accept(1)
+    first = run_sync(db, sync)
+    assert any(r.status == 500 for r in emulator.requests)
+    second = run_sync(db, sync)
+    per_number = _sent_per_number(emus, destination)
+    assert per_number == Counter({r["phone"]: 1 for r in rows})
+    statuses = Counter(
+        s for (s,) in db.execute("SELECT status FROM activation.sync_messages").fetchall()
+    )
+    if destination == "twilio":
+        assert (first.status, first.added, first.failed) == ("success", 5, 0), first.errors
+        assert statuses == {"sent": 5}
+    else:
+        # the first send was answered 500: held back, and the run sent nothing more
+        assert (first.status, first.added, first.failed, first.held_back) == ("failed", 0, 5, 1)
+        errors = dict(
+            db.execute(
+                "SELECT record_key, error FROM activation.sync_row_errors WHERE run_id = ?",
+                [first.run_id],
+            ).fetchall()
+        )
+        assert "held back" in errors[rows[0]["customer_id"]]
+        assert "not attempted" in errors[rows[1]["customer_id"]]
+        assert (second.status, second.added, second.held_back) == ("success", 4, 0)
+        assert statuses == {"sent": 4, "unknown": 1}
+    assert run_sync(db, sync).write_requests == 0
