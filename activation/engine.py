@@ -326,8 +326,11 @@ def _execute(
     try:
         if upserts or removes:
             destination.prepare()
-        batcher.send(upserts, destination.upsert_batch_size)
+        # removals first: when a shared address passes to another customer record (one
+        # owner per contact, int_audience_contact_owners), the old record's removal must not
+        # take out the address the new record adds
         batcher.send(removes, destination.remove_batch_size)
+        batcher.send(upserts, destination.upsert_batch_size)
         drift = reconcile.check_drift(con, sync, destination, run_id)
         if drift:
             result.drift_missing, result.drift_unexpected = drift.missing, drift.unexpected

@@ -42,8 +42,8 @@ inner join contacts
 # (name, data_type, description, extra tests, pii)
 CONTACT_COLUMNS = [
     ("customer_id", "string", "Customer id (shop).", ["not_null", "unique"], False),
-    ("email", "string", "Normalised email address.", [], True),
-    ("phone", "string", "Phone number (E.164 where possible).", [], True),
+    ("email", "string", "Normalised email address; only its owner is emailed on it.", [], True),
+    ("phone", "string", "Phone (E.164 where possible); only its owner is texted on it.", [], True),
     ("has_email_consent", "boolean", "Email consent, valid address.", ["not_null"], False),
     ("has_sms_consent", "boolean", "SMS consent, valid phone.", ["not_null"], False),
     ("has_whatsapp_consent", "boolean", "WhatsApp consent, valid phone.", ["not_null"], False),
@@ -82,6 +82,8 @@ def _column(name: str, data_type: str, description: str, tests: list, pii: bool,
     if name == "channel":
         tests = ["not_null", {"accepted_values": {"arguments": {"values": [channel]}}}]
         tests.append("channel_has_consent")
+    if name == CONTACT_COLUMN[channel]:  # one customer per contact: tests/audiences checks it
+        tests = [*tests, {"one_customer_per_contact": {"arguments": {"channels": [channel]}}}]
     if tests:
         column["data_tests"] = tests
     return column

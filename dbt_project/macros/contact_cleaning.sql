@@ -21,9 +21,47 @@
   regexp_replace({{ phone }}, '(?i) *(extension|ext|x|#)[.:]? *[0-9]+ *$', '')
 {%- endmacro %}
 
-{#- One @, no spaces, a dot in the domain. -#}
+{#-
+  Why a normalised email is not deliverable, or NULL when it is (or when there is no email).
+  The limits the email vendors enforce (RFC 5321/5322 as Klaviyo, Mailchimp, Braze, Iterable
+  apply them), checked in this order, first failure wins:
+    contains_whitespace   a space or tab inside the address
+    not_ascii             any character outside printable ASCII (emoji, accented letters, a
+                          zero-width space inside): vendors reject internationalised addresses
+    not_one_at_sign       no @, more than one @, or nothing before or after it
+    longer_than_254       more than 254 characters in all
+    local_part_longer_than_64   more than 64 characters before the @
+    domain_ends_with_dot  a trailing dot after the domain (alice@example.com.)
+    domain_empty_label    an empty label in the domain (alice@.example.com, example..com)
+    invalid_top_level_domain    the last label is not 2 to 63 letters (alice@example.c0)
+    invalid_local_part    not a dot-atom: letters, digits and !#$%&'*+/=?^_`{|}~- in dot-separated
+                          runs (no leading, trailing or doubled dot)
+    invalid_domain        a label longer than 63 characters, or starting or ending with a hyphen,
+                          or holding characters other than letters, digits and hyphens
+  Expects normalize_email() output (trimmed, lower-cased).
+-#}
+{% macro email_invalid_reason(normalized_email) -%}
+  {%- set e = normalized_email -%}
+  {%- set atext = "[a-z0-9!#$%&\\x27*+/=?^_`{|}~-]+" -%}
+  {%- set label = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?" -%}
+  case
+    when {{ e }} is null then null
+    when {{ regex_full_match(e, ".*\\s.*") }} then 'contains_whitespace'
+    when not {{ regex_full_match(e, "[!-~]*") }} then 'not_ascii'
+    when not {{ regex_full_match(e, "[^@]+@[^@]+") }} then 'not_one_at_sign'
+    when {{ dbt.length(e) }} > 254 then 'longer_than_254'
+    when {{ dbt.position("'@'", e) }} > 65 then 'local_part_longer_than_64'
+    when {{ e }} like '%.' then 'domain_ends_with_dot'
+    when {{ regex_full_match(e, "[^@]*@(\\..*|.*\\.\\..*)") }} then 'domain_empty_label'
+    when not {{ regex_full_match(e, "[^@]*@.*\\.[a-z]{2,63}") }} then 'invalid_top_level_domain'
+    when not {{ regex_full_match(e, atext ~ "(\\." ~ atext ~ ")*@.*") }} then 'invalid_local_part'
+    when not {{ regex_full_match(e, "[^@]*@(" ~ label ~ "\\.)+[a-z]{2,63}") }} then 'invalid_domain'
+  end
+{%- endmacro %}
+
+{#- True when email_invalid_reason() finds nothing wrong with a present address. -#}
 {% macro is_valid_email(normalized_email) -%}
-  coalesce({{ regex_full_match(normalized_email, "[^@\\s]+@[^@\\s]+\\.[^@\\s]+") }}, false)
+  ({{ normalized_email }} is not null and {{ email_invalid_reason(normalized_email) }} is null)
 {%- endmacro %}
 
 {#-

@@ -271,3 +271,17 @@ def test_staging_deduplicates_and_keeps_invalid_contacts(fixture_warehouse):
     assert [c[0] for c in customers] == ["c1", "c2", "c3", "c4"]
     assert customers[0][1] == "alice@example.com"
     assert customers[3][2:] == ("n/a", False)
+
+
+def test_invalid_emails_are_kept_with_a_reason(fixture_warehouse):
+    customers = rows(
+        fixture_warehouse,
+        "select customer_id, email, is_email_valid, email_invalid_reason"
+        " from staging.stg_shop__customers order by 1",
+    )
+    assert customers == [
+        ("c1", "alice@example.com", True, None),
+        ("c2", "bob@example", False, "invalid_top_level_domain"),  # no dot: no top-level domain
+        ("c3", "carol@example.com", True, None),
+        ("c4", "dan@example.com", True, None),
+    ]

@@ -25,3 +25,22 @@ select count(*) as row_count
 from {{ model }}
 having count(*) = 0
 {% endtest %}
+
+
+{#-
+  one_customer_per_contact: fails on every contact (the column tested: email, or phone) that
+  rows routed to `channels` give to more than one customer. Two customer records with one
+  normalised email or phone are one person (int_audience_contact_owners); an audience that
+  held both would create two profiles at one provider, or overwrite one with the other. Every
+  audience declares it on each identifier column its syncs send (tests/audiences checks that).
+-#}
+{% test one_customer_per_contact(model, column_name, channels) %}
+select
+    {{ column_name }} as contact,
+    count(distinct customer_id) as customer_count
+from {{ model }}
+where {{ column_name }} is not null
+    and channel in ('{{ channels | join("', '") }}')
+group by {{ column_name }}
+having count(distinct customer_id) > 1
+{% endtest %}

@@ -44,6 +44,7 @@ renamed as (
         customer_id,
         email_normalized as email,
         {{ is_valid_email('email_normalized') }} as is_email_valid,
+        {{ email_invalid_reason('email_normalized') }} as email_invalid_reason,
         case when {{ is_valid_phone('phone_e164') }} then phone_e164 end as phone,
         phone_trimmed as phone_raw,
         {{ is_valid_phone('phone_e164') }} as is_phone_valid,
