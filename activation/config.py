@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from activation.errors import SyncConfigError
 from activation.experiment import ExperimentName, HoldoutShare, Variants, check_experiments
@@ -49,11 +49,23 @@ class SyncConfig(BaseModel):
     max_growth_share: float | None = Field(None, gt=0)
     growth_floor: int | None = Field(None, ge=0)
     max_first_run_size: int | None = Field(None, ge=1)
+    # an upsert sync whose audience is empty at quiet times (triggered audiences: abandoned
+    # cart, shipment updates, ...): an empty run is not blocked (mirror syncs never allow it)
+    allow_empty: bool = False
     holdout_share: HoldoutShare | None = None  # activation/experiment.py: holdout, A/B variants
     variants: Variants | None = None
     experiment: ExperimentName | None = None
     options: Any = None
     source_file: str = ""
+
+    @model_validator(mode="after")
+    def _empty_only_for_upsert(self) -> SyncConfig:
+        if self.allow_empty and self.mode == "mirror":
+            raise ValueError(
+                "allow_empty applies to upsert syncs only: an empty mirror audience would "
+                "remove every member; remove allow_empty or use mode: upsert"
+            )
+        return self
 
     @property
     def consent_column(self) -> str:

@@ -152,8 +152,9 @@ def empty_guard(
 ) -> str | None:
     """Why run `run_id` is blocked: the audience became empty where the last run had members
     and it typically has at least EMPTY_MIN_TYPICAL (an approved empty run stays approved
-    until the audience has members again)."""
-    if approve or plan.audience_size > 0:
+    until the audience has members again). An upsert sync declaring `allow_empty` (a triggered
+    audience, empty at quiet times) is never blocked: it removes nobody."""
+    if approve or plan.audience_size > 0 or (sync.allow_empty and sync.mode == "upsert"):
         return None
     history = size_history(con, sync.name, run_id)
     typical = history.typical

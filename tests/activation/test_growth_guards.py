@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 import retention.core.settings as settings
 from activation.engine import run_sync
+from activation.errors import SyncConfigError
 from activation.guards import LIST_LIMITS, MESSAGE_LIMITS, guard_limits
 from retention.cli import main as cli
 
@@ -164,6 +165,20 @@ def test_email_lists_are_guarded_by_default_mirror_and_upsert(emus, db, tmp_path
         assert blocked.status == "blocked", mode
         assert "grew from 150 to 320" in blocked.errors[0]
         assert _run(db, tmp_path, sync, [member(i) for i in range(250)]).added == 100
+
+
+def test_a_triggered_upsert_sync_declaring_allow_empty_may_empty_and_refill(emus, db, tmp_path):
+    sync = one_sync(tmp_path, {**TWILIO, "allow_empty": True})
+    _run(db, tmp_path, sync, _sms(0, 30))
+    assert _run(db, tmp_path, sync, []).status == "success"  # a quiet night, not a broken filter
+    spike = _run(db, tmp_path, sync, _sms(100, 500))  # growth is still judged against 30
+    assert spike.status == "blocked" and "grew from 30 to 500" in spike.errors[0]
+    assert len(emus.twilio.messages) == 30
+
+
+def test_allow_empty_on_a_mirror_sync_is_a_declaration_error(tmp_path):
+    with pytest.raises(SyncConfigError, match="allow_empty applies to upsert syncs only"):
+        one_sync(tmp_path, {**KLAVIYO, "mode": "mirror", "allow_empty": True})
 
 
 def test_declared_limits_override_the_channel_defaults(tmp_path):
