@@ -206,6 +206,11 @@ def run_sync(
     outcome.mark_interrupted(con, sync.name)
     if full_resync:
         plan = reconcile.plan_full_resync(con, sync, destination_cls, plan)
+    destination = None
+    if not dry_run and build_gate.refusal(con, sync.name) is None:
+        # provider-side opt-outs into the ledger before planning (see activation.consent)
+        destination = destination_cls(sync, connection or Connection.from_env(sync.destination))
+        consent.read_back(con, sync, destination)
     plan = consent.plan_withdrawals(con, sync, destination_cls, plan)
     run_id = state.start_run(con, sync.name, sync.destination, dry_run)
     state.record_audience(con, run_id, sync.model, sync.target, plan.audience_size)
@@ -233,7 +238,9 @@ def run_sync(
         result.status = "dry_run"
         result.added, result.updated, result.removed = plan.adds, plan.updates, plan.removes
     else:
-        destination = destination_cls(sync, connection or Connection.from_env(sync.destination))
+        destination = destination or destination_cls(
+            sync, connection or Connection.from_env(sync.destination)
+        )
         _execute(con, sync, destination, run_id, result)
         outcome.apply_failure_threshold(result, sync)
     result.duration_s = time.monotonic() - started

@@ -1,7 +1,10 @@
 """Klaviyo emulator: lists, profiles with email/SMS subscriptions and suppressions, bulk import
 jobs (asynchronous, polled, per-row import errors), bulk subscribe/unsubscribe, list
 relationships. Limits as documented (10k profiles / 5 MB per import, 1000 per subscribe,
-100 per unsubscribe, 1000 per relationship call, page size <= 100)."""
+100 per unsubscribe, 1000 per relationship call, page size <= 100). `GET /api/profiles` and
+`GET /api/lists/{id}/profiles` take the documented filters (`klaviyo_filter`), sorts and cursor
+pages; every profile carries `updated`, bumped by any change, consent changes included.
+`unsubscribe()` is what happens when a person clicks an email's unsubscribe link."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from typing import Any, ClassVar
 
 from starlette.routing import Route
 
+from activation.emulators import klaviyo_filter
 from activation.emulators.common import EMAIL_OK, Call, VendorEmulator, reject
 from activation.ratelimit import RateLimit
 
@@ -29,6 +33,31 @@ def _now() -> str:
 
 def _per_minute(n: int) -> float:
     return n / 60.0
+
+
+SUPPRESSION = "subscriptions.email.marketing.suppression"
+LIST_SUPPRESSIONS = "subscriptions.email.marketing.list_suppressions"
+TIMES = {"greater-than", "greater-or-equal", "less-than", "less-or-equal"}
+# documented filter fields/operators of GET /api/profiles and GET /api/lists/{id}/profiles
+PROFILE_FILTERS = {
+    "id": {"any", "equals"},
+    "email": {"any", "equals"},
+    "phone_number": {"any", "equals"},
+    "external_id": {"any", "equals"},
+    "created": {"greater-than", "less-than"},
+    "updated": {"greater-than", "less-than"},
+    f"{LIST_SUPPRESSIONS}.reason": {"equals"},
+    f"{LIST_SUPPRESSIONS}.timestamp": TIMES,
+    f"{LIST_SUPPRESSIONS}.list_id": {"equals"},
+    f"{SUPPRESSION}.reason": {"equals"},
+    f"{SUPPRESSION}.timestamp": TIMES,
+}
+LIST_PROFILE_FILTERS = {
+    "email": {"any", "equals"},
+    "phone_number": {"any", "equals"},
+    "joined_group_at": TIMES,
+}
+PROFILE_SORTS = {"id", "created", "updated", "email", f"{SUPPRESSION}.timestamp"}
 
 
 class KlaviyoEmulator(VendorEmulator):
@@ -132,8 +161,10 @@ class KlaviyoEmulator(VendorEmulator):
                 "list_suppressions": [],
                 "sms_consent": "NEVER_SUBSCRIBED",
                 "created": _now(),
+                "updated": _now(),
             }
             self.profiles[profile["id"]] = profile
+        before = repr(profile)
         for key in ("email", "phone_number", "external_id"):
             if attributes.get(key):
                 profile[key] = attributes[key]
@@ -145,6 +176,8 @@ class KlaviyoEmulator(VendorEmulator):
             self._by_email[profile["email"].lower()] = profile
         if profile["phone_number"]:
             self._by_phone[profile["phone_number"]] = profile
+        if repr(profile) != before:
+            profile["updated"] = _now()
         return profile
 
     def seed_profile(
@@ -163,7 +196,38 @@ class KlaviyoEmulator(VendorEmulator):
                 profile["suppression"] = {"reason": email_suppressed, "timestamp": _now()}
             if sms_unsubscribed:
                 profile["sms_consent"] = "UNSUBSCRIBED"
+            if email_suppressed or sms_unsubscribed:
+                profile["updated"] = _now()
             return profile
+
+    def subscribe(self, email: str) -> dict:
+        """A person signs up for email marketing at Klaviyo (a form, not this sync)."""
+        with self.lock:
+            profile = self._upsert_profile({"email": email})
+            profile["email_consent"] = "SUBSCRIBED"
+            profile["updated"] = _now()
+            return profile
+
+    def unsubscribe(self, email: str | None = None, *, phone_number: str | None = None) -> None:
+        """What Klaviyo does when the person clicks unsubscribe (email) or texts STOP (SMS).
+
+        Email: consent UNSUBSCRIBED and an account-wide UNSUBSCRIBE suppression; the profile
+        stays on its lists. SMS: consent UNSUBSCRIBED. Either way `updated` moves.
+        """
+        with self.lock:
+            if email:
+                profile = self._by_email[email.lower()]
+                profile["email_consent"] = "UNSUBSCRIBED"
+                profile["suppression"] = {"reason": "UNSUBSCRIBE", "timestamp": _now()}
+            else:
+                profile = self._by_phone[str(phone_number)]
+                profile["sms_consent"] = "UNSUBSCRIBED"
+            profile["updated"] = _now()
+
+    def lists_named(self, name: str) -> int:
+        """How many lists are called `name`."""
+        with self.lock:
+            return sum(1 for lst in self.lists.values() if lst["name"] == name)
 
     def empty(self) -> None:
         """Forget every profile, list and job (an emptied or replaced account)."""
@@ -227,6 +291,7 @@ class KlaviyoEmulator(VendorEmulator):
             "external_id": p["external_id"],
             "properties": p["properties"],
             "created": p["created"],
+            "updated": p["updated"],
             **p["attributes"],
         }
         if with_subscriptions:
@@ -249,44 +314,72 @@ class KlaviyoEmulator(VendorEmulator):
             }
         return {"type": "profile", "id": p["id"], "attributes": attributes, "links": {}}
 
-    def _matches(self, flt: str) -> list[dict]:
-        profiles = list(self.profiles.values())
+    @staticmethod
+    def _field_values(profile: dict, field: str) -> list[Any]:
+        """A profile's values of filter/sort `field` (datetimes parsed)."""
+        when = klaviyo_filter.parse_datetime
+        suppression = profile["suppression"]
+        lists = profile["list_suppressions"]
+        values: dict[str, list[Any]] = {
+            "id": [profile["id"]],
+            "email": [profile["email"]],
+            "phone_number": [profile["phone_number"]],
+            "external_id": [profile["external_id"]],
+            "created": [when(profile["created"])],
+            "updated": [when(profile["updated"])],
+            f"{SUPPRESSION}.reason": [suppression["reason"]] if suppression else [],
+            f"{SUPPRESSION}.timestamp": [when(suppression["timestamp"])] if suppression else [],
+            f"{LIST_SUPPRESSIONS}.reason": [s["reason"] for s in lists],
+            f"{LIST_SUPPRESSIONS}.timestamp": [when(s["timestamp"]) for s in lists],
+            f"{LIST_SUPPRESSIONS}.list_id": [s["list_id"] for s in lists],
+        }
+        return values[field]
+
+    def _matches(self, profiles: list[dict], flt: str, allowed: dict) -> list[dict]:
         if not flt:
             return profiles
-        if m := re.fullmatch(r"any\((email|phone_number|external_id|id),\[(.*)\]\)", flt):
-            field, values = m.group(1), set(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
-            if len(values) > 100:
-                raise reject(400, "any() filters accept at most 100 values")
-            if field == "email":
-                values = {v.lower() for v in values}
-                return [p for p in profiles if (p["email"] or "").lower() in values]
-            return [p for p in profiles if p[field] in values]
-        if re.fullmatch(
-            r"greater-than\(subscriptions\.email\.marketing\.suppression\.timestamp,[^)]+\)", flt
-        ):
-            return [p for p in profiles if p["suppression"]]
-        if m := re.fullmatch(
-            r'equals\(subscriptions\.email\.marketing\.list_suppressions\.list_id,"(\w+)"\)', flt
-        ):
-            return [
-                p
-                for p in profiles
-                if any(s["list_id"] == m.group(1) for s in p["list_suppressions"])
-            ]
-        raise reject(400, f"Invalid filter: {flt}")
+        try:
+            conditions = klaviyo_filter.parse(flt, allowed)
+        except klaviyo_filter.FilterError as exc:
+            raise reject(400, str(exc)) from None
+        return [
+            p
+            for p in profiles
+            if klaviyo_filter.matches(conditions, lambda f, p=p: self._field_values(p, f))
+        ]
+
+    @staticmethod
+    def _page(query: dict[str, str], items: list, url: str) -> tuple[list, dict[str, Any]]:
+        """One cursor page of `items` and the JSON:API links (next: the following page)."""
+        try:
+            size = int(query.get("page[size]", "20"))
+            start = int(query.get("page[cursor]", "0") or 0)
+        except ValueError:
+            raise reject(400, "Invalid page[size] or page[cursor]") from None
+        if not 1 <= size <= 100:
+            raise reject(400, "page[size] must be between 1 and 100")
+        links: dict[str, Any] = {"self": url}
+        if start + size < len(items):
+            links["next"] = f"https://a.klaviyo.com{url}?page%5Bcursor%5D={start + size}"
+        return items[start : start + size], links
 
     def _get_profiles(self, call: Call) -> tuple[int, Any]:
         query = call.request.query
-        size = int(query.get("page[size]", "20"))
-        if not 1 <= size <= 100:
-            raise reject(400, "page[size] must be between 1 and 100")
-        matches = sorted(self._matches(query.get("filter", "")), key=lambda p: p["id"])
-        start = int(query.get("page[cursor]", "0") or 0)
-        page = matches[start : start + size]
+        found = self._matches(
+            list(self.profiles.values()), query.get("filter", ""), PROFILE_FILTERS
+        )
+        sort = query.get("sort", "id")
+        if sort.lstrip("-") not in PROFILE_SORTS:
+            raise reject(400, f"Invalid sort: {sort}")
+        field = sort.lstrip("-")
+
+        def key(profile: dict) -> tuple:
+            value = (self._field_values(profile, field) or [None])[0]
+            return (value is None, "" if value is None else value, profile["id"])
+
+        found.sort(key=key, reverse=sort.startswith("-"))
+        page, links = self._page(query, found, "/api/profiles/")
         subs = "subscriptions" in query.get("additional-fields[profile]", "")
-        links: dict[str, Any] = {"self": "/api/profiles/"}
-        if start + size < len(matches):
-            links["next"] = f"https://a.klaviyo.com/api/profiles/?page%5Bcursor%5D={start + size}"
         return 200, {"data": [self._profile_resource(p, subs) for p in page], "links": links}
 
     def _get_list_profiles(self, call: Call) -> tuple[int, Any]:
@@ -294,18 +387,11 @@ class KlaviyoEmulator(VendorEmulator):
         if lst is None:
             raise reject(404, "List not found.")
         query = call.request.query
-        size = int(query.get("page[size]", "20"))
-        if not 1 <= size <= 100:
-            raise reject(400, "page[size] must be between 1 and 100")
-        members = sorted(lst["members"])
-        start = int(query.get("page[cursor]", "0") or 0)
-        page = [self.profiles[pid] for pid in members[start : start + size] if pid in self.profiles]
-        links: dict[str, Any] = {"self": f"/api/lists/{lst['id']}/profiles/"}
-        if start + size < len(members):
-            links["next"] = (
-                f"https://a.klaviyo.com/api/lists/{lst['id']}/profiles/"
-                f"?page%5Bcursor%5D={start + size}"
-            )
+        if "joined_group_at" in query.get("filter", ""):
+            raise reject(400, "joined_group_at filters are not modelled by the emulator")
+        members = [self.profiles[pid] for pid in sorted(lst["members"]) if pid in self.profiles]
+        found = self._matches(members, query.get("filter", ""), LIST_PROFILE_FILTERS)
+        page, links = self._page(query, found, f"/api/lists/{lst['id']}/profiles/")
         return 200, {"data": [self._profile_resource(p, False) for p in page], "links": links}
 
     def _create_import(self, call: Call) -> tuple[int, Any]:
@@ -437,6 +523,7 @@ class KlaviyoEmulator(VendorEmulator):
                     profile["suppression"] = None
             if "sms" in subs:
                 profile["sms_consent"] = "SUBSCRIBED"
+            profile["updated"] = _now()
             if list_id:
                 self.lists[list_id]["members"].add(profile["id"])
         return 202, None
@@ -463,6 +550,7 @@ class KlaviyoEmulator(VendorEmulator):
                     profile["suppression"] = {"reason": "UNSUBSCRIBE", "timestamp": _now()}
             if "sms" in attributes["subscriptions"]:
                 profile["sms_consent"] = "UNSUBSCRIBED"
+            profile["updated"] = _now()
             if list_id:
                 self.lists[list_id]["members"].discard(profile["id"])
         return 202, None
