@@ -206,11 +206,14 @@ def run_sync(
     outcome.mark_interrupted(con, sync.name)
     if full_resync:
         plan = reconcile.plan_full_resync(con, sync, destination_cls, plan)
-    destination = None
+    destination, read_error = None, None
     if not dry_run and build_gate.refusal(con, sync.name) is None:
         # provider-side opt-outs into the ledger before planning (see activation.consent)
         destination = destination_cls(sync, connection or Connection.from_env(sync.destination))
-        consent.read_back(con, sync, destination)
+        try:
+            consent.read_back(con, sync, destination)
+        except DestinationError as exc:
+            read_error = f"sync '{sync.name}': opt-outs could not be read back, nothing sent: {exc}"
     plan = consent.plan_withdrawals(con, sync, destination_cls, plan)
     run_id = state.start_run(con, sync.name, sync.destination, dry_run)
     state.record_audience(con, run_id, sync.model, sync.target, plan.audience_size)
@@ -237,6 +240,9 @@ def run_sync(
         _store_plan(con, run_id, sync)
         result.status = "dry_run"
         result.added, result.updated, result.removed = plan.adds, plan.updates, plan.removes
+    elif read_error:
+        log.error(read_error)
+        result.status, result.errors = "failed", [read_error]
     else:
         destination = destination or destination_cls(
             sync, connection or Connection.from_env(sync.destination)

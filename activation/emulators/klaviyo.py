@@ -318,22 +318,19 @@ class KlaviyoEmulator(VendorEmulator):
     def _field_values(profile: dict, field: str) -> list[Any]:
         """A profile's values of filter/sort `field` (datetimes parsed)."""
         when = klaviyo_filter.parse_datetime
-        suppression = profile["suppression"]
-        lists = profile["list_suppressions"]
-        values: dict[str, list[Any]] = {
-            "id": [profile["id"]],
-            "email": [profile["email"]],
-            "phone_number": [profile["phone_number"]],
-            "external_id": [profile["external_id"]],
-            "created": [when(profile["created"])],
-            "updated": [when(profile["updated"])],
-            f"{SUPPRESSION}.reason": [suppression["reason"]] if suppression else [],
-            f"{SUPPRESSION}.timestamp": [when(suppression["timestamp"])] if suppression else [],
-            f"{LIST_SUPPRESSIONS}.reason": [s["reason"] for s in lists],
-            f"{LIST_SUPPRESSIONS}.timestamp": [when(s["timestamp"]) for s in lists],
-            f"{LIST_SUPPRESSIONS}.list_id": [s["list_id"] for s in lists],
-        }
-        return values[field]
+        if field in ("id", "email", "phone_number", "external_id"):
+            return [profile[field]]
+        if field in ("created", "updated"):
+            return [when(profile[field])]
+        if field.startswith(SUPPRESSION):
+            suppression = profile["suppression"]
+            if not suppression:
+                return []
+            value = suppression[field.rsplit(".", 1)[1]]
+            return [when(value) if field.endswith("timestamp") else value]
+        attribute = field.rsplit(".", 1)[1]
+        values = [s[attribute] for s in profile["list_suppressions"]]
+        return [when(v) for v in values] if attribute == "timestamp" else values
 
     def _matches(self, profiles: list[dict], flt: str, allowed: dict) -> list[dict]:
         if not flt:
@@ -342,11 +339,8 @@ class KlaviyoEmulator(VendorEmulator):
             conditions = klaviyo_filter.parse(flt, allowed)
         except klaviyo_filter.FilterError as exc:
             raise reject(400, str(exc)) from None
-        return [
-            p
-            for p in profiles
-            if klaviyo_filter.matches(conditions, lambda f, p=p: self._field_values(p, f))
-        ]
+        test = klaviyo_filter.predicate(conditions)
+        return [p for p in profiles if test(lambda f, p=p: self._field_values(p, f))]
 
     @staticmethod
     def _page(query: dict[str, str], items: list, url: str) -> tuple[list, dict[str, Any]]:

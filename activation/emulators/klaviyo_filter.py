@@ -144,24 +144,27 @@ def parse(text: str, allowed: Mapping[str, set[str]]) -> list[Condition]:
     return conditions
 
 
-def matches(conditions: list[Condition], values: Callable[[str], list[Any]]) -> bool:
-    """Whether a resource whose field values `values(field)` returns meets every condition."""
-    for c in conditions:
-        found = values(c.field)
-        if c.operator == "equals":
-            wanted = [c.value]
-        elif c.operator == "any":
-            wanted = c.value
-        else:
-            if not any(v is not None and COMPARE[c.operator](v, c.value) for v in found):
+def predicate(conditions: list[Condition]) -> Callable[[Callable[[str], list[Any]]], bool]:
+    """A test of whether a resource, given by its field values `values(field)`, meets every
+    condition (`equals`/`any` values are compared as a set, emails case-insensitively)."""
+    wanted = {
+        i: {_key(v) for v in (c.value if c.operator == "any" else [c.value])}
+        for i, c in enumerate(conditions)
+        if c.operator in ("equals", "any")
+    }
+
+    def test(values: Callable[[str], list[Any]]) -> bool:
+        for i, c in enumerate(conditions):
+            found = values(c.field)
+            if i in wanted:
+                if not any(_key(v) in wanted[i] for v in found):
+                    return False
+            elif not any(v is not None and COMPARE[c.operator](v, c.value) for v in found):
                 return False
-            continue
-        if not any(_same(v, w) for v in found for w in wanted):
-            return False
-    return True
+        return True
+
+    return test
 
 
-def _same(value: Any, wanted: Any) -> bool:
-    if isinstance(value, str) and isinstance(wanted, str):
-        return value.lower() == wanted.lower() if "@" in value else value == wanted
-    return value == wanted
+def _key(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) and "@" in value else value
