@@ -25,6 +25,7 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_SUBSCRIBE = 1_000
 MAX_UNSUBSCRIBE = 100
 MAX_RELATIONSHIPS = 1_000
+MISSING = object()
 
 
 def _now() -> str:
@@ -164,19 +165,22 @@ class KlaviyoEmulator(VendorEmulator):
                 "updated": _now(),
             }
             self.profiles[profile["id"]] = profile
-        before = repr(profile)
+        changed = False
         for key in ("email", "phone_number", "external_id"):
-            if attributes.get(key):
-                profile[key] = attributes[key]
+            if attributes.get(key) and profile[key] != attributes[key]:
+                profile[key], changed = attributes[key], True
         for key, value in attributes.items():
             if key not in ("email", "phone_number", "external_id", "properties"):
+                changed |= profile["attributes"].get(key, MISSING) != value
                 profile["attributes"][key] = value
-        profile["properties"].update(attributes.get("properties") or {})
+        for key, value in (attributes.get("properties") or {}).items():
+            changed |= profile["properties"].get(key, MISSING) != value
+            profile["properties"][key] = value
         if profile["email"]:
             self._by_email[profile["email"].lower()] = profile
         if profile["phone_number"]:
             self._by_phone[profile["phone_number"]] = profile
-        if repr(profile) != before:
+        if changed:
             profile["updated"] = _now()
         return profile
 
@@ -339,8 +343,27 @@ class KlaviyoEmulator(VendorEmulator):
             conditions = klaviyo_filter.parse(flt, allowed)
         except klaviyo_filter.FilterError as exc:
             raise reject(400, str(exc)) from None
+        profiles = self._candidates(profiles, conditions)
         test = klaviyo_filter.predicate(conditions)
         return [p for p in profiles if test(lambda f, p=p: self._field_values(p, f))]
+
+    def _candidates(self, profiles: list[dict], conditions: list) -> list[dict]:
+        """`profiles` narrowed by an index where a condition allows (same result, faster)."""
+        for c in conditions:
+            values = c.value if c.operator == "any" else [c.value]
+            if c.operator in ("any", "equals") and c.field in ("email", "phone_number", "id"):
+                index = {"email": self._by_email, "phone_number": self._by_phone}.get(
+                    c.field, self.profiles
+                )
+                keys = [str(v).lower() if c.field == "email" else v for v in values]
+                found = {id(index[k]): index[k] for k in keys if k in index}
+                ids = {id(p) for p in profiles}
+                return [p for k, p in found.items() if k in ids]
+            if c.field.startswith(SUPPRESSION):
+                return [p for p in profiles if p["suppression"]]
+            if c.field.startswith(LIST_SUPPRESSIONS):
+                return [p for p in profiles if p["list_suppressions"]]
+        return profiles
 
     @staticmethod
     def _page(query: dict[str, str], items: list, url: str) -> tuple[list, dict[str, Any]]:
