@@ -234,11 +234,21 @@ def read_back(con: duckdb.DuckDBPyConnection, sync: SyncConfig, destination: Des
     destination.consent.update(changed)
     destination.consent.update(found)
     record_contacts(con, sync, {**changed, **found})
+    destination.consent_read_at = started
     con.execute(
         "INSERT INTO activation.consent_reads VALUES (?, ?, ?, ?)",
         [sync.destination, sync.channel, scope, started.replace(tzinfo=None)],
     )
     return sum(1 for s in changed.values() if s in BLOCKING_STATUSES)
+
+
+def reread(con: duckdb.DuckDBPyConnection, sync: SyncConfig, destination: Destination) -> None:
+    """Read what changed at the provider since this run's `read_back` again and record it."""
+    started = destination.consent_read_at
+    if started is None:
+        return
+    changed = destination.consent_changes(started - OVERLAP)
+    record_contacts(con, sync, changed or {})
 
 
 def blocked_contacts(con: duckdb.DuckDBPyConnection, sync: SyncConfig) -> set[str]:

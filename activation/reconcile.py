@@ -98,20 +98,22 @@ def check_drift(
         "WHERE sync_name = ? AND fields_hash IS NOT NULL AND payload IS NOT NULL",
         [f"$.identifiers.{key}", sync.name],
     ).fetchall()
-    held = {c for (value,) in rows if (c := consent.normalise_contact(sync.channel, value))}
-    unsubscribed = held & consent.blocked_contacts(con, sync)
-    held -= unsubscribed
+    contacts = {c for (value,) in rows if (c := consent.normalise_contact(sync.channel, value))}
+    held = contacts - consent.blocked_contacts(con, sync)
     sampled = None
     if len(held) > FULL_READ_MAX:
         sample = random.sample(sorted(held), SAMPLE)
         if (found := destination.members_among(sample)) is not None:
             sampled, held = found, set(sample)
-    if sampled is not None:
-        missing, unexpected = held - sampled, set()
-    else:
-        at_provider = destination.members() or set()
-        missing = held - at_provider
-        unexpected = at_provider - held - unsubscribed if sync.mode == "mirror" else set()
+    at_provider = sampled if sampled is not None else destination.members() or set()
+    if held - at_provider:  # opted out during this run? read again before calling it missing
+        consent.reread(con, sync, destination)
+    unsubscribed = contacts & consent.blocked_contacts(con, sync)
+    held -= unsubscribed
+    missing = held - at_provider
+    unexpected = set()
+    if sampled is None and sync.mode == "mirror":
+        unexpected = at_provider - held - unsubscribed
     drift = (
         [(c, MISSING) for c in sorted(missing)]
         + [(c, UNEXPECTED) for c in sorted(unexpected)]

@@ -74,6 +74,7 @@ class Destination(ABC):
         self.observed: dict[str, str] = {}
         # normalised contact -> provider status known this run (`activation.consent.read_back`)
         self.consent: dict[str, str] = {}
+        self.consent_read_at: datetime | None = None  # when this run's read-back started
 
     @classmethod
     def check_sync(cls, sync: SyncConfig) -> list[tuple[str, str]]:

@@ -233,3 +233,23 @@ def test_klaviyo_filter_parser_rejects_what_the_endpoint_does_not_allow():
     for bad in ("less-than(updated,2026-01-01T00:00:00Z)", "equals(email", "any(email,[x]"):
         with pytest.raises(FilterError):
             parse(bad, allowed)
+
+
+def test_mailchimp_unsubscribe_during_a_run_is_not_reported_missing(emus, db, tmp_path):
+    """The segment read omits unsubscribed members; a member who left while the run wrote is
+    read again before the drift check calls them missing."""
+    sync = one_sync(tmp_path, SPECS["mailchimp"])
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", ROWS)
+    assert run_sync(db, sync).added == len(ROWS)
+    changed = [{**r, "first_name": "Renamed"} if r is ROWS[0] else r for r in ROWS]
+    write_audience(tmp_path / "warehouse.duckdb", "aud_test", changed)
+    leaver = ROWS[5]["email"]
+    emus.mailchimp.on_request(
+        lambda r: emus.mailchimp.unsubscribe(leaver) if r.method == "PUT" else None
+    )
+    result = run_sync(db, sync)
+    assert (result.updated, result.drift_missing) == (1, 0)
+    drift = db.execute(
+        "SELECT contact, drift FROM activation.sync_drift WHERE run_id = ?", [result.run_id]
+    ).fetchall()
+    assert drift == [(leaver, "unsubscribed_at_provider")]
