@@ -108,12 +108,13 @@ def check_drift(
     at_provider = sampled if sampled is not None else destination.members() or set()
     if held - at_provider:  # opted out during this run? read again before calling it missing
         consent.reread(con, sync, destination)
-    unsubscribed = contacts & consent.blocked_contacts(con, sync)
+    blocked = consent.blocked_contacts(con, sync)
+    unsubscribed = contacts & blocked
     held -= unsubscribed
     missing = held - at_provider
     unexpected = set()
-    if sampled is None and sync.mode == "mirror":
-        unexpected = at_provider - held - unsubscribed
+    if sampled is None and sync.mode == "mirror":  # opted-out people there get nothing anyway
+        unexpected = at_provider - held - blocked
     drift = (
         [(c, MISSING) for c in sorted(missing)]
         + [(c, UNEXPECTED) for c in sorted(unexpected)]
@@ -133,17 +134,25 @@ def check_drift(
                 "now": state.now(),
             },
         )
-    if missing or unexpected:
+    if missing:
         log.warning(
-            "sync %s: %d members missing at %s '%s'%s, %d unexpected there; "
-            "run `retention sync %s --full-resync` to restore the missing ones",
+            "sync %s: %d members missing at %s '%s'%s; run `retention sync %s --full-resync` "
+            "to restore them",
             sync.name,
             len(missing),
             sync.destination,
             sync.target,
             f" (in a sample of {len(held)})" if sampled is not None else "",
-            len(unexpected),
             sync.name,
+        )
+    if unexpected:
+        log.warning(
+            "sync %s: %d members of %s '%s' were never sent by this mirror sync; check who else "
+            "writes to that target",
+            sync.name,
+            len(unexpected),
+            sync.destination,
+            sync.target,
         )
     if unsubscribed:
         log.info(
