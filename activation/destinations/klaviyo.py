@@ -200,7 +200,7 @@ class KlaviyoDestination(HttpDestination):
         found: list[dict] = []
         for group in chunks(sorted(set(values)), self.filter_values):
             quoted = ",".join('"' + v.replace('"', '\\"') + '"' for v in group)
-            found.extend(self._profiles({"filter": f"any({field},[{quoted}])"}))
+            found.extend(self._profiles({"filter": f"any({field},[{quoted}])"}) or [])
         return found
 
     def _contact_field(self) -> str:
@@ -240,7 +240,7 @@ class KlaviyoDestination(HttpDestination):
         fields = EMAIL_OPT_OUTS if self.sync.channel == "email" else ("updated",)
         changed: dict[str, str] = {}
         for field in fields:
-            profiles = self._profiles({"filter": f"greater-than({field},{stamp})"})
+            profiles = self._profiles({"filter": f"greater-than({field},{stamp})"}) or []
             changed.update(self._statuses(profiles))
         self._read_at = datetime.now(UTC)
         return changed
