@@ -1,10 +1,14 @@
-"""Consent during a sync: provider status re-read per batch, and what providers told us.
+"""Consent during a sync: opt-outs read back from the provider, and what providers told us.
 
-Before each batch the destination re-reads the provider's consent status of the batch's
-members (`Destination.blocked`); people unsubscribed or suppressed there are marked
-`suppressed` and not sent. Writes themselves never override a provider status (each
-destination uses its vendor's non-overriding calls), and statuses the provider reports while
-writing (`Destination.observed`) are settled after the batch: blocked rows stay unconfirmed.
+Before planning, every sync reads back what changed at its provider since the last read
+(`read_back`: `Destination.consent_changes` from a stored per-destination watermark, minus an
+overlap for clock skew, into `activation.provider_consent`) and looks up the people new to that
+provider (`Destination.lookup_consent`). Before each batch the destination screens the batch
+against what it knows (`Destination.blocked`, which may read changes since its last read);
+people unsubscribed or suppressed there are marked `suppressed` and not sent. Writes themselves
+never override a provider status (each destination uses its vendor's non-overriding calls), and
+statuses the provider reports while writing (`Destination.observed`) are settled after the
+batch: blocked rows stay unconfirmed.
 Every status read back is kept in `activation.provider_consent`, which dbt reads as a source
 for `marts.consent_ledger`; contacts the ledger holds as unsubscribed are never sent to and,
 where the destination can unsubscribe on the sync's channel, unsubscribed there
@@ -14,6 +18,7 @@ where the destination can unsubscribe on the sync's channel, unsubscribed there
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -31,14 +36,18 @@ CREATE TABLE IF NOT EXISTS activation.provider_consent (
     destination VARCHAR, channel VARCHAR, contact VARCHAR, provider_status VARCHAR,
     sync_name VARCHAR, observed_at TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS activation.consent_reads (
+    destination VARCHAR, channel VARCHAR, scope VARCHAR, read_at TIMESTAMP
+);
 """
+OVERLAP = timedelta(minutes=5)  # re-read this much before the watermark (clock skew, slow writes)
 
 EMAIL_KEYS = ("email", "email_address")
 PHONE_KEYS = ("phone", "phone_number")
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create `activation.provider_consent` if missing."""
+    """Create `activation.provider_consent` and `activation.consent_reads` if missing."""
     con.execute(DDL)
 
 
@@ -133,12 +142,19 @@ def record_observed(
         contact = normalise_contact(sync.channel, record.identifiers.get(key))
         if status and contact:
             rows[contact] = status
-    if not rows:
+    record_contacts(con, sync, rows)
+
+
+def record_contacts(
+    con: duckdb.DuckDBPyConnection, sync: SyncConfig, statuses: dict[str, str]
+) -> None:
+    """Store provider statuses by normalised contact for the sync's destination and channel."""
+    if not statuses:
         return
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _observed AS SELECT unnest($contact) AS contact, "
         "unnest($status) AS provider_status",
-        {"contact": list(rows), "status": list(rows.values())},
+        {"contact": list(statuses), "status": list(statuses.values())},
     )
     # delete + insert, not ON CONFLICT: dbt may have created the table first, without a key
     where = "destination = $destination AND channel = $channel"
@@ -159,6 +175,90 @@ def record_observed(
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def _watermark(con: duckdb.DuckDBPyConnection, sync: SyncConfig, scope: str) -> datetime | None:
+    row = con.execute(
+        "SELECT max(read_at) FROM activation.consent_reads "
+        "WHERE destination = ? AND channel = ? AND scope = ?",
+        [sync.destination, sync.channel, scope],
+    ).fetchone()
+    return row[0].replace(tzinfo=UTC) if row and row[0] else None
+
+
+def _planned_contacts(con: duckdb.DuckDBPyConnection, sync: SyncConfig, key: str) -> list[tuple]:
+    """(contact, reason) of the planned adds and updates."""
+    rows = con.execute(
+        "SELECT DISTINCT json_extract_string(payload, $path), reason FROM _plan "
+        "WHERE op <> 'remove' AND payload IS NOT NULL",
+        {"path": f"$.identifiers.{key}"},
+    ).fetchall()
+    return [(c, reason) for value, reason in rows if (c := normalise_contact(sync.channel, value))]
+
+
+def read_back(con: duckdb.DuckDBPyConnection, sync: SyncConfig, destination: Destination) -> int:
+    """Read provider-side consent into `activation.provider_consent` before planning.
+
+    Reads what changed since this destination's last read (the watermark in
+    `activation.consent_reads`, minus `OVERLAP`; every opt-out on the first read) and looks up
+    the planned contacts new to the provider (no status recorded for it yet) and every contact a
+    full resync re-adds. Seeds `destination.consent` with what is known. Returns how many
+    opted-out contacts the read found.
+    """
+    key = contact_identifier(sync, type(destination))
+    if key is None or type(destination).consent_changes is Destination.consent_changes:
+        return 0
+    scope = destination.consent_scope
+    since = _watermark(con, sync, scope)
+    started = datetime.now(UTC)
+    changed = destination.consent_changes(since - OVERLAP if since else None)
+    if changed is None:
+        return 0
+    planned = _planned_contacts(con, sync, key)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _planned_contacts AS SELECT unnest($c) AS contact",
+        {"c": sorted({c for c, _ in planned}) or [""]},
+    )
+    known = dict(
+        con.execute(
+            "SELECT contact, provider_status FROM activation.provider_consent "
+            "WHERE destination = ? AND channel = ? "
+            "AND contact IN (SELECT contact FROM _planned_contacts)",
+            [sync.destination, sync.channel],
+        ).fetchall()
+    )
+    new = {c for c, reason in planned if reason == "full_resync" or c not in known}
+    new -= set(changed)
+    found = destination.lookup_consent(sorted(new))
+    destination.consent.update({c: s for c, s in known.items() if c not in new})
+    destination.consent.update(changed)
+    destination.consent.update(found)
+    record_contacts(con, sync, {**changed, **found})
+    destination.consent_read_at = started
+    con.execute(
+        "INSERT INTO activation.consent_reads VALUES (?, ?, ?, ?)",
+        [sync.destination, sync.channel, scope, started.replace(tzinfo=None)],
+    )
+    return sum(1 for s in changed.values() if s in BLOCKING_STATUSES)
+
+
+def reread(con: duckdb.DuckDBPyConnection, sync: SyncConfig, destination: Destination) -> None:
+    """Read what changed at the provider since this run's `read_back` again and record it."""
+    started = destination.consent_read_at
+    if started is None:
+        return
+    changed = destination.consent_changes(started - OVERLAP)
+    record_contacts(con, sync, changed or {})
+
+
+def blocked_contacts(con: duckdb.DuckDBPyConnection, sync: SyncConfig) -> set[str]:
+    """Contacts the sync's provider holds as unsubscribed/suppressed/cleaned on its channel."""
+    rows = con.execute(
+        "SELECT contact FROM activation.provider_consent WHERE destination = ? AND channel = ? "
+        f"AND provider_status IN ({', '.join('?' for _ in BLOCKING_STATUSES)})",
+        [sync.destination, sync.channel, *sorted(BLOCKING_STATUSES)],
+    ).fetchall()
+    return {c for (c,) in rows}
 
 
 def screen_batch(

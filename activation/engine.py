@@ -216,21 +216,27 @@ def run_sync(
     outcome.mark_interrupted(con, sync.name)
     if full_resync:
         plan = reconcile.plan_full_resync(con, sync, destination_cls, plan)
-    plan = consent.plan_withdrawals(con, sync, destination_cls, plan)
     run_id = state.start_run(con, sync.name, sync.destination, dry_run)
-    state.record_audience(con, run_id, sync.model, sync.target, plan.audience_size)
-    result = SyncResult(
-        sync.name,
-        "running",
-        skipped_no_consent=plan.skipped_no_consent,
-        run_id=run_id,
-        dry_run=dry_run,
-    )
-    planned = {"adds": plan.adds, "updates": plan.updates, "removes": plan.removes}
+    result = SyncResult(sync.name, "running", run_id=run_id, dry_run=dry_run)
+    planned: dict[str, int] = {}
     raised: Exception | None = None
     try:
+        destination, read_error = _read_back(con, sync, connection, dry_run)
+        plan = consent.plan_withdrawals(con, sync, destination_cls, plan)
+        state.record_audience(con, run_id, sync.model, sync.target, plan.audience_size)
+        result.skipped_no_consent = plan.skipped_no_consent
+        planned = {"adds": plan.adds, "updates": plan.updates, "removes": plan.removes}
         _run_planned(
-            con, sync, plan, result, connection, approve_removals, approve_growth, approve_empty
+            con,
+            sync,
+            plan,
+            result,
+            destination,
+            connection,
+            read_error,
+            approve_removals=approve_removals,
+            approve_growth=approve_growth,
+            approve_empty=approve_empty,
         )
     except UserError as exc:  # e.g. no API key: recorded as failed, then the one-line error
         result.status, raised = "failed", exc
@@ -273,17 +279,45 @@ def run_sync(
     return result
 
 
+def _read_back(
+    con: duckdb.DuckDBPyConnection,
+    sync: SyncConfig,
+    connection: Connection | None,
+    dry_run: bool,
+) -> tuple[Destination | None, str | None]:
+    """Read provider-side opt-outs into the ledger before planning (`activation.consent`):
+    the destination used, and the one-line error if the read failed (then nothing is sent).
+    Skipped for dry runs and builds the gate refuses."""
+    if dry_run or build_gate.refusal(con, sync.name) is not None:
+        return None, None
+    destination = DESTINATIONS[sync.destination](
+        sync, connection or Connection.from_env(sync.destination)
+    )
+    try:
+        consent.read_back(con, sync, destination)
+    except DestinationError as exc:
+        return destination, (
+            f"sync '{sync.name}': opt-outs could not be read back, nothing sent: {exc}"
+        )
+    return destination, None
+
+
 def _run_planned(
     con: duckdb.DuckDBPyConnection,
     sync: SyncConfig,
     plan: PlanSummary,
     result: SyncResult,
+    destination: Destination | None,
     connection: Connection | None,
+    read_error: str | None,
+    *,
     approve_removals: bool,
     approve_growth: bool,
     approve_empty: bool,
 ) -> None:
-    """Apply the guards to the stored plan, then send it (or store it for a dry run)."""
+    """Apply the guards to the stored plan, then send it through `destination` (built from
+    `connection` if the read-back made none) or store it for a dry run; a failed opt-out read
+    (`read_error`) fails the run with nothing sent."""
     run_id = result.run_id
     blocked_msg = (
         build_gate.refusal(con, sync.name)
@@ -301,9 +335,13 @@ def _run_planned(
         _store_plan(con, run_id, sync)
         result.status = "dry_run"
         result.added, result.updated, result.removed = plan.adds, plan.updates, plan.removes
+    elif read_error:
+        log.error(read_error)
+        result.status, result.errors = "failed", [read_error]
     else:
-        destination_cls = DESTINATIONS[sync.destination]
-        destination = destination_cls(sync, connection or Connection.from_env(sync.destination))
+        destination = destination or DESTINATIONS[sync.destination](
+            sync, connection or Connection.from_env(sync.destination)
+        )
         _execute(con, sync, destination, run_id, result)
         outcome.apply_failure_threshold(result, sync)
 

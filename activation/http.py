@@ -207,6 +207,7 @@ class HttpClient:
         idempotency_key: str | None = None,
         resend_unconfirmed: bool = True,
         token_taken: bool = False,
+        attempts: int | None = None,
     ) -> requests.Response:
         """Send one request under bucket `limit`, retrying 429/5xx; raise DestinationError.
 
@@ -214,6 +215,7 @@ class HttpClient:
         an answer (see `should_retry`); its error then has `maybe_sent` set.
         `token_taken`: the caller already waited for this request's token (`acquire`), so the
         first attempt goes out at once.
+        `attempts`: at most this many attempts instead of the client's (1: the caller retries).
         """
         first = [token_taken]
 
@@ -228,7 +230,7 @@ class HttpClient:
             return retry_wait(state.attempt_number, exc, self._jitter)
 
         retrying = Retrying(
-            stop=stop_after_attempt(self._max_attempts),
+            stop=stop_after_attempt(attempts or self._max_attempts),
             wait=wait,
             retry=retry_if_exception(
                 lambda exc: should_retry(exc, resend_unconfirmed=resend_unconfirmed)

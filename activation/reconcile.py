@@ -5,12 +5,19 @@ The engine only sends changes against the state it confirmed, so members lost at
 each sync, destinations that can list their target (`Destination.members`) are read back and
 compared with what the state says the provider holds: contacts missing at the provider and, for
 mirror syncs, contacts at the provider the sync never sent, land in `activation.sync_drift`.
-`retention sync --full-resync` then plans every consented member as an add again.
+Members the provider holds as unsubscribed/suppressed/cleaned (`activation.provider_consent`,
+read back before planning) are `unsubscribed_at_provider`, never missing: a read that omits them
+(Mailchimp segments) or keeps them (Klaviyo lists) says nothing about loss, and no resync re-adds
+them. Targets above `FULL_READ_MAX` members are checked by a random sample of `SAMPLE` members
+where the destination can look members up (`Destination.members_among`), so an unchanged run
+does not read a whole large list. `retention sync --full-resync` then plans every consented
+member as an add again (the batch screen keeps provider opt-outs out).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -34,6 +41,9 @@ CREATE TABLE IF NOT EXISTS activation.sync_drift (
 """
 MISSING = "missing_at_provider"
 UNEXPECTED = "unexpected_at_provider"
+UNSUBSCRIBED = "unsubscribed_at_provider"
+FULL_READ_MAX = 5_000  # members read in full after a sync; larger targets are sampled
+SAMPLE = 2_000
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,7 @@ class Drift:
 
     missing: int
     unexpected: int
+    unsubscribed: int = 0  # members the provider holds as unsubscribed (not lost, not re-added)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -82,16 +93,33 @@ def check_drift(
     if type(destination).members is Destination.members or key is None:
         return None
     destination.prepare()
-    at_provider = destination.members() or set()
     rows = con.execute(
         "SELECT DISTINCT json_extract_string(payload, ?) FROM activation.sync_records "
         "WHERE sync_name = ? AND fields_hash IS NOT NULL AND payload IS NOT NULL",
         [f"$.identifiers.{key}", sync.name],
     ).fetchall()
-    held = {c for (value,) in rows if (c := consent.normalise_contact(sync.channel, value))}
+    contacts = {c for (value,) in rows if (c := consent.normalise_contact(sync.channel, value))}
+    held = contacts - consent.blocked_contacts(con, sync)
+    sampled = None
+    if len(held) > FULL_READ_MAX:
+        sample = random.sample(sorted(held), SAMPLE)
+        if (found := destination.members_among(sample)) is not None:
+            sampled, held = found, set(sample)
+    at_provider = sampled if sampled is not None else destination.members() or set()
+    if held - at_provider:  # opted out during this run? read again before calling it missing
+        consent.reread(con, sync, destination)
+    blocked = consent.blocked_contacts(con, sync)
+    unsubscribed = contacts & blocked
+    held -= unsubscribed
     missing = held - at_provider
-    unexpected = at_provider - held if sync.mode == "mirror" else set()
-    drift = [(c, MISSING) for c in sorted(missing)] + [(c, UNEXPECTED) for c in sorted(unexpected)]
+    unexpected = set()
+    if sampled is None and sync.mode == "mirror":  # opted-out people there get nothing anyway
+        unexpected = at_provider - held - blocked
+    drift = (
+        [(c, MISSING) for c in sorted(missing)]
+        + [(c, UNEXPECTED) for c in sorted(unexpected)]
+        + [(c, UNSUBSCRIBED) for c in sorted(unsubscribed)]
+    )
     if drift:
         con.execute(
             "INSERT INTO activation.sync_drift SELECT $run, $sync, $destination, $target, "
@@ -106,14 +134,32 @@ def check_drift(
                 "now": state.now(),
             },
         )
+    if missing:
         log.warning(
-            "sync %s: %d members missing at %s '%s', %d unexpected there; "
-            "run `retention sync %s --full-resync` to restore",
+            "sync %s: %d members missing at %s '%s'%s; run `retention sync %s --full-resync` "
+            "to restore them",
             sync.name,
             len(missing),
             sync.destination,
             sync.target,
-            len(unexpected),
+            f" (in a sample of {len(held)})" if sampled is not None else "",
             sync.name,
         )
-    return Drift(len(missing), len(unexpected))
+    if unexpected:
+        log.warning(
+            "sync %s: %d members of %s '%s' were never sent by this mirror sync; check who else "
+            "writes to that target",
+            sync.name,
+            len(unexpected),
+            sync.destination,
+            sync.target,
+        )
+    if unsubscribed:
+        log.info(
+            "sync %s: %d members unsubscribed at %s; they stay off '%s' (never re-added)",
+            sync.name,
+            len(unsubscribed),
+            sync.destination,
+            sync.target,
+        )
+    return Drift(len(missing), len(unexpected), len(unsubscribed))

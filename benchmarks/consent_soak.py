@@ -5,10 +5,14 @@ mirror sync of `--members` consented people in small batches, started in a subpr
 it runs, every write request the emulator receives makes a random subscribed member unsubscribe
 at the provider with probability `--unsubscribe-chance` (only people receiving marketing can
 click unsubscribe); in every other cycle the sync is killed with SIGKILL after a random number
-of writes. The sync is then run again to completion (people keep unsubscribing), and once more.
+of writes. Before each of the two following runs to completion (people keep unsubscribing during
+them), `--between` more subscribed members unsubscribe at the provider the way a person does
+(the emulator's own unsubscribe: Klaviyo's UNSUBSCRIBE suppression, Mailchimp's status).
 Printed per destination, all of which must be 0:
 
 - resubscribes: people who unsubscribed at the provider and ended up subscribed there;
+- unread opt-outs: people who unsubscribed between runs whose opt-out the next run did not
+  record in activation.provider_consent;
 - missing: consented people who never unsubscribed and are not on the list/tag;
 - duplicates: list members held twice (lists are sets at both vendors; counted for symmetry).
 
@@ -78,10 +82,26 @@ run_sync(duckdb.connect(sys.argv[1]), sync)
 
 
 def _unsubscribe(emus: Emulators, destination: str, email: str) -> None:
+    """`email` clicks unsubscribe (with --anyone possibly before the sync created them)."""
     if destination == "klaviyo":
-        emus.klaviyo.seed_profile(email, email_suppressed="UNSUBSCRIBE")
+        if emus.klaviyo.profile(email):
+            emus.klaviyo.unsubscribe(email)
+        else:
+            emus.klaviyo.seed_profile(email, email_suppressed="UNSUBSCRIBE")
+    elif emus.mailchimp.member(email):
+        emus.mailchimp.unsubscribe(email)
     else:
         emus.mailchimp.set_status(email, "unsubscribed")
+
+
+def _unread(con: duckdb.DuckDBPyConnection, destination: str, emails: set[str]) -> int:
+    """How many of `emails` activation.provider_consent does not hold as opted out."""
+    rows = con.execute(
+        "SELECT contact FROM activation.provider_consent WHERE destination = ? "
+        "AND provider_status IN ('unsubscribed', 'suppressed', 'cleaned')",
+        [destination],
+    ).fetchall()
+    return len({e.lower() for e in emails} - {c for (c,) in rows})
 
 
 def _subscribed(emus: Emulators, destination: str, email: str) -> bool:
@@ -111,9 +131,15 @@ def _listed(emus: Emulators, destination: str) -> list[str]:
 
 
 def cycle(
-    destination: str, members: int, chance: float, kill: bool, seed: int, anyone: bool
+    destination: str,
+    members: int,
+    chance: float,
+    kill: bool,
+    seed: int,
+    anyone: bool,
+    between: int,
 ) -> dict:
-    """One soak cycle; returns resubscribes, missing, duplicates, unsubscribed, killed."""
+    """One soak cycle; returns resubscribes, unread opt-outs, missing, duplicates, counts."""
     rng = random.Random(seed)
     rows = [member(i) for i in range(members)]
     emails = [r["email"] for r in rows]
@@ -155,14 +181,23 @@ def cycle(
             time.sleep(0.005)
         proc.wait()
         os.environ.update(env)
+        unread = 0
         with duckdb.connect(str(root / "warehouse.duckdb")) as con:
             for _ in range(2):
+                with emus.klaviyo.lock, emus.mailchimp.lock:
+                    pool = sorted(_subscribed_now(emus, destination))
+                    leavers = set(rng.sample(pool, min(between, len(pool))))
+                    for email in leavers:
+                        _unsubscribe(emus, destination, email)
+                unsubscribed |= leavers
                 run_sync(con, sync)
+                unread += _unread(con, destination, leavers)
         listed = _listed(emus, destination)
         resubscribed = sum(1 for e in unsubscribed if _subscribed(emus, destination, e))
         missing = len(set(emails) - unsubscribed - {e.lower() for e in listed})
         return {
             "resubscribes": resubscribed,
+            "unread": unread,
             "missing": missing,
             "duplicates": len(listed) - len(set(listed)),
             "unsubscribed": len(unsubscribed),
@@ -177,6 +212,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=600)
     parser.add_argument("--unsubscribe-chance", type=float, default=0.3)
     parser.add_argument("--destinations", default="klaviyo,mailchimp")
+    parser.add_argument("--between", type=int, default=10, help="unsubscribes between runs")
     parser.add_argument("--anyone", action="store_true", help="see the module docs")
     args = parser.parse_args()
     for destination in args.destinations.split(","):
@@ -184,14 +220,21 @@ def main() -> None:
         started = time.monotonic()
         for n in range(args.cycles):
             result = cycle(
-                destination, args.members, args.unsubscribe_chance, n % 2 == 0, n, args.anyone
+                destination,
+                args.members,
+                args.unsubscribe_chance,
+                n % 2 == 0,
+                n,
+                args.anyone,
+                args.between,
             )
             for key, value in result.items():
                 totals[key] = totals.get(key, 0) + value
         print(
             f"{destination}: {args.cycles} cycles ({totals['killed']} killed with SIGKILL), "
-            f"{totals['unsubscribed']} unsubscribed mid-sync -> resubscribes "
-            f"{totals['resubscribes']}, missing {totals['missing']}, duplicates "
+            f"{totals['unsubscribed']} unsubscribed mid-sync or between runs -> resubscribes "
+            f"{totals['resubscribes']}, unread opt-outs {totals['unread']}, "
+            f"missing {totals['missing']}, duplicates "
             f"{totals['duplicates']} ({time.monotonic() - started:.0f}s)"
         )
 

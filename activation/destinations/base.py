@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -71,6 +72,9 @@ class Destination(ABC):
         # record key -> provider consent status read back this run (subscribed, unsubscribed,
         # suppressed, cleaned, never_subscribed, pending); BLOCKING_STATUSES are never confirmed
         self.observed: dict[str, str] = {}
+        # normalised contact -> provider status known this run (`activation.consent.read_back`)
+        self.consent: dict[str, str] = {}
+        self.consent_read_at: datetime | None = None  # when this run's read-back started
 
     @classmethod
     def check_sync(cls, sync: SyncConfig) -> list[tuple[str, str]]:
@@ -112,6 +116,27 @@ class Destination(ABC):
     def members(self) -> set[str] | None:
         """Contacts (normalised email or phone) the target holds now; None: cannot be listed."""
         return None
+
+    def members_among(self, contacts: list[str]) -> set[str] | None:
+        """Which of `contacts` the target holds now; None: only `members()` can tell."""
+        return None
+
+    def consent_changes(self, since: datetime | None) -> dict[str, str] | None:
+        """Contact -> provider status of everyone whose consent changed since `since` (UTC).
+
+        `since=None` (no earlier read): every opt-out the provider holds. None: this destination
+        cannot read consent back.
+        """
+        return None
+
+    def lookup_consent(self, contacts: list[str]) -> dict[str, str]:
+        """Provider status of `contacts` (people new to this provider); absent: unknown there."""
+        return {}
+
+    @property
+    def consent_scope(self) -> str:
+        """The account (and audience) whose consent `consent_changes` reads."""
+        return ""
 
     def fan_out(self, send: Callable[[T], object], groups: list[T]) -> None:
         """Call `send` on each group, up to `request_concurrency` at once; re-raise an error.
@@ -177,6 +202,10 @@ class HttpDestination(Destination):
     @property
     def write_requests(self) -> int:
         return self.client.write_requests
+
+    @property
+    def consent_scope(self) -> str:
+        return self.client.redact(self.client.base_url)
 
 
 def chunks(items: list, size: int) -> list[list]:

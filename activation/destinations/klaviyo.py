@@ -1,16 +1,23 @@
 """Klaviyo: bulk profile import jobs (polled), bulk subscribe/unsubscribe jobs, list relationships.
 
-JSON:API bodies with the `revision` header. Each batch's profiles are read back first and the
-unsubscribed/suppressed ones skipped; adds are imported (no consent change), read back again,
-and only profiles that never subscribed are subscribed with consent (the subscribe API lifts
-suppressions); already-subscribed profiles are only added to the list. Mirror removals take
-people off the list without touching consent, except members whose consent was withdrawn in
-the warehouse: those are unsubscribed from the channel (account-wide) and taken off the list.
+JSON:API bodies with the `revision` header. Consent is read back by what changed: before
+planning, every opt-out since the last read (email: `greater-than` on the suppression and list
+suppression timestamps; SMS: `greater-than(updated,...)`) plus the status of people new to
+Klaviyo (`lookup_consent`); after each import, opt-outs since the previous read again. Adds are
+imported (no consent change) and only profiles that never subscribed are subscribed with consent
+(the subscribe API lifts suppressions); already-subscribed profiles are only added to the list,
+unsubscribed or suppressed ones are left alone. Mirror removals take people off the list without
+touching consent, except members whose consent was withdrawn in the warehouse: those are
+unsubscribed from the channel (account-wide) and taken off the list. A list is created only
+after looking it up by name, also before retrying a creation that got no answer.
 """
 
 from __future__ import annotations
 
+import math
+import random
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
@@ -23,7 +30,13 @@ from activation.destinations.base import (
     RowFailures,
     chunks,
 )
-from activation.errors import DestinationError
+from activation.errors import (
+    ConnectionFailedError,
+    DestinationError,
+    RateLimitedError,
+    ServerError,
+)
+from activation.http import retry_wait
 from activation.ratelimit import RateLimit
 
 REVISION = "2026-07-15"
@@ -31,6 +44,13 @@ STANDARD_ATTRIBUTES = frozenset(
     {"first_name", "last_name", "organization", "title", "locale", "image"}
 )
 JSONAPI = "application/vnd.api+json"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CLOCK_SLACK = timedelta(minutes=5)
+LIST_CREATE_ATTEMPTS = 5
+EMAIL_OPT_OUTS = (
+    "subscriptions.email.marketing.suppression.timestamp",
+    "subscriptions.email.marketing.list_suppressions.timestamp",
+)
 
 
 class KlaviyoOptions(BaseModel):
@@ -93,32 +113,58 @@ class KlaviyoDestination(HttpDestination):
             method, path, limit=limit, headers={"Content-Type": JSONAPI}, **kwargs
         )
 
-    def prepare(self) -> None:
+    def _find_list(self) -> str | None:
+        """The id of the list named like the sync's target, if Klaviyo has one."""
         target = self.sync.target.replace('"', '\\"')
         found = self._json(
             "GET", "/api/lists", "lists_read", params={"filter": f'equals(name,"{target}")'}
         )
-        if found.get("data"):
-            self.list_id = found["data"][0]["id"]
+        return found["data"][0]["id"] if found.get("data") else None
+
+    def prepare(self) -> None:
+        """Find the target list by name, or create it.
+
+        A creation that got no answer (timeout, 5xx, 429) may still have created the list, so it
+        is never resent blindly: the list is looked up by name again before each new attempt.
+        """
+        for attempt in range(1, LIST_CREATE_ATTEMPTS + 1):
+            self.list_id = self._find_list()
+            if self.list_id:
+                return
+            try:
+                created = self.client.request(
+                    "POST",
+                    "/api/lists",
+                    limit="lists_create",
+                    json_body={"data": {"type": "list", "attributes": {"name": self.sync.target}}},
+                    headers={"Content-Type": JSONAPI},
+                    attempts=1,
+                ).json()
+            except (ServerError, ConnectionFailedError, RateLimitedError) as exc:
+                if attempt == LIST_CREATE_ATTEMPTS:
+                    raise
+                time.sleep(retry_wait(attempt, exc, random.random))
+                continue
+            self.list_id = created["data"]["id"]
             return
-        created = self._json(
-            "POST",
-            "/api/lists",
-            "lists_create",
-            json_body={"data": {"type": "list", "attributes": {"name": self.sync.target}}},
-        )
-        self.list_id = created["data"]["id"]
 
     # --- reading provider state -------------------------------------------------------------
-    def _profiles(self, params: dict[str, str]) -> list[dict]:
-        """All profiles matching `params` (with subscriptions), following cursor pages."""
+    def _profiles(self, params: dict[str, str], max_pages: int | None = None) -> list[dict] | None:
+        """All profiles matching `params` (with subscriptions), following cursor pages.
+
+        None when there are more than `max_pages` pages.
+        """
         params = {
             **params,
             "additional-fields[profile]": "subscriptions",
             "page[size]": str(self.filter_values),
         }
         profiles: list[dict] = []
+        pages = 0
         while True:
+            if max_pages is not None and pages == max_pages:
+                return None
+            pages += 1
             page = self._json("GET", "/api/profiles", "profiles_read", params=params)
             profiles.extend(page.get("data", []))
             next_url = (page.get("links") or {}).get("next")
@@ -153,11 +199,15 @@ class KlaviyoDestination(HttpDestination):
         found: list[dict] = []
         for group in chunks(sorted(set(values)), self.filter_values):
             quoted = ",".join('"' + v.replace('"', '\\"') + '"' for v in group)
-            found.extend(self._profiles({"filter": f"any({field},[{quoted}])"}))
+            found.extend(self._profiles({"filter": f"any({field},[{quoted}])"}) or [])
         return found
 
     def _contact_field(self) -> str:
         return "email" if self.sync.channel == "email" else "phone_number"
+
+    def _contact(self, value: object) -> str:
+        text = str(value or "").strip()
+        return text.lower() if self.sync.channel == "email" else text
 
     def _status(self, profile: dict) -> str:
         """The profile's consent on this sync's channel, normalised (see `Destination.observed`)."""
@@ -173,34 +223,72 @@ class KlaviyoDestination(HttpDestination):
             marketing.get("consent") or "", "never_subscribed"
         )
 
-    def _read_back(self, records: list[Record]) -> dict[str, tuple[str, str]]:
-        """Record key -> (profile id, consent status) for the records Klaviyo has a profile of."""
+    def _statuses(self, profiles: list[dict]) -> dict[str, str]:
         field = self._contact_field()
-        contact = {
-            str(r.identifiers.get(field) or "").lower(): r.key
-            for r in records
-            if r.identifiers.get(field)
+        return {
+            self._contact(p["attributes"].get(field)): self._status(p)
+            for p in profiles
+            if p["attributes"].get(field)
         }
-        found: dict[str, tuple[str, str]] = {}
-        if not contact:
-            return found
-        for profile in self._lookup(
-            field, [str(r.identifiers[field]) for r in records if r.identifiers.get(field)]
-        ):
-            key = contact.get(str(profile["attributes"].get(field) or "").lower())
-            if key is not None:
-                found[key] = (profile["id"], self._status(profile))
-        for key, (_, status) in found.items():
-            self.observed[key] = status
-        return found
+
+    def consent_changes(self, since: datetime | None) -> dict[str, str]:
+        """Opt-outs since `since` (email: suppressions and list suppressions; SMS: updated)."""
+        if self.list_id is None:
+            self.list_id = self._find_list()
+        stamp = (since or EPOCH).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        fields = EMAIL_OPT_OUTS if self.sync.channel == "email" else ("updated",)
+        changed: dict[str, str] = {}
+        for field in fields:
+            profiles = self._profiles({"filter": f"greater-than({field},{stamp})"}) or []
+            changed.update(self._statuses(profiles))
+        self._read_at = datetime.now(UTC)
+        return changed
+
+    def lookup_consent(self, contacts: list[str]) -> dict[str, str]:
+        """Status of `contacts` at Klaviyo: 100 per `any()` lookup, or, when the account holds
+        fewer profiles than a quarter of those lookups would return, one read of the account."""
+        wanted = set(contacts)
+        if not wanted:
+            return {}
+        pages = math.ceil(len(wanted) / self.filter_values)
+        scanned = self._profiles({}, max_pages=pages // 4) if pages >= 4 else None
+        if scanned is None:
+            scanned = self._lookup(self._contact_field(), sorted(wanted))
+        return {c: s for c, s in self._statuses(scanned).items() if c in wanted}
+
+    def _refresh(self) -> None:
+        """Opt-outs since the previous read (with slack for clock skew) into `consent`."""
+        since = getattr(self, "_read_at", None)
+        self.consent.update(self.consent_changes(since - CLOCK_SLACK if since else None))
 
     def blocked(self, records: list[Record]) -> dict[str, str]:
-        """Re-read the batch's profiles: unsubscribed or suppressed ones are never sent."""
-        return {
-            key: status
-            for key, (_, status) in self._read_back(records).items()
-            if status in BLOCKING_STATUSES
-        }
+        """Records whose contact Klaviyo holds as unsubscribed/suppressed (known this run)."""
+        field = self._contact_field()
+        found = {}
+        for r in records:
+            status = self.consent.get(self._contact(r.identifiers.get(field)))
+            if status:
+                self.observed[r.key] = status
+            if status in BLOCKING_STATUSES:
+                found[r.key] = status
+        return found
+
+    def members_among(self, contacts: list[str]) -> set[str]:
+        """Which of `contacts` are on the list (`any()` filters on the list's profiles)."""
+        field = self._contact_field()
+        found: set[str] = set()
+        for group in chunks(sorted(set(contacts)), self.filter_values):
+            quoted = ",".join('"' + v.replace('"', '\\"') + '"' for v in group)
+            params = {"filter": f"any({field},[{quoted}])", "page[size]": str(self.filter_values)}
+            page = self._json(
+                "GET", f"/api/lists/{self.list_id}/profiles", "list_profiles", params=params
+            )
+            found.update(
+                self._contact(p["attributes"].get(field))
+                for p in page.get("data", [])
+                if p["attributes"].get(field)
+            )
+        return found
 
     # --- writes ----------------------------------------------------------------------------
     def _profile(self, record: Record) -> dict:
@@ -227,24 +315,30 @@ class KlaviyoDestination(HttpDestination):
     def upsert(self, records: list[Record]) -> RowFailures:
         """Import profiles (never touches consent), then put the adds on the list.
 
-        Right after the import the adds are read back: profiles that never subscribed are
-        subscribed to the list (the only call that records consent, and one that would lift
-        a suppression), profiles already subscribed are only added to the list, and
-        unsubscribed or suppressed ones are left alone.
+        Right after the import, opt-outs since the previous read are read again; then profiles
+        that never subscribed are subscribed to the list (the only call that records consent,
+        and one that would lift a suppression), profiles already subscribed are only added to
+        the list, and unsubscribed or suppressed ones are left alone.
         """
         failures = self._import(records)
         if not self.options.subscribe:
             return failures
         adds = [r for r in records if r.op == "add" and r.key not in failures]
-        found = self._read_back(adds) if adds else {}
-        new = [
-            r for r in adds if found.get(r.key, ("", "never_subscribed"))[1] == "never_subscribed"
-        ]
-        known = [found[r.key][0] for r in adds if found.get(r.key, ("", ""))[1] == "subscribed"]
+        if not adds:
+            return failures
+        self._refresh()
+        field = self._contact_field()
+        status = {r.key: self.consent.get(self._contact(r.identifiers.get(field))) for r in adds}
+        new = [r for r in adds if status[r.key] in (None, "never_subscribed")]
+        known = [r for r in adds if status[r.key] == "subscribed"]
         self.fan_out(self._subscribe, chunks(new, self.subscribe_batch_size))
-        self.fan_out(self._add_to_list, chunks(known, self.remove_batch_size))
-        for record in new:
-            self.observed[record.key] = "subscribed"
+        ids = [p["id"] for p in self._lookup(field, [str(r.identifiers[field]) for r in known])]
+        self.fan_out(self._add_to_list, chunks(ids, self.remove_batch_size))
+        subscribed = {r.key for r in new} | {r.key for r in known}
+        for record in adds:
+            self.observed[record.key] = (
+                "subscribed" if record.key in subscribed else str(status[record.key])
+            )
         return failures
 
     def _import(self, records: list[Record]) -> RowFailures:

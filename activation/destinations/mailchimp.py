@@ -6,7 +6,10 @@ New members are created with `POST /lists/{list_id}` (500 per call, without
 Merge fields are created when missing, and segment membership is managed with
 `POST /lists/{list_id}/segments/{segment_id}` (500 adds/removes per call). Mirror removals
 leave the segment; members whose consent was withdrawn in the warehouse are also unsubscribed.
-Unsubscribed or cleaned members are re-read before every batch and skipped.
+Consent is read back by what changed: the first read takes every unsubscribed and cleaned
+member, later ones the members changed since the previous read (`since_last_changed`, ISO 8601
+to the second as documented, with slack for clock skew); before every batch again, so members
+who left meanwhile are skipped.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from activation.errors import RequestRejectedError
 from activation.ratelimit import RateLimit
 
 BLOCKED_STATUSES = ("unsubscribed", "cleaned")
+CLOCK_SLACK = timedelta(minutes=1)
 
 
 class MailchimpOptions(BaseModel):
@@ -51,8 +55,7 @@ class MailchimpDestination(HttpDestination):
     limits: ClassVar[dict[str, RateLimit]] = {"api": RateLimit.connections(10)}
 
     segment_id: int | None = None
-    _statuses: dict[str, str] | None = None  # lower-cased email -> member status, read back
-    _last_scan: datetime
+    _read_at: datetime | None = None  # when the last consent read started
 
     def base_url_for(self, api_key: str) -> str:
         dc = api_key.rsplit("-", 1)[-1] if "-" in api_key else "us1"
@@ -106,32 +109,38 @@ class MailchimpDestination(HttpDestination):
                 json_body={"tag": tag, "name": tag.title(), "type": "text"},
             )
 
-    def blocked(self, records: list[Record]) -> dict[str, str]:
-        """Members held as unsubscribed/cleaned, re-read before every batch.
+    @property
+    def consent_scope(self) -> str:
+        return f"{super().consent_scope}/lists/{self.options.list_id}"
 
-        The first call reads every unsubscribed and cleaned member; later calls only members
-        changed since the previous read (`since_last_changed`, with a minute of slack).
-        """
-        if self._statuses is None:
-            self._statuses = {}
-            scan_started = datetime.now(UTC)
+    def consent_changes(self, since: datetime | None) -> dict[str, str]:
+        """Every unsubscribed/cleaned member (`since=None`), else every member changed since."""
+        read_at = datetime.now(UTC)
+        changed: dict[str, str] = {}
+        if since is None:
             for member_status in BLOCKED_STATUSES:
-                self._scan({"status": member_status})
+                changed.update(self._scan({"status": member_status}))
         else:
-            scan_started = datetime.now(UTC)
-            since = self._last_scan - timedelta(minutes=1)
-            self._scan({"since_last_changed": since.isoformat()})
-        self._last_scan = scan_started
+            stamp = since.astimezone(UTC).replace(microsecond=0).isoformat()
+            changed.update(self._scan({"since_last_changed": stamp}))
+        self._read_at = read_at
+        return changed
+
+    def blocked(self, records: list[Record]) -> dict[str, str]:
+        """Members held as unsubscribed/cleaned, re-read (changes since the last read) first."""
+        since = self._read_at - CLOCK_SLACK if self._read_at else None
+        self.consent.update(self.consent_changes(since))
         found = {}
         for r in records:
-            status = self._statuses.get(self._email(r))
+            status = self.consent.get(self._email(r))
             if status:
                 self.observed[r.key] = status
             if status in BLOCKED_STATUSES:
                 found[r.key] = status
         return found
 
-    def _scan(self, params: dict[str, str]) -> None:
+    def _scan(self, params: dict[str, str]) -> dict[str, str]:
+        statuses: dict[str, str] = {}
         offset = 0
         while True:
             page = self._call(
@@ -145,10 +154,10 @@ class MailchimpDestination(HttpDestination):
                 },
             )
             for member in page.get("members", []):
-                self._statuses[member["email_address"].lower()] = member["status"]
+                statuses[member["email_address"].strip().lower()] = member["status"]
             offset += self.page_size
             if offset >= page.get("total_items", 0):
-                return
+                return statuses
 
     def members(self) -> set[str]:
         """Lower-cased emails in the static segment (the sync's target)."""

@@ -102,6 +102,7 @@ class VendorEmulator:
         self._replies: dict[str, tuple[int, Any]] = {}
         self._open: dict[str, int] = dict.fromkeys(self.limits, 0)  # requests in progress
         self._hooks: list[Callable[[LoggedRequest], None]] = []
+        self._lost_answers: dict[tuple[str, str], list[int]] = {}  # (method, path) -> statuses
 
     # --- to override ---------------------------------------------------------------------
     def authorized(self, headers: dict[str, str]) -> bool:
@@ -131,6 +132,15 @@ class VendorEmulator:
         """
         with self.lock:
             self._hooks.append(hook)
+
+    def lose_answer(self, method: str, path: str, status: int = 504, times: int = 1) -> None:
+        """Process the next `times` `method path` requests, then answer `status` instead.
+
+        Models a gateway timeout or 5xx after the vendor acted: the client cannot tell whether
+        its request took effect.
+        """
+        with self.lock:
+            self._lost_answers.setdefault((method, path), []).extend([status] * times)
 
     def clear_log(self) -> None:
         """Forget logged requests (state is kept)."""
@@ -219,6 +229,10 @@ class VendorEmulator:
                 status, body = exc.status, self.error(exc.status, exc.message)
             if self.idempotent_writes and key and status < 500:
                 self._replies[key] = (status, body)
+            lost = self._lost_answers.get((logged.method, logged.path))
+            if lost and status < 400:
+                status = lost.pop(0)
+                return status, self.error(status, "Gateway timeout."), {}
             return status, body, {}
 
 

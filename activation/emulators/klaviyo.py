@@ -1,7 +1,10 @@
 """Klaviyo emulator: lists, profiles with email/SMS subscriptions and suppressions, bulk import
 jobs (asynchronous, polled, per-row import errors), bulk subscribe/unsubscribe, list
 relationships. Limits as documented (10k profiles / 5 MB per import, 1000 per subscribe,
-100 per unsubscribe, 1000 per relationship call, page size <= 100)."""
+100 per unsubscribe, 1000 per relationship call, page size <= 100). `GET /api/profiles` and
+`GET /api/lists/{id}/profiles` take the documented filters (`klaviyo_filter`), sorts and cursor
+pages; every profile carries `updated`, bumped by any change, consent changes included.
+`unsubscribe()` is what happens when a person clicks an email's unsubscribe link."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from typing import Any, ClassVar
 
 from starlette.routing import Route
 
+from activation.emulators import klaviyo_filter
 from activation.emulators.common import EMAIL_OK, Call, VendorEmulator, reject
 from activation.ratelimit import RateLimit
 
@@ -21,6 +25,7 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_SUBSCRIBE = 1_000
 MAX_UNSUBSCRIBE = 100
 MAX_RELATIONSHIPS = 1_000
+MISSING = object()
 
 
 def _now() -> str:
@@ -29,6 +34,31 @@ def _now() -> str:
 
 def _per_minute(n: int) -> float:
     return n / 60.0
+
+
+SUPPRESSION = "subscriptions.email.marketing.suppression"
+LIST_SUPPRESSIONS = "subscriptions.email.marketing.list_suppressions"
+TIMES = {"greater-than", "greater-or-equal", "less-than", "less-or-equal"}
+# documented filter fields/operators of GET /api/profiles and GET /api/lists/{id}/profiles
+PROFILE_FILTERS = {
+    "id": {"any", "equals"},
+    "email": {"any", "equals"},
+    "phone_number": {"any", "equals"},
+    "external_id": {"any", "equals"},
+    "created": {"greater-than", "less-than"},
+    "updated": {"greater-than", "less-than"},
+    f"{LIST_SUPPRESSIONS}.reason": {"equals"},
+    f"{LIST_SUPPRESSIONS}.timestamp": TIMES,
+    f"{LIST_SUPPRESSIONS}.list_id": {"equals"},
+    f"{SUPPRESSION}.reason": {"equals"},
+    f"{SUPPRESSION}.timestamp": TIMES,
+}
+LIST_PROFILE_FILTERS = {
+    "email": {"any", "equals"},
+    "phone_number": {"any", "equals"},
+    "joined_group_at": TIMES,
+}
+PROFILE_SORTS = {"id", "created", "updated", "email", f"{SUPPRESSION}.timestamp"}
 
 
 class KlaviyoEmulator(VendorEmulator):
@@ -132,19 +162,26 @@ class KlaviyoEmulator(VendorEmulator):
                 "list_suppressions": [],
                 "sms_consent": "NEVER_SUBSCRIBED",
                 "created": _now(),
+                "updated": _now(),
             }
             self.profiles[profile["id"]] = profile
+        changed = False
         for key in ("email", "phone_number", "external_id"):
-            if attributes.get(key):
-                profile[key] = attributes[key]
+            if attributes.get(key) and profile[key] != attributes[key]:
+                profile[key], changed = attributes[key], True
         for key, value in attributes.items():
             if key not in ("email", "phone_number", "external_id", "properties"):
+                changed |= profile["attributes"].get(key, MISSING) != value
                 profile["attributes"][key] = value
-        profile["properties"].update(attributes.get("properties") or {})
+        for key, value in (attributes.get("properties") or {}).items():
+            changed |= profile["properties"].get(key, MISSING) != value
+            profile["properties"][key] = value
         if profile["email"]:
             self._by_email[profile["email"].lower()] = profile
         if profile["phone_number"]:
             self._by_phone[profile["phone_number"]] = profile
+        if changed:
+            profile["updated"] = _now()
         return profile
 
     def seed_profile(
@@ -163,7 +200,38 @@ class KlaviyoEmulator(VendorEmulator):
                 profile["suppression"] = {"reason": email_suppressed, "timestamp": _now()}
             if sms_unsubscribed:
                 profile["sms_consent"] = "UNSUBSCRIBED"
+            if email_suppressed or sms_unsubscribed:
+                profile["updated"] = _now()
             return profile
+
+    def subscribe(self, email: str) -> dict:
+        """A person signs up for email marketing at Klaviyo (a form, not this sync)."""
+        with self.lock:
+            profile = self._upsert_profile({"email": email})
+            profile["email_consent"] = "SUBSCRIBED"
+            profile["updated"] = _now()
+            return profile
+
+    def unsubscribe(self, email: str | None = None, *, phone_number: str | None = None) -> None:
+        """What Klaviyo does when the person clicks unsubscribe (email) or texts STOP (SMS).
+
+        Email: consent UNSUBSCRIBED and an account-wide UNSUBSCRIBE suppression; the profile
+        stays on its lists. SMS: consent UNSUBSCRIBED. Either way `updated` moves.
+        """
+        with self.lock:
+            if email:
+                profile = self._by_email[email.lower()]
+                profile["email_consent"] = "UNSUBSCRIBED"
+                profile["suppression"] = {"reason": "UNSUBSCRIBE", "timestamp": _now()}
+            else:
+                profile = self._by_phone[str(phone_number)]
+                profile["sms_consent"] = "UNSUBSCRIBED"
+            profile["updated"] = _now()
+
+    def lists_named(self, name: str) -> int:
+        """How many lists are called `name`."""
+        with self.lock:
+            return sum(1 for lst in self.lists.values() if lst["name"] == name)
 
     def empty(self) -> None:
         """Forget every profile, list and job (an emptied or replaced account)."""
@@ -227,6 +295,7 @@ class KlaviyoEmulator(VendorEmulator):
             "external_id": p["external_id"],
             "properties": p["properties"],
             "created": p["created"],
+            "updated": p["updated"],
             **p["attributes"],
         }
         if with_subscriptions:
@@ -249,44 +318,88 @@ class KlaviyoEmulator(VendorEmulator):
             }
         return {"type": "profile", "id": p["id"], "attributes": attributes, "links": {}}
 
-    def _matches(self, flt: str) -> list[dict]:
-        profiles = list(self.profiles.values())
-        if not flt:
-            return profiles
-        if m := re.fullmatch(r"any\((email|phone_number|external_id|id),\[(.*)\]\)", flt):
-            field, values = m.group(1), set(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
-            if len(values) > 100:
-                raise reject(400, "any() filters accept at most 100 values")
-            if field == "email":
-                values = {v.lower() for v in values}
-                return [p for p in profiles if (p["email"] or "").lower() in values]
-            return [p for p in profiles if p[field] in values]
-        if re.fullmatch(
-            r"greater-than\(subscriptions\.email\.marketing\.suppression\.timestamp,[^)]+\)", flt
-        ):
-            return [p for p in profiles if p["suppression"]]
-        if m := re.fullmatch(
-            r'equals\(subscriptions\.email\.marketing\.list_suppressions\.list_id,"(\w+)"\)', flt
-        ):
-            return [
-                p
-                for p in profiles
-                if any(s["list_id"] == m.group(1) for s in p["list_suppressions"])
-            ]
-        raise reject(400, f"Invalid filter: {flt}")
+    @staticmethod
+    def _field_values(profile: dict, field: str) -> list[Any]:
+        """A profile's values of filter/sort `field` (datetimes parsed)."""
+        when = klaviyo_filter.parse_datetime
+        if field in ("id", "email", "phone_number", "external_id"):
+            return [profile[field]]
+        if field in ("created", "updated"):
+            return [when(profile[field])]
+        if field.startswith(SUPPRESSION):
+            suppression = profile["suppression"]
+            if not suppression:
+                return []
+            value = suppression[field.rsplit(".", 1)[1]]
+            return [when(value) if field.endswith("timestamp") else value]
+        attribute = field.rsplit(".", 1)[1]
+        values = [s[attribute] for s in profile["list_suppressions"]]
+        return [when(v) for v in values] if attribute == "timestamp" else values
+
+    def _matches(self, flt: str, allowed: dict) -> list[dict]:
+        """Profiles of the account matching filter `flt` (fields and operators in `allowed`)."""
+        conditions = []
+        if flt:
+            try:
+                conditions = klaviyo_filter.parse(flt, allowed)
+            except klaviyo_filter.FilterError as exc:
+                raise reject(400, str(exc)) from None
+        found = self._candidates(conditions)
+        if found is None:
+            found = list(self.profiles.values())
+        test = klaviyo_filter.predicate(conditions)
+        return [p for p in found if test(lambda f, p=p: self._field_values(p, f))]
+
+    def _candidates(self, conditions: list) -> list[dict] | None:
+        """Profiles of the account a condition narrows to by an index; None: no index applies.
+
+        Only a shortcut: every condition is still tested on each candidate.
+        """
+        for c in conditions:
+            values = c.value if c.operator == "any" else [c.value]
+            if c.operator in ("any", "equals") and c.field in ("email", "phone_number", "id"):
+                index = {"email": self._by_email, "phone_number": self._by_phone}.get(
+                    c.field, self.profiles
+                )
+                keys = {str(v).lower() if c.field == "email" else v for v in values}
+                return [index[k] for k in keys if k in index]
+        for c in conditions:
+            if c.field.startswith(SUPPRESSION):
+                return [p for p in self.profiles.values() if p["suppression"]]
+            if c.field.startswith(LIST_SUPPRESSIONS):
+                return [p for p in self.profiles.values() if p["list_suppressions"]]
+        return None
+
+    @staticmethod
+    def _page(query: dict[str, str], items: list, url: str) -> tuple[list, dict[str, Any]]:
+        """One cursor page of `items` and the JSON:API links (next: the following page)."""
+        try:
+            size = int(query.get("page[size]", "20"))
+            start = int(query.get("page[cursor]", "0") or 0)
+        except ValueError:
+            raise reject(400, "Invalid page[size] or page[cursor]") from None
+        if not 1 <= size <= 100:
+            raise reject(400, "page[size] must be between 1 and 100")
+        links: dict[str, Any] = {"self": url}
+        if start + size < len(items):
+            links["next"] = f"https://a.klaviyo.com{url}?page%5Bcursor%5D={start + size}"
+        return items[start : start + size], links
 
     def _get_profiles(self, call: Call) -> tuple[int, Any]:
         query = call.request.query
-        size = int(query.get("page[size]", "20"))
-        if not 1 <= size <= 100:
-            raise reject(400, "page[size] must be between 1 and 100")
-        matches = sorted(self._matches(query.get("filter", "")), key=lambda p: p["id"])
-        start = int(query.get("page[cursor]", "0") or 0)
-        page = matches[start : start + size]
+        found = self._matches(query.get("filter", ""), PROFILE_FILTERS)
+        sort = query.get("sort", "id")
+        if sort.lstrip("-") not in PROFILE_SORTS:
+            raise reject(400, f"Invalid sort: {sort}")
+        field = sort.lstrip("-")
+
+        def key(profile: dict) -> tuple:
+            value = (self._field_values(profile, field) or [None])[0]
+            return (value is None, "" if value is None else value, profile["id"])
+
+        found.sort(key=key, reverse=sort.startswith("-"))
+        page, links = self._page(query, found, "/api/profiles/")
         subs = "subscriptions" in query.get("additional-fields[profile]", "")
-        links: dict[str, Any] = {"self": "/api/profiles/"}
-        if start + size < len(matches):
-            links["next"] = f"https://a.klaviyo.com/api/profiles/?page%5Bcursor%5D={start + size}"
         return 200, {"data": [self._profile_resource(p, subs) for p in page], "links": links}
 
     def _get_list_profiles(self, call: Call) -> tuple[int, Any]:
@@ -294,18 +407,15 @@ class KlaviyoEmulator(VendorEmulator):
         if lst is None:
             raise reject(404, "List not found.")
         query = call.request.query
-        size = int(query.get("page[size]", "20"))
-        if not 1 <= size <= 100:
-            raise reject(400, "page[size] must be between 1 and 100")
-        members = sorted(lst["members"])
-        start = int(query.get("page[cursor]", "0") or 0)
-        page = [self.profiles[pid] for pid in members[start : start + size] if pid in self.profiles]
-        links: dict[str, Any] = {"self": f"/api/lists/{lst['id']}/profiles/"}
-        if start + size < len(members):
-            links["next"] = (
-                f"https://a.klaviyo.com/api/lists/{lst['id']}/profiles/"
-                f"?page%5Bcursor%5D={start + size}"
-            )
+        if "joined_group_at" in query.get("filter", ""):
+            raise reject(400, "joined_group_at filters are not modelled by the emulator")
+        flt = query.get("filter", "")
+        if flt:
+            found = self._matches(flt, LIST_PROFILE_FILTERS)
+            found = sorted((p for p in found if p["id"] in lst["members"]), key=lambda p: p["id"])
+        else:
+            found = [self.profiles[pid] for pid in sorted(lst["members"]) if pid in self.profiles]
+        page, links = self._page(query, found, f"/api/lists/{lst['id']}/profiles/")
         return 200, {"data": [self._profile_resource(p, False) for p in page], "links": links}
 
     def _create_import(self, call: Call) -> tuple[int, Any]:
@@ -437,6 +547,7 @@ class KlaviyoEmulator(VendorEmulator):
                     profile["suppression"] = None
             if "sms" in subs:
                 profile["sms_consent"] = "SUBSCRIBED"
+            profile["updated"] = _now()
             if list_id:
                 self.lists[list_id]["members"].add(profile["id"])
         return 202, None
@@ -463,6 +574,7 @@ class KlaviyoEmulator(VendorEmulator):
                     profile["suppression"] = {"reason": "UNSUBSCRIBE", "timestamp": _now()}
             if "sms" in attributes["subscriptions"]:
                 profile["sms_consent"] = "UNSUBSCRIBED"
+            profile["updated"] = _now()
             if list_id:
                 self.lists[list_id]["members"].discard(profile["id"])
         return 202, None

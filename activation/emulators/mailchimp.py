@@ -4,13 +4,18 @@ Batch subscribe accepts at most 500 members and reports invalid emails per row; 
 API it resubscribes an unsubscribed member when asked to (`update_existing` with a status), so
 clients must never send a status for existing members. `PUT /lists/{id}/members/{hash}` is the
 non-overriding upsert: `status_if_new` applies only when the member is created, `status` (if
-given) overwrites. Every member carries `last_changed`, filterable with `since_last_changed`.
+given) overwrites. Every member carries `last_changed` (ISO 8601 to the second, as documented:
+`2015-10-21T15:41:36+00:00`), filterable with `since_last_changed` in that format (anything else,
+e.g. fractional seconds, is a 400 here). Segment member reads omit unsubscribed, cleaned and
+transactional members unless `include_unsubscribed` / `include_cleaned` /
+`include_transactional` is true. `unsubscribe()` is a person clicking unsubscribe.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -23,10 +28,16 @@ from activation.ratelimit import RateLimit
 MAX_BATCH = 500
 DEFAULT_LIST_ID = "a1b2c3d4e5"
 STATUSES = ("subscribed", "unsubscribed", "cleaned", "pending", "transactional")
+ISO_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})")
+HIDDEN_IN_SEGMENTS = {
+    "unsubscribed": "include_unsubscribed",
+    "cleaned": "include_cleaned",
+    "transactional": "include_transactional",
+}
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def subscriber_hash(email: str) -> str:
@@ -107,6 +118,13 @@ class MailchimpEmulator(VendorEmulator):
             members = self.lists[list_id]["members"]
             member = members.setdefault(email.lower(), {"email_address": email, "merge_fields": {}})
             member["status"] = status
+            member["last_changed"] = _now()
+
+    def unsubscribe(self, email: str, list_id: str = DEFAULT_LIST_ID) -> None:
+        """A member clicks unsubscribe in a campaign: status unsubscribed, `last_changed` now."""
+        with self.lock:
+            member = self.lists[list_id]["members"][email.lower()]
+            member["status"] = "unsubscribed"
             member["last_changed"] = _now()
 
     def empty(self) -> None:
@@ -221,6 +239,12 @@ class MailchimpEmulator(VendorEmulator):
             raise reject(400, "count must be at most 1000")
         offset = int(query.get("offset", "0"))
         since = query.get("since_last_changed")
+        if since and not ISO_SECONDS.fullmatch(since):
+            raise reject(
+                400,
+                f"since_last_changed '{since}' is not in ISO 8601 format "
+                "(2015-10-21T15:41:36+00:00)",
+            )
         members = [
             self._member_resource(m)
             for m in lst["members"].values()
@@ -273,13 +297,20 @@ class MailchimpEmulator(VendorEmulator):
         if count > 1000:
             raise reject(400, "count must be at most 1000")
         offset = int(call.request.query.get("offset", "0"))
-        emails = sorted(segment["members"])
-        members = [
-            self._member_resource(lst["members"][e.lower()])
-            for e in emails[offset : offset + count]
+        shown = [
+            lst["members"][e.lower()]
+            for e in sorted(segment["members"])
             if e.lower() in lst["members"]
+            and self._shown(lst["members"][e.lower()], call.request.query)
         ]
-        return 200, {"members": members, "total_items": len(emails)}
+        members = [self._member_resource(m) for m in shown[offset : offset + count]]
+        return 200, {"members": members, "total_items": len(shown)}
+
+    @staticmethod
+    def _shown(member: dict, query: dict[str, str]) -> bool:
+        """Whether a segment member read lists `member` (some statuses only when asked for)."""
+        flag = HIDDEN_IN_SEGMENTS.get(member["status"])
+        return flag is None or query.get(flag, "false").lower() == "true"
 
     def _merge_fields(self, call: Call) -> tuple[int, Any]:
         lst = self._list(call)
