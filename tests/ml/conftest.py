@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_command import dbt
+from dbt_command import WAREHOUSE_NAME, dbt
 
 from ml.features import CUTOFFS, FEATURES, LABELS
 from ml.simulation import simulate_store
@@ -25,7 +25,7 @@ def simulated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 6,000-customer simulated store (marts + staging tables) with the dbt churn feature
     views on top, built once per session."""
     work = tmp_path_factory.mktemp("ml_sim")
-    path = work / "sim.duckdb"
+    path = work / WAREHOUSE_NAME
     with duckdb.connect(str(path)) as con:
         simulate_store(con, customers=6000, seed=0.42, as_of=AS_OF)
     build_churn_feature_models(path, work)
@@ -35,7 +35,7 @@ def simulated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def sim_con(simulated_db: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
     """A private copy of the simulated store (tests may write ml.* tables or alter rows)."""
-    copy = tmp_path / "sim.duckdb"
+    copy = tmp_path / WAREHOUSE_NAME
     copy.write_bytes(simulated_db.read_bytes())
     con = duckdb.connect(str(copy))
     yield con
