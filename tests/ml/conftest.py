@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from datetime import date
 from pathlib import Path
 
@@ -23,12 +25,20 @@ def build_churn_feature_models(db_path: Path, work_dir: Path) -> None:
 @pytest.fixture(scope="session")
 def simulated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 6,000-customer simulated store (marts + staging tables) with the dbt churn feature
-    views on top, built once per session."""
-    work = tmp_path_factory.mktemp("ml_sim")
+    views on top, built once per session: the first xdist worker builds it under a file lock
+    in the session's shared temp folder, the other reuses it (copy before writing)."""
+    base = tmp_path_factory.getbasetemp()
+    work = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "ml_sim"
+    work.mkdir(exist_ok=True)
     path = work / WAREHOUSE_NAME
-    with duckdb.connect(str(path)) as con:
-        simulate_store(con, customers=6000, seed=0.42, as_of=AS_OF)
-    build_churn_feature_models(path, work)
+    with (work / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (work / "built").exists():
+            path.unlink(missing_ok=True)
+            with duckdb.connect(str(path)) as con:
+                simulate_store(con, customers=6000, seed=0.42, as_of=AS_OF)
+            build_churn_feature_models(path, work)
+            (work / "built").touch()
     return path
 
 
