@@ -17,6 +17,8 @@ def _parse_messages(folder: Path) -> dict[str, list[str]]:
     messages: dict[str, list[str]] = defaultdict(list)
     for log in sorted(folder.glob("dbt.log*")):
         for line in log.read_text().splitlines():
+            if not line.startswith("{"):
+                continue  # Dagster runs dbt with JSON logs; anything else is not an event
             event = json.loads(line)["info"]
             if "partial parsing" in event["msg"].lower():
                 messages[event["invocation_id"]].append(event["msg"])
