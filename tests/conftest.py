@@ -22,12 +22,23 @@ os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--no-dbt-parse`: for `make test-fast`, whose unit tests need no dbt manifest."""
+    parser.addoption(
+        "--no-dbt-parse",
+        action="store_true",
+        help="do not parse the dbt project first (tests that load the Dagster definitions fail)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Parse the dbt project once before any test imports the Dagster definitions.
 
     Importing `orchestration.definitions` never parses; every worker waits on the parse lock
-    and the first one writes the manifest.
+    and the first one writes the manifest (whose saved parse `tests/dbt_command.py` reuses).
     """
+    if config.getoption("--no-dbt-parse"):
+        return
     from orchestration.defs.dbt.project import prepare_dbt_project
 
     prepare_dbt_project()

@@ -116,7 +116,7 @@ def test_lift_interval_covers_the_true_effect_and_zero_where_there_is_none(lift_
 @pytest.mark.xdist_group("audiences")
 def test_lift_ignores_orders_on_or_after_as_of(lift_db, tmp_path) -> None:
     """A build as of mid-window measures nobody: every window is still open."""
-    db_path = tmp_path / "mid.duckdb"
+    db_path = tmp_path / "retention.duckdb"  # the name dbt_command runs dbt on
     shutil.copyfile(lift_db, db_path)
     with duckdb.connect(str(db_path)) as con:
         (entry,) = con.execute(

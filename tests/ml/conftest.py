@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_command import dbt
+from dbt_command import WAREHOUSE_NAME, dbt
 
 from ml.features import CUTOFFS, FEATURES, LABELS
 from ml.simulation import simulate_store
@@ -23,19 +25,27 @@ def build_churn_feature_models(db_path: Path, work_dir: Path) -> None:
 @pytest.fixture(scope="session")
 def simulated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 6,000-customer simulated store (marts + staging tables) with the dbt churn feature
-    views on top, built once per session."""
-    work = tmp_path_factory.mktemp("ml_sim")
-    path = work / "sim.duckdb"
-    with duckdb.connect(str(path)) as con:
-        simulate_store(con, customers=6000, seed=0.42, as_of=AS_OF)
-    build_churn_feature_models(path, work)
+    views on top, built once per session: the first xdist worker builds it under a file lock
+    in the session's shared temp folder, the other reuses it (copy before writing)."""
+    base = tmp_path_factory.getbasetemp()
+    work = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "ml_sim"
+    work.mkdir(exist_ok=True)
+    path = work / WAREHOUSE_NAME
+    with (work / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (work / "built").exists():
+            path.unlink(missing_ok=True)
+            with duckdb.connect(str(path)) as con:
+                simulate_store(con, customers=6000, seed=0.42, as_of=AS_OF)
+            build_churn_feature_models(path, work)
+            (work / "built").touch()
     return path
 
 
 @pytest.fixture
 def sim_con(simulated_db: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
     """A private copy of the simulated store (tests may write ml.* tables or alter rows)."""
-    copy = tmp_path / "sim.duckdb"
+    copy = tmp_path / WAREHOUSE_NAME
     copy.write_bytes(simulated_db.read_bytes())
     con = duckdb.connect(str(copy))
     yield con

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import warehouse_fixture_data as data
-from dbt_command import dbt
+from dbt_command import WAREHOUSE_NAME, dbt
 
 from retention.core.raw_contract import LINEAGE_COLUMNS, TABLES
 
@@ -131,7 +131,7 @@ def build_store(
     base = tmp_path_factory.getbasetemp()
     root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     work_dir = root / f"warehouse_{name}"
-    db_path = work_dir / "warehouse.duckdb"
+    db_path = work_dir / WAREHOUSE_NAME
     with open(root / f"warehouse_{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (work_dir / "built").exists():

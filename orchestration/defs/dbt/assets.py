@@ -57,6 +57,7 @@ def build_dbt_assets(project: DbtProject, manifest: dict[str, Any]) -> dg.Assets
                 [*args, *build_options.dbt_args(warehouse.path)],
                 context=context,
                 raise_on_error=False,
+                target_path=build_options.dbt_target_path(project.project_dir, warehouse.path),
             )
             events = list(invocation.stream())
             with engine_warehouse(warehouse, target) as engine:

@@ -1,6 +1,7 @@
 """Resources the dbt assets use: the dbt CLI and the build's point-in-time options."""
 
 import datetime as dt
+import hashlib
 import json
 import shutil
 import sys
@@ -50,6 +51,21 @@ class BuildOptions(dg.ConfigurableResource):
         if self.as_of_date is not None:
             dbt_vars["as_of_date"] = self.as_of_date
         return ["--target", self.dbt_target, "--vars", json.dumps(dbt_vars)]
+
+    def dbt_target_path(self, project_dir: Path, duckdb_path: Path) -> Path:
+        """dbt's target folder for builds of one warehouse file (and target), under target/.
+
+        dbt re-parses the whole project (~10 s) unless the `partial_parse.msgpack` in its target
+        folder was written with the same `--vars`, target and profile. The profile holds the
+        warehouse file, so each warehouse keeps its own folder: the later steps of a run and later
+        runs on the same file reuse the parse. The previous run's `run_results.json` is removed,
+        so a failed build is never explained by an older run's results.
+        """
+        path = Path(duckdb_path).resolve()
+        digest = hashlib.sha1(f"{self.dbt_target}:{path}".encode()).hexdigest()[:10]
+        folder = Path(project_dir) / "target" / "warehouses" / f"{path.stem}-{digest}"
+        (folder / "run_results.json").unlink(missing_ok=True)
+        return folder
 
 
 def dbt_executable() -> str:
