@@ -91,6 +91,24 @@ class ClvConfig(BaseModel):
     horizon_days: int = Field(365, ge=1, description="CLV horizon.")
     discount_periods_per_year: int = Field(12, ge=1, description="Discounting granularity.")
     minimums: DataMinimums = Field(default_factory=DataMinimums)
-    interval_draws: int = Field(200, ge=20, description="Parameter draws for the CLV interval.")
+    interval_draws: int = Field(
+        200, ge=20, description="Simulated futures per customer for the predictive intervals."
+    )
     interval_level: float = Field(0.9, gt=0.5, lt=1.0, description="Level of the CLV interval.")
-    random_state: int = Field(0, description="Seed of the interval's parameter draws.")
+    random_state: int = Field(0, description="Seed of the interval draws and the bootstrap.")
+    backtest_days: int = Field(
+        365,
+        ge=28,
+        description="Backtest window: models fitted at as_of - backtest_days are compared with "
+        "what customers bought in [as_of - backtest_days, as_of).",
+    )
+    max_abs_bias: float = Field(
+        0.10, gt=0.0, description="Warn when the backtest's total-spend bias exceeds this."
+    )
+    bootstrap_samples: int = Field(
+        300, ge=20, description="Paired bootstrap resamples of the backtest customers."
+    )
+    bootstrap_max_rows: int = Field(
+        20_000, ge=1_000, description="Backtest customers the bootstrap resamples from."
+    )
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Level of bootstrap intervals.")
