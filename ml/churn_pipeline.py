@@ -154,7 +154,7 @@ def _score_rows(
         {
             "customer_id": frame.customer_id,
             "churn_probability": prob,
-            "risk_band": risk_band(prob, config.thresholds.medium, config.thresholds.high),
+            "risk_band": risk_band(prob, config.thresholds),
             "score_reason": "scored",
         }
     )

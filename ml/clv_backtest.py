@@ -99,8 +99,10 @@ def choose(captures: dict[str, float], draws: dict[str, np.ndarray], level: floa
         f"({level:.0%} CI {lower:+.4f} to {upper:+.4f})"
     )
     chosen = best if lower > 0 else BTYD
-    reason = f"{text} excludes 0: {best} predicts CLV" if lower > 0 else (
-        f"{text} includes 0 or is below it: {BTYD} predicts CLV"
+    reason = (
+        f"{text} excludes 0: {best} predicts CLV"
+        if lower > 0
+        else (f"{text} includes 0 or is below it: {BTYD} predicts CLV")
     )
     return {
         "chosen_model": chosen,

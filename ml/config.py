@@ -6,17 +6,31 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class RiskThresholds(BaseModel):
-    """Churn probability cut-offs: < medium -> low, < high -> medium, else high."""
+    """Risk bands from the score distribution: the `high_share` of scored customers with the
+    highest churn probability are high, the next `medium_share` medium, the rest low.
+
+    Fixed probability cut-offs put most customers of a high-churn store (CDNOW: 81%) in
+    "high"; shares keep each band a usable audience whatever the store's base rate. Bands are
+    by rank (ties broken by customer id); the validation window's lowest probability per band
+    and each band's predicted vs observed churn are in the run metrics (`risk_bands`).
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    medium: float = Field(0.4, gt=0.0, lt=1.0, description="Lowest probability rated medium.")
-    high: float = Field(0.7, gt=0.0, lt=1.0, description="Lowest probability rated high.")
+    high_share: float = Field(
+        0.2, gt=0.0, lt=1.0, description="Share of scored customers rated high."
+    )
+    medium_share: float = Field(
+        0.3, gt=0.0, lt=1.0, description="Share of scored customers rated medium."
+    )
 
     @model_validator(mode="after")
-    def _ordered(self) -> RiskThresholds:
-        if self.medium >= self.high:
-            raise ValueError(f"risk thresholds need medium < high, got {self.medium}, {self.high}")
+    def _fits(self) -> RiskThresholds:
+        if self.high_share + self.medium_share >= 1.0:
+            raise ValueError(
+                f"risk band shares need high + medium < 1, got {self.high_share} + "
+                f"{self.medium_share}"
+            )
         return self
 
 

@@ -90,9 +90,7 @@ def test_bounds_hold_the_level_when_zero_is_likely():
 def test_impossible_draws_are_rejected_and_bounds_are_never_negative():
     summary = simulate_bgnbd(600, seed=2, gg={"p": 2.0, "q": 1.15, "gamma": 5.0})
     fit = fit_btyd(summary)
-    theta, note, rejected = parameter_draws(
-        fit.bg, fit.gg, summary, 200, np.random.default_rng(0)
-    )
+    theta, note, rejected = parameter_draws(fit.bg, fit.gg, summary, 200, np.random.default_rng(0))
     assert "parameter" in note and rejected > 0  # q <= 1 draws occurred and were dropped
     assert np.all(theta[:, 5] > 1.0) and theta.shape == (200, 7)
     spread = _interval(summary, fit, draws=100)
@@ -120,9 +118,7 @@ def test_degenerate_fit_scores_nobody(sim_con):
 def test_backtest_is_recorded_and_intervals_are_predictive(sim_con):
     result = build_clv_predictions(sim_con)
     assert result.status == "scored"
-    metrics = json.loads(
-        sim_con.execute("select metrics from ml.clv_model_runs").fetchall()[0][0]
-    )
+    metrics = json.loads(sim_con.execute("select metrics from ml.clv_model_runs").fetchall()[0][0])
     backtest = metrics["backtest"]
     assert backtest["status"] == "evaluated", backtest
     assert set(backtest["candidates"]) == {BTYD, "rfm_regression", "naive_past_spend"}
@@ -136,7 +132,8 @@ def test_backtest_is_recorded_and_intervals_are_predictive(sim_con):
     rows = sim_con.execute(
         """select count(*), count(*) filter (where predicted_clv_365d_lower >= 0
                                              and purchases_365d_lower >= 0
-                                             and predicted_clv_365d_upper >= predicted_clv_365d_lower),
+                                             and predicted_clv_365d_upper
+                                                 >= predicted_clv_365d_lower),
                   count(*) filter (where predicted_clv_365d_lower = 0)
            from ml.clv_predictions where score_reason in ('scored', 'one_order_only')"""
     ).fetchall()[0]

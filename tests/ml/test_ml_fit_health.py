@@ -68,8 +68,6 @@ def test_gamma_gamma_with_identical_spend_is_flagged_degenerate():
     assert any(reason.startswith("q=") for reason in fit.degenerate), fit.degenerate
 
 
-
-
 def test_clv_below_minimums_writes_reasons_not_predictions(sim_con):
     config = ClvConfig(minimums=DataMinimums(min_buyers=1_000_000))
     result = build_clv_predictions(sim_con, config=config)
