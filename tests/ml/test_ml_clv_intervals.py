@@ -12,6 +12,9 @@ from ml.clv_candidates import BTYD, fit_btyd
 from ml.clv_intervals import bounds, parameter_draws, predictive_interval
 from ml.clv_pipeline import build_clv_predictions
 from ml.rfm import RfmSummary
+from retention.report import sections
+from retention.report.labels import Money
+from retention.report.model import Section
 
 TRUE_BG = {"r": 0.5, "alpha": 6.0, "a": 0.8, "b": 2.5}
 TRUE_GG = {"p": 6.0, "q": 4.0, "gamma": 15.0}
@@ -139,6 +142,21 @@ def test_backtest_is_recorded_and_intervals_are_predictive(sim_con):
     ).fetchall()[0]
     assert rows[0] > 0 and rows[1] == rows[0]
     assert rows[2] > 0  # many customers may well buy nothing: the interval says so
+
+    # the report's CLV section shows the backtest (capture with its interval, bias, coverage)
+    sim_con.execute(
+        "create table marts.customer_ltv as select customer_id, predicted_clv_365d, "
+        "'high' as clv_tier from ml.clv_predictions"
+    )
+    section = Section("clv", "CLV", "")
+    sections.clv(sim_con, section, Money("USD"))
+    shown = dict(section.stats)
+    assert shown["top 10% by predicted CLV brought"].startswith(
+        f"{metrics['top_decile_capture']:.1%} of the backtest's revenue (CI {ci['lower']:.1%}"
+    )
+    assert shown["90% CLV intervals held"] == f"{coverage:.1%} of customers' real spend"
+    assert any(note.startswith("Backtest: the models were fitted") for note in section.notes)
+    assert section.tables[-1].frame["model"].str.endswith("(used)").sum() == 1
 
 
 @pytest.mark.parametrize("limit, warned", [(0.001, True), (10.0, False)])
