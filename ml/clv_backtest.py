@@ -169,6 +169,12 @@ def clv_backtest(
         spread.purchases_lower, spread.purchases_upper, summary.holdout_frequency
     )
     btyd["spend_interval"] = _coverage(spread.spend_lower, spread.spend_upper, actual)
+    low, high = spread.total_spend
+    btyd["total_spend_interval"] = {
+        "lower": low,
+        "upper": high,
+        "covers_actual": bool(low <= actual.sum() <= high),
+    }
     btyd["expected_purchases"] = float(
         expected_purchases(
             fit.bg, days / config.unit_days, summary.frequency, summary.recency, summary.T

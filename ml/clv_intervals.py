@@ -16,6 +16,9 @@ lies, so each draw simulates that customer's future from the fitted models:
 
 Percentiles over the draws give the interval; both ends are >= 0 by construction (and floored
 there). CLV draws are scaled by the customer's discounted / undiscounted expected purchases.
+Per-customer bounds do not add up to bounds of the total; `total_spend` is the interval of the
+sum over customers of each draw (customers' futures are independent given the parameters, so
+it is narrow and mostly reflects parameter uncertainty).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class PredictiveInterval:
     level: float
     note: str
     rejected_draws: int
+    total_spend: tuple[float, float] = (float("nan"), float("nan"))
 
 
 def covariance(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) -> np.ndarray:
@@ -171,6 +175,8 @@ def predictive_interval(
     n = len(summary)
     out = {key: np.empty(n) for key in ("pl", "pu", "sl", "su")}
     monetary = np.nan_to_num(summary.monetary, nan=0.0)
+    ratio = np.clip(np.nan_to_num(discount_ratio, nan=1.0), 0.0, None)
+    totals = np.zeros(theta.shape[0])
     step = max(1, CELLS_PER_CHUNK // draws)
     for start in range(0, n, step):
         part = slice(start, min(n, start + step))
@@ -185,7 +191,9 @@ def predictive_interval(
         )
         out["pl"][part], out["pu"][part] = bounds(purchases, level)
         out["sl"][part], out["su"][part] = bounds(spend, level)
-    ratio = np.clip(np.nan_to_num(discount_ratio, nan=1.0), 0.0, None)
+        totals += spend @ ratio[part]
+    tail = (1.0 - level) / 2.0 * 100.0
+    total_low, total_high = np.percentile(totals, [tail, 100.0 - tail])
     return PredictiveInterval(
         purchases_lower=np.maximum(out["pl"], 0.0),
         purchases_upper=np.maximum(out["pu"], 0.0),
@@ -194,4 +202,5 @@ def predictive_interval(
         level=level,
         note=f"posterior predictive: {note}, {draws} draws",
         rejected_draws=rejected,
+        total_spend=(float(total_low), float(total_high)),
     )
