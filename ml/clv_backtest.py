@@ -119,12 +119,14 @@ def clv_backtest(
     source_sql: str = MART_PURCHASES_SQL,
     first_purchase: date | None = None,
 ) -> dict[str, Any]:
-    """Backtest every candidate on the window [as_of - backtest_days, as_of) (see module doc).
+    """Backtest every candidate on the window [as_of - days, as_of) (see module doc), days =
+    backtest_days or half the history since `first_purchase` if that is shorter.
 
     Returns the metrics stored in ml.clv_model_runs under `backtest`; `status` is `skipped`
     with a reason when the history before the window cannot be fitted.
     """
-    days = config.backtest_days
+    history = (as_of - first_purchase).days if first_purchase else config.backtest_days * 2
+    days = min(config.backtest_days, history // 2)  # keep half the history to fit on
     cutoff = as_of - timedelta(days=days)
     window = {"start": cutoff, "end": as_of, "days": days}
     summary = rfm_summary(

@@ -114,7 +114,8 @@ class ClvConfig(BaseModel):
         365,
         ge=28,
         description="Backtest window: models fitted at as_of - backtest_days are compared with "
-        "what customers bought in [as_of - backtest_days, as_of).",
+        "what customers bought in [as_of - backtest_days, as_of); half the store's history "
+        "when that is shorter.",
     )
     max_abs_bias: float = Field(
         0.10, gt=0.0, description="Warn when the backtest's total-spend bias exceeds this."
