@@ -162,9 +162,10 @@ def backtest_metadata(backtest: dict) -> dict[str, object]:
         return {"backtest": str(backtest.get("reason", "not run"))}
     chosen = backtest["chosen_model"]
     values = backtest["candidates"][chosen]
+    bias = values["bias"]
     return {
         "chosen_model": chosen,
-        "backtest_bias": float(values["bias"]) if values["bias"] is not None else None,
+        "backtest_bias": "n/a (no revenue in the window)" if bias is None else float(bias),
         "backtest_mae": float(values["mae"]),
         "top_decile_capture": float(values["top_decile_capture"]),
         "backtest_warnings": dg.MetadataValue.json(backtest.get("warnings", [])),
