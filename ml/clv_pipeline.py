@@ -235,10 +235,11 @@ def _fitted(
         level=config.interval_level,
         random_state=config.random_state,
     )
+    history_days = (as_of - first_purchase).days
+    btyd_clv = aov * discounted
     predicted = _point_prediction(
-        warehouse, chosen, summary, aov * discounted, ratio, as_of, config,
-        (as_of - first_purchase).days,
-    )  # fmt: skip
+        warehouse, chosen, summary, btyd_clv, ratio, as_of, config, history_days
+    )
     scored = pd.DataFrame(
         {
             "customer_id": summary.customer_id,

@@ -183,3 +183,25 @@ def test_fit_reproduces_the_published_cdnow_parameters(cdnow_con):
     for name, value in published.items():
         assert getattr(fit.bg, name) == pytest.approx(value, abs=1e-3)  # as published
     assert fit.gg.q == pytest.approx(3.74, abs=0.01)
+
+
+def test_alternative_candidates_predict_every_customer(cdnow_con):
+    from datetime import date
+
+    from ml.clv_candidates import past_spend, regression_spend
+    from ml.rfm import rfm_summary
+
+    cutoff, source = date(1997, 10, 1), "select * from cdnow"
+    summary = rfm_summary(cdnow_con, cutoff=cutoff, source_sql=source, unit_days=7.0)
+    naive = past_spend(cdnow_con, summary.customer_id, cutoff, 90, source)
+    first = summary.customer_id[0]
+    by_hand = cdnow_con.execute(
+        "select coalesce(sum(amount), 0) from cdnow where customer_id = ? "
+        "and purchase_date >= date '1997-07-03' and purchase_date < date '1997-10-01'",
+        [first],
+    ).fetchall()[0][0]
+    assert naive[0] == pytest.approx(by_hand)
+    spend = regression_spend(cdnow_con, summary, cutoff, 273, history_days=273, source_sql=source)
+    assert spend.shape == (len(summary),) and np.all(spend > 0)
+    # more repeat purchases, more predicted spend (the regression learnt the obvious)
+    assert spend[summary.frequency >= 5].mean() > 3 * spend[summary.frequency == 0].mean()
