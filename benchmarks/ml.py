@@ -2,6 +2,13 @@
 BG/NBD fit time of `ml.bgnbd` against lifetimes' BetaGeoFitter on the same data.
 
     .venv/bin/python benchmarks/ml.py --customers 1000000
+
+With --clv-backtest it measures instead what docs/ml.md reports of CLV quality: the
+out-of-time backtest (bias, MAE, 90% interval coverage, top-decile capture with its interval,
+the chosen model) on CDNOW (39 weeks calibration, 39 weeks holdout, as in Fader, Hardie & Lee
+2005) and on a simulated store of --customers customers (365-day window):
+
+    .venv/bin/python benchmarks/ml.py --clv-backtest --customers 20000
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from ml.rfm import collapse, rfm_summary  # noqa: E402
 from ml.simulation import simulate_store  # noqa: E402
 
 AS_OF = date(2025, 1, 1)
+CDNOW = Path(os.environ.get("RETENTION_SHARED_DIR", "/work/shared")) / "data/cdnow/CDNOW_sample.txt"
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 
 
@@ -106,7 +114,13 @@ def main() -> None:
         help="customers in the BG/NBD fit comparison against lifetimes",
     )
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--clv-backtest", action="store_true", help="CLV backtest quality on CDNOW + simulated"
+    )
     args = parser.parse_args()
+    if args.clv_backtest:
+        clv_backtests(args.customers)
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "bench.duckdb"
@@ -173,6 +187,72 @@ def main() -> None:
             f"{theirs / ours:.1f}x (collapsed)"
         )
         con.close()
+
+
+def print_backtest(label: str, backtest: dict) -> None:
+    """Every candidate's bias, MAE and capture; BG/NBD's interval coverage; the choice."""
+    print(f"{label}: window {backtest['window']}, {backtest['customers']:,} customers, "
+          f"perfect capture {backtest['perfect_top_decile_capture']:.3f}")  # fmt: skip
+    for name, values in backtest["candidates"].items():
+        ci = values["top_decile_capture_interval"]
+        print(
+            f"  {name:<20} predicted {values['predicted_total']:>12,.0f} actual "
+            f"{values['actual_total']:>12,.0f} bias {values['bias']:+.3f} MAE {values['mae']:.2f}"
+            f" capture {values['top_decile_capture']:.3f} ({ci['lower']:.3f}-{ci['upper']:.3f})"
+        )
+    btyd = backtest["candidates"]["bgnbd_gamma_gamma"]
+    for kind in ("purchases_interval", "spend_interval"):
+        c = btyd[kind]
+        print(f"  90% {kind:<18} coverage {c['coverage']:.3f} (below {c['below']:.3f}, above "
+              f"{c['above']:.3f}); summed bounds {c['summed_lower']:,.0f}-"
+              f"{c['summed_upper']:,.0f}")  # fmt: skip
+    total = btyd["total_spend_interval"]
+    print(f"  90% interval of total spend {total['lower']:,.0f}-{total['upper']:,.0f} "
+          f"(covers actual: {total['covers_actual']})")  # fmt: skip
+    print(f"  expected purchases {btyd['expected_purchases']:,.0f} vs actual "
+          f"{btyd['actual_purchases']:,.0f}")  # fmt: skip
+    print(f"  chosen: {backtest['chosen_model']}: {backtest['choice_reason']}")
+    for warning in backtest["warnings"]:
+        print(f"  warning: {warning}")
+
+
+def clv_backtests(customers: int) -> None:
+    """The CLV backtest on CDNOW (paper split) and on a simulated store."""
+    from ml.clv_backtest import clv_backtest
+    from ml.config import ClvConfig
+
+    con = duckdb.connect()
+    con.execute(
+        f"""create table cdnow as
+        with raw as (select string_split_regex(trim(line), '\\s+') as f
+                     from read_csv('{CDNOW}', delim = '|', header = false,
+                                   columns = {{'line': 'VARCHAR'}}))
+        select f[1] as customer_id, strptime(f[3], '%Y%m%d')::date as purchase_date,
+               f[5]::double as amount from raw"""
+    )
+    backtest, _ = timed(
+        "CDNOW backtest (fit 1997-01-01..09-30, holdout 39 weeks)",
+        lambda: clv_backtest(
+            con,
+            date(1998, 7, 1),
+            ClvConfig(backtest_days=273),
+            source_sql="select * from cdnow",
+            first_purchase=date(1997, 1, 1),
+        ),
+    )
+    print_backtest("CDNOW 1/10 sample", backtest)
+    con.close()
+    con = duckdb.connect()
+    simulate_store(con, customers, 0.42, AS_OF)
+    first = con.execute(
+        "select min(cast(ordered_at as date)) from marts.fct_orders where is_purchase"
+    ).fetchall()[0][0]
+    backtest, _ = timed(
+        f"simulated store backtest ({customers:,} customers, 365 days)",
+        lambda: clv_backtest(con, AS_OF, ClvConfig(), first_purchase=first),
+    )
+    print_backtest("simulated store", backtest)
+    con.close()
 
 
 if __name__ == "__main__":

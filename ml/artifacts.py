@@ -102,8 +102,9 @@ def load_model(directory: Path, schema: list[tuple[str, str]]) -> tuple[Any, dic
 def render_card(card: dict[str, Any]) -> str:
     """Markdown model card: window, features, metrics vs baselines, version."""
     metrics = card["metrics"]
+    chosen = metrics.get("chosen_model", "gradient_boosting")
     lines = [
-        f"# Churn model {card['model_version']}",
+        f"# Churn model {card['model_version']}: scores from {chosen}",
         "",
         f"- Trained at: {card['trained_at']}",
         f"- As of: {card['as_of']} (no row dated on or after it was used)",
@@ -113,7 +114,7 @@ def render_card(card: dict[str, Any]) -> str:
         f"{card['as_of']}, exclusive end); final model refitted on it",
         f"- Label: no purchase in the {card['parameters']['horizon_days']} days after a cutoff",
         f"- Rows per fit: {metrics['rows_per_fit']} of {metrics['training_customers']} training "
-        f"customers (stratified by label); {_calibration(card['parameters'], metrics)}",
+        f"customers (stratified by label); {_calibration(card['parameters'], metrics, chosen)}",
         f"- Parameters: `{json.dumps(card['parameters'], sort_keys=True)}`",
         "",
         "## Out-of-time validation",
@@ -140,9 +141,16 @@ def render_card(card: dict[str, Any]) -> str:
             "",
             f"**Model used for scoring: {metrics['chosen_model']}**: {metrics['choice_reason']}.",
         ]
+    window = metrics.get("calibration_window")
+    measured = (
+        f"{chosen} fitted at {window['fitted_at']}, labels of the {window['horizon_days']} days "
+        f"from {window['labels_from']}: the validation window, not the scored future"
+        if window
+        else "validation window"
+    )
     lines += [
         "",
-        f"Expected calibration error (deciles, model used): "
+        f"Expected calibration error (deciles) of the model used, {measured}: "
         f"{metrics['expected_calibration_error']:.4f}",
         "",
         "| decile | customers | mean predicted | observed churn |",
@@ -153,6 +161,7 @@ def render_card(card: dict[str, Any]) -> str:
         f"{r['observed_rate']:.3f} |"
         for r in metrics["calibration_table"]
     ]
+    lines += _band_lines(metrics.get("risk_bands"))
     kept = set(card.get("kept_features", [name for name, _ in card["feature_schema"]]))
     dropped = card.get("dropped_features", {})
     lines += ["", "## Features", ""]
@@ -167,8 +176,31 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
-def _calibration(parameters: dict[str, Any], metrics: dict[str, Any]) -> str:
+def _calibration(parameters: dict[str, Any], metrics: dict[str, Any], chosen: str) -> str:
+    if chosen != "gradient_boosting":
+        return f"probabilities straight from {chosen} (the booster and its calibration unused)"
     if metrics["rows_per_fit"] < parameters["cross_fit_below_rows"]:
         return "probabilities calibrated by 3-fold cross-fitting"
     share = parameters["calibration_fraction"]
     return f"probabilities calibrated on a held-out {share:.0%} of them"
+
+
+def _band_lines(bands: dict[str, Any] | None) -> list[str]:
+    if not bands:
+        return []
+    lines = [
+        "",
+        f"## Risk bands: {bands['rule']}",
+        "",
+        "Cut-offs are the quantiles of the scores being banded (recomputed at every scoring); "
+        "on the validation window:",
+        "",
+        "| band | customers | share | mean predicted | observed churn |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['band']} | {r['customers']} | {r['share']:.1%} | {r['mean_predicted']:.3f} | "
+        f"{r['observed_rate']:.3f} |"
+        for r in bands["validation_table"]
+    ]
+    return lines

@@ -53,3 +53,21 @@ def bgnbd_no_purchase(
     )
     by_id = pd.Series(prob, index=summary.customer_id)
     return by_id.reindex(customer_ids).to_numpy(), params
+
+
+#: The BG/NBD probability as a feature of the booster (orders-only stores carry little else).
+BGNBD_FEATURE = "bgnbd_p_no_purchase_horizon"
+
+
+def with_bgnbd_feature(
+    warehouse: Warehouse, frame: FeatureFrame, horizon_days: int
+) -> FeatureFrame:
+    """`frame` plus the column BGNBD_FEATURE: P(no purchase in the horizon) from a BG/NBD fit on
+    purchases before the frame's cutoff (point in time like every dbt feature)."""
+    prob, _ = bgnbd_no_purchase(warehouse, frame.cutoff, frame.customer_id, horizon_days)
+    return FeatureFrame(
+        cutoff=frame.cutoff,
+        customer_id=frame.customer_id,
+        names=(*frame.names, BGNBD_FEATURE),
+        values=np.column_stack([frame.values, prob.astype(frame.values.dtype)]),
+    )

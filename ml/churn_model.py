@@ -10,7 +10,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 
-from ml.config import ChurnConfig
+from ml.config import ChurnConfig, RiskThresholds
 from ml.errors import SingleClassLabelError, TooFewCustomersError
 
 MIN_TRAINING_CUSTOMERS = 50
@@ -93,6 +93,41 @@ def predict_churn(model: CalibratedClassifierCV, features: np.ndarray) -> np.nda
     return model.predict_proba(features)[:, 1]
 
 
-def risk_band(prob: np.ndarray, medium: float, high: float) -> np.ndarray:
-    """low / medium / high by the configured thresholds."""
-    return np.where(prob >= high, "high", np.where(prob >= medium, "medium", "low"))
+def risk_band(prob: np.ndarray, thresholds: RiskThresholds) -> np.ndarray:
+    """low / medium / high by rank: the top `high_share` of scores high, the next
+    `medium_share` medium. Ranks, not score quantiles, so a calibrated model's tied scores
+    (isotonic steps) cannot swell a band; ties are broken by row order (customer id)."""
+    prob = np.asarray(prob, dtype=float)
+    order = np.argsort(-prob, kind="stable")
+    high = round(thresholds.high_share * prob.size)
+    medium = round((thresholds.high_share + thresholds.medium_share) * prob.size)
+    bands = np.full(prob.size, "low", dtype=object)
+    bands[order[:high]] = "high"
+    bands[order[high:medium]] = "medium"
+    return bands.astype(str)
+
+
+def band_cutoffs(prob: np.ndarray, bands: np.ndarray) -> dict[str, float | None]:
+    """The lowest probability in the medium and high bands (None for an empty band)."""
+    return {
+        band: float(prob[bands == band].min()) if (bands == band).any() else None
+        for band in ("medium", "high")
+    }
+
+
+def band_table(churned: np.ndarray, prob: np.ndarray, bands: np.ndarray) -> list[dict]:
+    """Per band: customers, share, mean predicted and observed churn (labels `churned`)."""
+    rows = []
+    for band in ("low", "medium", "high"):
+        members = bands == band
+        if members.any():
+            rows.append(
+                {
+                    "band": band,
+                    "customers": int(members.sum()),
+                    "share": float(members.mean()),
+                    "mean_predicted": float(prob[members].mean()),
+                    "observed_rate": float(np.mean(churned[members])),
+                }
+            )
+    return rows

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ml import artifacts
+from ml.baselines import with_bgnbd_feature
 from ml.churn_model import check_labels, fit_churn_model, risk_band
 from ml.churn_validation import final_model, predict, validate
 from ml.config import ChurnConfig
@@ -62,6 +63,8 @@ def _labelled(
             "out-of-time validation needs two label windows of history; load older orders, "
             "choose a later --as-of or a shorter horizon_days."
         )
+    with timer.step(f"BG/NBD feature ({split} cutoff)"):
+        frame = with_bgnbd_feature(warehouse, frame, horizon)
     with timer.step(f"labels ({split} cutoff)"):
         ids, churned = build_labels(warehouse, cutoff, horizon)
     if not np.array_equal(ids, frame.customer_id):
@@ -154,7 +157,7 @@ def _score_rows(
         {
             "customer_id": frame.customer_id,
             "churn_probability": prob,
-            "risk_band": risk_band(prob, config.thresholds.medium, config.thresholds.high),
+            "risk_band": risk_band(prob, config.thresholds),
             "score_reason": "scored",
         }
     )
@@ -262,7 +265,7 @@ def _trained(
 ) -> ChurnResult:
     ensure_ml_tables(warehouse)
     with timer.step("features (as_of)"):
-        frame = build_features(warehouse, as_of)
+        frame = with_bgnbd_feature(warehouse, build_features(warehouse, as_of), config.horizon_days)
     with timer.step("data fingerprint"):
         fingerprint = data_fingerprint(warehouse, as_of)
     key = artifacts.stable_hash(

@@ -9,7 +9,13 @@ import numpy as np
 from sklearn.metrics import roc_curve
 
 from ml.baselines import bgnbd_no_purchase, fit_logistic_rfm, predict_logistic_rfm
-from ml.churn_model import fit_churn_model, predict_churn
+from ml.churn_model import (
+    band_cutoffs,
+    band_table,
+    fit_churn_model,
+    predict_churn,
+    risk_band,
+)
 from ml.config import ChurnConfig
 from ml.evaluation import calibration_table, classification_metrics, expected_calibration_error
 from ml.feature_selection import FeatureSelection
@@ -61,6 +67,7 @@ def validate(
         aucs = {name: values["roc_auc"] for name, values in scorers.items()}
         choice = choose_model(churned, scores, aucs, config)
     chosen_prob = scores[scorer_of(choice["chosen_model"])]
+    bands = risk_band(chosen_prob, config.thresholds)
     model_auc = scorers[MODEL]["roc_auc"]
     return {
         "scorers": scorers,
@@ -70,6 +77,17 @@ def validate(
         **choice,
         "expected_calibration_error": expected_calibration_error(churned, chosen_prob),
         "calibration_table": calibration_table(churned.astype(float), chosen_prob),
+        "calibration_window": {
+            "fitted_at": str(training[0].cutoff),
+            "labels_from": str(frame.cutoff),
+            "horizon_days": config.horizon_days,
+        },
+        "risk_bands": {
+            "rule": f"top {config.thresholds.high_share:.0%} of scores high, next "
+            f"{config.thresholds.medium_share:.0%} medium, rest low",
+            "validation_cutoffs": band_cutoffs(chosen_prob, bands),
+            "validation_table": band_table(churned, chosen_prob, bands),
+        },
         "roc_curves": roc_curves,
         "validation_customers": int(churned.size),
         "validation_churn_rate": float(churned.mean()),

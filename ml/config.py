@@ -6,17 +6,31 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class RiskThresholds(BaseModel):
-    """Churn probability cut-offs: < medium -> low, < high -> medium, else high."""
+    """Risk bands from the score distribution: the `high_share` of scored customers with the
+    highest churn probability are high, the next `medium_share` medium, the rest low.
+
+    Fixed probability cut-offs put most customers of a high-churn store (CDNOW: 81%) in
+    "high"; shares keep each band a usable audience whatever the store's base rate. Bands are
+    by rank (ties broken by customer id); the validation window's lowest probability per band
+    and each band's predicted vs observed churn are in the run metrics (`risk_bands`).
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    medium: float = Field(0.4, gt=0.0, lt=1.0, description="Lowest probability rated medium.")
-    high: float = Field(0.7, gt=0.0, lt=1.0, description="Lowest probability rated high.")
+    high_share: float = Field(
+        0.2, gt=0.0, lt=1.0, description="Share of scored customers rated high."
+    )
+    medium_share: float = Field(
+        0.3, gt=0.0, lt=1.0, description="Share of scored customers rated medium."
+    )
 
     @model_validator(mode="after")
-    def _ordered(self) -> RiskThresholds:
-        if self.medium >= self.high:
-            raise ValueError(f"risk thresholds need medium < high, got {self.medium}, {self.high}")
+    def _fits(self) -> RiskThresholds:
+        if self.high_share + self.medium_share >= 1.0:
+            raise ValueError(
+                f"risk band shares need high + medium < 1, got {self.high_share} + "
+                f"{self.medium_share}"
+            )
         return self
 
 
@@ -91,6 +105,25 @@ class ClvConfig(BaseModel):
     horizon_days: int = Field(365, ge=1, description="CLV horizon.")
     discount_periods_per_year: int = Field(12, ge=1, description="Discounting granularity.")
     minimums: DataMinimums = Field(default_factory=DataMinimums)
-    interval_draws: int = Field(200, ge=20, description="Parameter draws for the CLV interval.")
+    interval_draws: int = Field(
+        200, ge=20, description="Simulated futures per customer for the predictive intervals."
+    )
     interval_level: float = Field(0.9, gt=0.5, lt=1.0, description="Level of the CLV interval.")
-    random_state: int = Field(0, description="Seed of the interval's parameter draws.")
+    random_state: int = Field(0, description="Seed of the interval draws and the bootstrap.")
+    backtest_days: int = Field(
+        365,
+        ge=28,
+        description="Backtest window: models fitted at as_of - backtest_days are compared with "
+        "what customers bought in [as_of - backtest_days, as_of); half the store's history "
+        "when that is shorter.",
+    )
+    max_abs_bias: float = Field(
+        0.10, gt=0.0, description="Warn when the backtest's total-spend bias exceeds this."
+    )
+    bootstrap_samples: int = Field(
+        300, ge=20, description="Paired bootstrap resamples of the backtest customers."
+    )
+    bootstrap_max_rows: int = Field(
+        20_000, ge=1_000, description="Backtest customers the bootstrap resamples from."
+    )
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Level of bootstrap intervals.")

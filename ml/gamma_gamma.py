@@ -11,7 +11,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import gammaln, psi
 
-from ml.bgnbd import LOG_BOUND, degenerate_reasons
+from ml.bgnbd import LOG_BOUND, OPTIMISER_OPTIONS, degenerate_reasons
 from ml.errors import FitFailedError, TooFewCustomersError
 
 #: Above this q the fit says every customer spends the same (no heterogeneity left to learn).
@@ -80,7 +80,9 @@ def fit_gamma_gamma(frequency: np.ndarray, monetary: np.ndarray) -> GammaGammaPa
 
     start = np.log([1.0, 2.0, float(np.mean(m))])
     bounds = [(-LOG_BOUND, LOG_BOUND)] * 3
-    result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds)
+    result = minimize(
+        objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=OPTIMISER_OPTIONS
+    )
     if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
         raise FitFailedError(f"Gamma-Gamma fit did not reach finite parameters: {result.message}")
     p, q, g = (float(v) for v in np.exp(result.x))

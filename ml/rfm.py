@@ -30,6 +30,7 @@ class RfmSummary:
     monetary: np.ndarray
     holdout_frequency: np.ndarray
     unit_days: float
+    holdout_amount: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.customer_id.size)
@@ -65,7 +66,7 @@ def summary_sql(
             group by customer_id
         ),
         holdout as (
-            select customer_id, count(*) as holdout_frequency
+            select customer_id, count(*) as holdout_frequency, sum(amount) as holdout_amount
             from occasions
             where purchase_date >= {cut}
             group by customer_id
@@ -73,7 +74,8 @@ def summary_sql(
         select c.customer_id, cast(c.frequency as double) as frequency,
                cast(c.recency as double) as recency, cast(c.t_age as double) as t_age,
                cast(c.monetary as double) as monetary,
-               cast(coalesce(h.holdout_frequency, 0) as double) as holdout_frequency
+               cast(coalesce(h.holdout_frequency, 0) as double) as holdout_frequency,
+               cast(coalesce(h.holdout_amount, 0) as double) as holdout_amount
         from calibration c left join holdout h on h.customer_id = c.customer_id
         order by c.customer_id
     """
@@ -94,7 +96,8 @@ def rfm_summary(
     customer on one day form one occasion. `frequency` = occasions - 1, `recency` = last - first,
     `T` = last observed day (cutoff - 1 day, as in Fader et al.) - first, `monetary` = mean
     amount of the repeat occasions (NaN if none).
-    Holdout counts occasions in [cutoff, holdout_end) (0 when `holdout_end` is None).
+    Holdout counts occasions in [cutoff, holdout_end) and sums their amounts (0 when
+    `holdout_end` is None).
     """
     warehouse = as_warehouse(source)
     sql = summary_sql(
@@ -118,6 +121,7 @@ def rfm_summary(
         monetary=floats("monetary"),
         holdout_frequency=floats("holdout_frequency"),
         unit_days=float(unit_days),
+        holdout_amount=floats("holdout_amount"),
     )
 
 

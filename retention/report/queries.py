@@ -121,6 +121,11 @@ def latest_model_run(con: duckdb.DuckDBPyConnection, table: str) -> dict | None:
     return run
 
 
+def has_clv_runs(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ml.clv_model_runs exists (a warehouse built before any CLV fit has none)."""
+    return bool(_columns(con, "ml", "clv_model_runs"))
+
+
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
     rows = con.execute(
         "select column_name from information_schema.columns "

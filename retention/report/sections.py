@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from retention.report import audiences, churn_text, curves, figures, labels, lift, queries
+from retention.report import audiences, churn_text, clv_text, curves, figures, labels, lift, queries
 from retention.report.labels import Money
 from retention.report.model import NoRows, Section, Table
 from retention.report.reader import has_table
@@ -115,6 +115,12 @@ def clv(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
             formats={"predicted_clv": money, "average_per_customer": money},
         )
     )
+    run = queries.latest_model_run(con, "clv_model_runs") if queries.has_clv_runs(con) else None
+    backtest = (run or {}).get("metrics", {}).get("backtest", {})
+    if backtest.get("status") == "evaluated":
+        section.stats += clv_text.stats(backtest)
+        section.notes += clv_text.notes(backtest)
+        section.tables.append(clv_text.table(backtest))
 
 
 def churn(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
@@ -207,7 +213,8 @@ SPECS: tuple[SectionSpec, ...] = (
     SectionSpec(
         key="clv",
         title="Predicted customer lifetime value",
-        lead="BG/NBD + Gamma-Gamma predicted value over the next 365 days, per customer.",
+        lead="Predicted value over the next 365 days per customer, from the model that ranked "
+        "customers best in an out-of-time backtest (BG/NBD + Gamma-Gamma unless beaten).",
         sources=("marts.customer_ltv",),
         how=_HOW_TO_BUILD,
         builder=clv,

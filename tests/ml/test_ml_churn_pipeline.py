@@ -55,6 +55,10 @@ def test_model_beats_baselines_is_calibrated_and_reused(sim_con, tmp_path):
         sim_con.execute("select risk_band, count(*) from ml.churn_scores group by 1").fetchall()
     )
     assert {"low", "medium", "high"} <= set(bands)
+    scored = rows[1]
+    assert bands["high"] == pytest.approx(0.2 * scored, abs=2)  # top 20% of scores
+    assert bands["medium"] == pytest.approx(0.3 * scored, abs=2)
+    assert "3-fold cross-fitting" in result.card_path.read_text()  # the booster is used
     runs = sim_con.execute("select data_window_end, metrics from ml.churn_model_runs").fetchall()
     assert len(runs) == 1 and runs[0][0] == date(2025, 1, 1)
     assert json.loads(runs[0][1])["auc_margins"] == pytest.approx(margins)
@@ -85,7 +89,9 @@ def test_refuses_model_with_other_feature_schema(sim_con, tmp_path):
     with pytest.raises(FeatureSchemaMismatchError) as error:
         build_churn_scores(sim_con, artifacts_dir=tmp_path, config=config)
     message = str(error.value)
-    assert "missing now: old_feature" in message and "new now: tenure_days" in message
+    assert (
+        "missing now: old_feature" in message and "new now: bgnbd_p_no_purchase_horizon" in message
+    )
     assert "retrain" in message
 
 

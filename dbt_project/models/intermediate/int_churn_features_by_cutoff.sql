@@ -72,6 +72,7 @@ order_stats as (
         sum(net_revenue) as monetary,
         cast(sum(net_revenue) as double) / count(*) as avg_order_value,
         count(case when order_date >= window_start_date then 1 end) as orders_90d,
+        count(case when order_date >= prior_start_date then 1 end) as orders_180d,
         count(case when order_date >= window_start_date then 1 end)
         - count(
             case when order_date >= prior_start_date and order_date < window_start_date then 1 end
@@ -193,6 +194,9 @@ select
     cast(gaps.ipt_mean_days as double) as ipt_mean_days,
     cast(gaps.ipt_std_days as double) as ipt_std_days,
     cast(stats.orders_90d as double) as orders_90d,
+    cast(stats.orders_180d as double) as orders_180d,
+    -- how overdue the next purchase is, in the customer's own rhythm (orders-only signal)
+    cast(stats.recency_days as double) / nullif(gaps.ipt_mean_days, 0) as recency_over_ipt,
     cast(stats.orders_trend as double) as orders_trend,
     cast(stats.discount_share as double) as discount_share,
     cast(coalesce(unsuccessful.cancelled_or_returned, 0) as double) as cancelled_or_returned,

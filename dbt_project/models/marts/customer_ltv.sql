@@ -45,6 +45,8 @@ joined as (
         latest_predictions.predicted_clv_365d,
         latest_predictions.predicted_clv_365d_lower,
         latest_predictions.predicted_clv_365d_upper,
+        latest_predictions.purchases_365d_lower,
+        latest_predictions.purchases_365d_upper,
         latest_predictions.score_reason as ml_score_reason,
         latest_predictions.model_run_id,
         latest_predictions.scored_at,
@@ -68,6 +70,8 @@ select
     predicted_clv_365d,
     predicted_clv_365d_lower,
     predicted_clv_365d_upper,
+    purchases_365d_lower,
+    purchases_365d_upper,
     historical_revenue + coalesce(predicted_clv_365d, 0) as projected_value_365d,
     case
         when clv_top_share is null then 'not_scored'

@@ -156,6 +156,22 @@ def churn(
     )
 
 
+def backtest_metadata(backtest: dict) -> dict[str, object]:
+    """The chosen CLV model's backtest figures (bias, MAE, top-decile capture, warnings)."""
+    if backtest.get("status") != "evaluated":
+        return {"backtest": str(backtest.get("reason", "not run"))}
+    chosen = backtest["chosen_model"]
+    values = backtest["candidates"][chosen]
+    bias = values["bias"]
+    return {
+        "chosen_model": chosen,
+        "backtest_bias": "n/a (no revenue in the window)" if bias is None else float(bias),
+        "backtest_mae": float(values["mae"]),
+        "top_decile_capture": float(values["top_decile_capture"]),
+        "backtest_warnings": dg.MetadataValue.json(backtest.get("warnings", [])),
+    }
+
+
 @dg.multi_asset(
     name="clv",
     group_name=ML_GROUP,
@@ -219,6 +235,7 @@ def clv(
             "run_id": result.run_id,
             "as_of": str(result.as_of),
             **metric_metadata(result.parameters, prefix="parameter"),
+            **backtest_metadata(result.backtest),
             **report_link(),
         },
     )
