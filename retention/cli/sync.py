@@ -88,6 +88,8 @@ def sync(
     from orchestration.defs.activation.assets import SyncRunConfig
     from orchestration.defs.activation.runner import run_sync_assets
     from orchestration.pipeline import dagster_instance, raise_user_error
+    from orchestration.runs import recover_dead_runs
+    from retention.cli.interrupts import run_interruptible
     from retention.core.settings import DBT_PROJECT_DIR, prepare_environment
 
     declarations = load_sync_declarations(DBT_PROJECT_DIR)
@@ -106,17 +108,18 @@ def sync(
         )
     selected = [declared[n] for n in wanted] if names else list(declared.values())
     console = make_console()
+    db, instance = prepare_environment(), dagster_instance()
+    warn = make_console(stderr=True)
+    recover_dead_runs(instance, db, say=lambda line: warn.print(f"[yellow]{line}[/yellow]"))
     # the Dagster sync assets, exactly as a run of the graph executes them
-    results, run = run_sync_assets(
-        selected,
-        db_path=prepare_environment(),
-        instance=dagster_instance(),
-        config=SyncRunConfig(
-            dry_run=dry_run,
-            approve_removals=approve_removals,
-            approve_growth=approve_growth,
-            full_resync=full_resync,
-        ),
+    config = SyncRunConfig(
+        dry_run=dry_run,
+        approve_removals=approve_removals,
+        approve_growth=approve_growth,
+        full_resync=full_resync,
+    )
+    results, run = run_interruptible(
+        lambda: run_sync_assets(selected, db_path=db, instance=instance, config=config), db=db
     )
     raise_user_error(run)
     console.print(_syncs_table(results))
