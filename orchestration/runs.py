@@ -123,7 +123,7 @@ def recover_dead_runs(
     if _free_finished_slots(instance):
         lines.append("freed warehouse pool slots still held by finished Dagster runs")
     if db is not None and db.exists():
-        with warehouse_lock.connect(db) as con:
+        with warehouse_lock.connect(db, on_wait=say) as con:
             exists = con.execute(
                 "SELECT count(*) FROM information_schema.tables "
                 "WHERE table_schema = 'activation' AND table_name = 'sync_runs'"
