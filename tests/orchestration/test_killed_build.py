@@ -2,8 +2,9 @@
 
 One small store (150 customers): a build is stopped with SIGTERM mid-dbt (one line, exit 143,
 dbt gone, run failed), another is killed with SIGKILL mid-dbt (its dbt child dies with it), and
-the next build finishes without manual steps while a process holds the lock of another
-warehouse file on the same Dagster instance (serialised per file, not per instance).
+the next build finishes without manual steps. It waits for another writer of its own warehouse
+file, but not for one holding another warehouse file on the same Dagster instance: writers are
+serialised per file, not per instance.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from pathlib import Path
 from retention.core.lock import write_lock
 with write_lock(Path(sys.argv[1])):
     print("held", flush=True)
-    time.sleep(600)
+    time.sleep(float(sys.argv[2]))
+print(time.time(), flush=True)
 """
 
 
@@ -79,7 +81,12 @@ def _gone_within(owner: process.Owner, seconds: float) -> bool:
 def test_stopped_and_killed_builds_leave_nothing_behind(tmp_path: Path) -> None:
     db = _store(tmp_path)
     home = tmp_path / "dagster_home"
-    env = {**os.environ, "RETENTION_DUCKDB_PATH": str(db), "DAGSTER_HOME": str(home)}
+    env = {
+        **os.environ,
+        "RETENTION_DUCKDB_PATH": str(db),
+        "DAGSTER_HOME": str(home),
+        "COLUMNS": "1000",  # one line per message
+    }
 
     build = _build(tmp_path, env)
     dbt = _dbt_child(build)
@@ -100,20 +107,30 @@ def test_stopped_and_killed_builds_leave_nothing_behind(tmp_path: Path) -> None:
     assert _gone_within(dbt, 5), "dbt outlived the killed build"
 
     other = tmp_path / "other.duckdb"  # another warehouse file, busy the whole time
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_WRITE_LOCK, str(other)], stdout=subprocess.PIPE, text=True
-    )
+    holders = [
+        subprocess.Popen(
+            [sys.executable, "-c", HOLD_WRITE_LOCK, str(path), seconds],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for path, seconds in ((db, "10"), (other, "900"))
+    ]
     try:
-        assert holder.stdout.readline().strip() == "held"
+        assert [h.stdout.readline().strip() for h in holders] == ["held", "held"]
+        started = time.time()
         done = subprocess.run(
             [RETENTION, "build"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
         )
+        released = float(holders[0].stdout.readline())
     finally:
-        holder.kill()
-        holder.wait()
+        for holder in holders:
+            holder.kill()
+            holder.wait()
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-3000:]
-    assert "build succeeded" in out and "waiting for" not in out
+    assert "build succeeded" in out
+    assert started < released  # it started while the other writer of its file held the lock
+    assert f"waiting for warehouse {db}" in out and str(other) not in out
     assert "which died: marked failed" in out  # the killed build's run, released
     with dg.DagsterInstance.from_config(str(home)) as instance:
         statuses = [run.status for run in instance.get_runs()]
