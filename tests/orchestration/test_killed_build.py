@@ -30,8 +30,7 @@ from pathlib import Path
 from retention.core.lock import write_lock
 with write_lock(Path(sys.argv[1])):
     print("held", flush=True)
-    time.sleep(float(sys.argv[2]))
-print(time.time(), flush=True)
+    sys.stdin.readline()  # until told to let go
 """
 
 
@@ -107,30 +106,33 @@ def test_stopped_and_killed_builds_leave_nothing_behind(tmp_path: Path) -> None:
     assert _gone_within(dbt, 5), "dbt outlived the killed build"
 
     other = tmp_path / "other.duckdb"  # another warehouse file, busy the whole time
-    holders = [
-        subprocess.Popen(
-            [sys.executable, "-c", HOLD_WRITE_LOCK, str(path), seconds],
+    holders = {
+        path: subprocess.Popen(
+            [sys.executable, "-c", HOLD_WRITE_LOCK, str(path)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        for path, seconds in ((db, "10"), (other, "900"))
-    ]
+        for path in (db, other)
+    }
     try:
-        assert [h.stdout.readline().strip() for h in holders] == ["held", "held"]
-        started = time.time()
-        done = subprocess.run(
-            [RETENTION, "build"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
-        )
-        released = float(holders[0].stdout.readline())
+        assert [h.stdout.readline().strip() for h in holders.values()] == ["held", "held"]
+        build = _build(tmp_path, env)
+        before = []  # what the build printed before it said whom it waits for
+        while (waited := build.stderr.readline()) and not waited.startswith("waiting for"):
+            before.append(waited)
+        holders[db].stdin.write("go\n")
+        holders[db].stdin.flush()
+        out, err = build.communicate(timeout=900)
     finally:
-        for holder in holders:
+        for holder in holders.values():
             holder.kill()
             holder.wait()
-    out = done.stdout + done.stderr
-    assert done.returncode == 0, out[-3000:]
+    out += "".join(before) + waited + err
+    assert build.returncode == 0, out[-3000:]
     assert "build succeeded" in out
-    assert started < released  # it started while the other writer of its file held the lock
-    assert f"waiting for warehouse {db}" in out and str(other) not in out
+    assert waited.startswith(f"waiting for warehouse {db}: in use by pid {holders[db].pid}")
+    assert str(other) not in out
     assert "which died: marked failed" in out  # the killed build's run, released
     with dg.DagsterInstance.from_config(str(home)) as instance:
         statuses = [run.status for run in instance.get_runs()]
