@@ -6,9 +6,9 @@ emulators run in their own process (`retention emulators`), and every email mirr
 synced once. Then each cycle, alternating:
 - build: `retention build` is started, and once its dbt child runs it is killed with SIGKILL
   after a random share of dbt's calibrated duration; the next `retention build` must finish;
-- sync: `retention sync --full-resync <email mirror syncs>` is killed with SIGKILL after a
-  random delay once it has started sending; the next `retention sync` of the same syncs must
-  finish.
+- sync: `retention sync --full-resync <email mirror syncs>` is killed with SIGKILL at a
+  random point within 3 s after its Dagster run started; the next `retention sync` of the
+  same syncs must finish.
 Everything runs as an operator would, in subprocesses of the real CLI sharing one project
 folder and one Dagster instance.
 
@@ -130,6 +130,16 @@ class Soak:
             time.sleep(0.05)
         return None
 
+    def await_run(self, proc: subprocess.Popen) -> None:
+        """Wait until `proc` executes its Dagster run (or ends)."""
+        while proc.poll() is None:
+            with dg.DagsterInstance.from_config(str(self.home)) as instance:
+                for run in instance.get_runs(limit=5):
+                    owner = process.Owner.parse(run.tags.get("retention/owner", ""))
+                    if owner and owner.pid == proc.pid and run.status.value == "STARTED":
+                        return
+            time.sleep(0.2)
+
     def prepare(self) -> None:
         """First build (timing dbt) and first sync of every email mirror sync."""
         proc = self.start("build")
@@ -175,7 +185,8 @@ class Soak:
             children = [dbt] if dbt else []
         else:
             victim, again = self.start("sync", "--full-resync", *self.syncs), ("sync", *self.syncs)
-            time.sleep(self.rng.uniform(2.0, 8.0))  # Python start, plan, then sending
+            self.await_run(victim)
+            time.sleep(self.rng.uniform(0, 3.0))  # planning, then sending
             children = process.children(victim.pid)
         owners = [
             process.Owner(process.current().host, pid, process.start_ticks(pid)) for pid in children
