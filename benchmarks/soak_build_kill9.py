@@ -83,18 +83,18 @@ class Soak:
 
         generate_store(root / "store", customers=customers, seed=11)
         ingest_path(root / "store", db_path=self.db)
+        log = root / "emulators.log"  # a file, not a pipe nobody drains
         self.emulators = subprocess.Popen(
-            [RETENTION, "emulators"],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            [RETENTION, "emulators"], env=self.env, stdout=log.open("w"), stderr=subprocess.STDOUT
         )
-        while (line := self.emulators.stdout.readline()).startswith("export "):
-            key, _, value = line[len("export ") :].strip().partition("=")
-            self.env[key] = value
-        if not line.startswith("# emulators listening"):
-            raise SystemExit(f"the emulators did not start: {line}")
+        while "# emulators listening" not in (text := log.read_text()):
+            if self.emulators.poll() is not None:
+                raise SystemExit(f"the emulators did not start: {text[-2000:]}")
+            time.sleep(0.2)
+        for line in text.splitlines():
+            if line.startswith("export "):
+                key, _, value = line[len("export ") :].strip().partition("=")
+                self.env[key] = value
         self.syncs: list[str] = []
         self.dbt_seconds = 0.0
 
@@ -214,7 +214,11 @@ class Soak:
     def stop(self) -> None:
         """Stop the emulators."""
         self.emulators.send_signal(signal.SIGINT)
-        self.emulators.wait(timeout=30)
+        try:
+            self.emulators.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.emulators.kill()
+            self.emulators.wait()
 
 
 def main() -> None:
