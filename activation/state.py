@@ -3,6 +3,10 @@
 `sync_records.fields_hash` is the hash of what the provider holds (NULL: not at the provider);
 it only changes after the provider confirmed a write, so a crash leaves rows `pending` with
 their old hash and the next run simply sends them again.
+
+`sync_runs.owner` names the process working on a `running` run (`host:pid:start`, see
+`retention.core.process`); `interrupt_dead_runs` marks runs whose process died `interrupted`,
+whichever sync they belong to, so no run stays `running` after a kill.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import uuid
 from datetime import UTC, datetime
 
 import duckdb
+
+from retention.core import process
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS activation;
@@ -41,6 +47,7 @@ CREATE TABLE IF NOT EXISTS activation.sync_row_errors (
 ALTER TABLE activation.sync_runs ADD COLUMN IF NOT EXISTS audience_model VARCHAR;
 ALTER TABLE activation.sync_runs ADD COLUMN IF NOT EXISTS target VARCHAR;
 ALTER TABLE activation.sync_runs ADD COLUMN IF NOT EXISTS audience_size INTEGER;
+ALTER TABLE activation.sync_runs ADD COLUMN IF NOT EXISTS owner VARCHAR;
 """
 
 
@@ -57,14 +64,53 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 def start_run(
     con: duckdb.DuckDBPyConnection, sync_name: str, destination: str, dry_run: bool
 ) -> str:
-    """Insert a `running` sync_runs row and return its run id."""
+    """Insert a `running` sync_runs row owned by this process and return its run id."""
     run_id = uuid.uuid4().hex
     con.execute(
         "INSERT INTO activation.sync_runs (run_id, sync_name, destination, started_at, status, "
-        "dry_run) VALUES (?, ?, ?, ?, 'running', ?)",
-        [run_id, sync_name, destination, now(), dry_run],
+        "dry_run, owner) VALUES (?, ?, ?, ?, 'running', ?, ?)",
+        [run_id, sync_name, destination, now(), dry_run, str(process.current())],
     )
     return run_id
+
+
+def interrupt_runs(
+    con: duckdb.DuckDBPyConnection, *, dead: bool = True, message: str | None = None
+) -> list[tuple[str, str, str]]:
+    """Mark `running` runs `interrupted`: those whose owner died (`dead`), else this process's.
+
+    Returns (run_id, sync_name, owner) of each marked run. Rows they left `pending` are resumed
+    by the sync's next run.
+    """
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'activation' "
+        "AND table_name = 'sync_runs' AND column_name = 'owner'"
+    ).fetchone()[0]
+    if not found:
+        return []
+    me = str(process.current())
+    rows = con.execute(
+        "SELECT run_id, sync_name, owner FROM activation.sync_runs "
+        "WHERE status = 'running' AND owner IS NOT NULL"
+    ).fetchall()
+    marked = []
+    for run_id, sync_name, owner in rows:
+        parsed = process.Owner.parse(owner)
+        if parsed is None:
+            continue
+        if (not process.alive(parsed)) if dead else owner == me:
+            marked.append((run_id, sync_name, owner))
+    text = message or (
+        "interrupted: its process died before the run finished; rows it left pending are "
+        "resumed by the next run"
+    )
+    for run_id, _, _ in marked:
+        con.execute(
+            "UPDATE activation.sync_runs SET status = 'interrupted', finished_at = ?, message = ? "
+            "WHERE run_id = ? AND status = 'running'",
+            [now(), text, run_id],
+        )
+    return marked
 
 
 def record_audience(

@@ -3,11 +3,22 @@
 The CLI, the demo and tests call `run_pipeline`; it executes a job from
 `orchestration.definitions:defs` (the same one the Dagster UI and daemon launch) under the
 warehouse write lock, and returns what the run did for a summary.
+
+Serialisation is per warehouse file, not per Dagster instance: the run holds the file lock of
+its warehouse (`retention.core.lock`) for its whole length, so two builds of one file run one
+after the other and builds of two files (a dev and a test warehouse) run at once, even from one
+project folder sharing `.dagster_home`. The instance's `warehouse` pool is enforced per run
+(`granularity: run` in `dagster.yaml`): it still queues the UI/daemon's runs one at a time, but
+an in-process run claims no slot, so a killed CLI run cannot leave a claimed slot behind that
+blocks every later run. The kernel releases the file lock of a killed run, dbt dies with it
+(`retention.core.leash`), and the next run marks the dead run's Dagster run failed and its sync
+runs interrupted (`orchestration.runs`) before it starts, tagging its own run with its pid.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -20,6 +31,7 @@ import dagster as dg
 import duckdb
 
 from activation import build_gate
+from orchestration import runs
 from orchestration.defs.dbt.preflight import refuse_future_as_of
 from orchestration.defs.dbt.project import prepare_dbt_project
 from retention.core import lock as warehouse_lock
@@ -31,6 +43,9 @@ FULL_REFRESH_JOB = "full_refresh"
 FULL_PIPELINE_JOB = "full_pipeline"
 INGEST_OP = "ingest_raw"
 INSTANCE_SETTINGS = Path(__file__).with_name("dagster.yaml")
+# sha256 of earlier versions of dagster.yaml: an unedited copy of one is replaced by the current
+# (the first pooled every op instance-wide, so one killed run blocked every later one)
+OLD_INSTANCE_SETTINGS = {"0fc318e904b43af7ec5810801ab25bae22b58409abf6d55f5ba8af09b72d9298"}
 SYNC_COUNTS = ("added", "updated", "removed", "failed", "skipped_no_consent")
 
 
@@ -91,12 +106,17 @@ def validate_as_of(as_of: str | None) -> str | None:
 def prepare_dagster_home() -> Path:
     """DAGSTER_HOME (default `.dagster_home`, the one `make dev` uses), exported and created.
 
-    A new home gets the project's `orchestration/dagster.yaml` (one writer pool, no telemetry).
+    A new home gets the project's `orchestration/dagster.yaml` (the `warehouse` pool enforced per
+    run, no telemetry); an unedited copy of an older version is replaced by it.
     """
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve())))
     home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        shutil.copy(INSTANCE_SETTINGS, home / "dagster.yaml")
+    settings_file = home / "dagster.yaml"
+    if (
+        not settings_file.exists()
+        or hashlib.sha256(settings_file.read_bytes()).hexdigest() in OLD_INSTANCE_SETTINGS
+    ):
+        shutil.copy(INSTANCE_SETTINGS, settings_file)
     return home
 
 
@@ -157,9 +177,11 @@ def run_pipeline(
 ) -> PipelineResult:
     """Execute job `job_name` of the definitions in this process and summarise it.
 
-    Holds the warehouse write lock for the whole run (waiting for other writers), sends dbt and
-    Dagster logs to `logs/retention_<job>.log`, and raises the step's UserError (bad input, no
-    data, locked warehouse) so the CLI prints one line. Other failures are in the result.
+    Holds the warehouse write lock for the whole run (waiting for other writers, up to
+    RETENTION_LOCK_TIMEOUT), first releases what dead runs held (`runs.recover_dead_runs`, told
+    to `on_wait`), tags the Dagster run with this process as its owner, sends dbt and Dagster
+    logs to `logs/retention_<job>.log`, and raises the step's UserError (bad input, no data,
+    locked warehouse) so the CLI prints one line. Other failures are in the result.
     `minimums` overrides the `model_minimums` resource (min_buyers, min_repeat_buyers,
     min_history_days) for this run.
     """
@@ -173,29 +195,32 @@ def run_pipeline(
         prepare_spark_environment()
     log_path = Path("logs") / f"retention_{job_name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with warehouse_lock.write_lock(db, on_wait=on_wait), _captured(log_path):
-        # fail fast, in one line, when a process outside the lock protocol holds the file or
-        # there is nothing to build for the --as-of date
-        with warehouse_lock.connect(db) as con:
-            if raw is None and as_of is not None:
-                _require_orders_before(con, as_of)
-                refuse_future_as_of(con, as_of)
-        defs = load_definitions()
-        job = defs.resolve_job_def(job_name)
-        config = run_config(
-            job, as_of=as_of, target=target, raw=raw, fmt=fmt, dry_run=dry_run, ingest=ingest
-        )
-        config["resources"]["warehouse"] = {"config": {"duckdb_path": str(db)}}
-        if minimums:
-            config["resources"]["model_minimums"] = {"config": minimums}
-        with warehouse_lock.connect(db) as con:
-            build_id = build_gate.start_build(con, job_name, as_of)
-        result = job.execute_in_process(
-            run_config=config, instance=dagster_instance(), raise_on_error=False
-        )
-        summary = summarise(job_name, result, db, log_path.resolve())
-        with warehouse_lock.connect(db) as con:
-            build_gate.finish_build(con, build_id, *build_outcome(summary))
+    with warehouse_lock.write_lock(db, on_wait=on_wait):
+        instance = dagster_instance()
+        runs.recover_dead_runs(instance, db, say=on_wait)
+        with _captured(log_path):
+            # fail fast, in one line, when a process outside the lock protocol holds the file or
+            # there is nothing to build for the --as-of date
+            with warehouse_lock.connect(db) as con:
+                if raw is None and as_of is not None:
+                    _require_orders_before(con, as_of)
+                    refuse_future_as_of(con, as_of)
+            defs = load_definitions()
+            job = defs.resolve_job_def(job_name)
+            config = run_config(
+                job, as_of=as_of, target=target, raw=raw, fmt=fmt, dry_run=dry_run, ingest=ingest
+            )
+            config["resources"]["warehouse"] = {"config": {"duckdb_path": str(db)}}
+            if minimums:
+                config["resources"]["model_minimums"] = {"config": minimums}
+            with warehouse_lock.connect(db) as con:
+                build_id = build_gate.start_build(con, job_name, as_of)
+            result = job.execute_in_process(
+                run_config=config, instance=instance, raise_on_error=False, tags=runs.owner_tags()
+            )
+            summary = summarise(job_name, result, db, log_path.resolve())
+            with warehouse_lock.connect(db) as con:
+                build_gate.finish_build(con, build_id, *build_outcome(summary))
     raise_user_error(result)
     return summary
 

@@ -18,7 +18,9 @@ from orchestration.pipeline import (
     run_pipeline,
 )
 from retention.cli.console import make_console
+from retention.cli.interrupts import run_interruptible
 from retention.core.errors import InputError
+from retention.core.settings import duckdb_path
 from retention.ingest.options import IngestOptions
 
 MAX_DETAIL_LINES = 20
@@ -73,7 +75,12 @@ def build(
 ) -> PipelineResult:
     """Build models, churn scores, CLV and audiences through the Dagster asset graph."""
     minimums = model_minimums(min_buyers, min_repeat_buyers, min_history_days)
-    result = run_pipeline(BUILD_JOB, as_of=as_of, target=target, on_wait=_say, minimums=minimums)
+    result = run_interruptible(
+        lambda: run_pipeline(
+            BUILD_JOB, as_of=as_of, target=target, on_wait=_say, minimums=minimums
+        ),
+        db=duckdb_path(),
+    )
     _finish(result)
     return result
 
@@ -106,15 +113,18 @@ def run(
     options = IngestOptions(date_format=date_format, replace=replace)  # checks the flag now
     ingest = {"date_format": options.date_format, "replace": options.replace}
     minimums = model_minimums(min_buyers, min_repeat_buyers, min_history_days)
-    result = run_pipeline(
-        job,
-        as_of=as_of,
-        raw=raw,
-        fmt=fmt,
-        dry_run=dry_run,
-        on_wait=_say,
-        ingest=ingest,
-        minimums=minimums,
+    result = run_interruptible(
+        lambda: run_pipeline(
+            job,
+            as_of=as_of,
+            raw=raw,
+            fmt=fmt,
+            dry_run=dry_run,
+            on_wait=_say,
+            ingest=ingest,
+            minimums=minimums,
+        ),
+        db=duckdb_path(),
     )
     _finish(result)
     return result

@@ -97,6 +97,8 @@ def sync(
     from orchestration.defs.activation.assets import SyncRunConfig
     from orchestration.defs.activation.runner import run_sync_assets
     from orchestration.pipeline import dagster_instance, raise_user_error
+    from orchestration.runs import recover_dead_runs
+    from retention.cli.interrupts import run_interruptible
     from retention.core.settings import DBT_PROJECT_DIR, prepare_environment
 
     declarations = load_sync_declarations(DBT_PROJECT_DIR)
@@ -115,21 +117,22 @@ def sync(
         )
     selected = [declared[n] for n in wanted] if names else list(declared.values())
     console = make_console()
-    db_path = prepare_environment()
+    db_path, instance = prepare_environment(), dagster_instance()
+    warn = make_console(stderr=True)
+    recover_dead_runs(instance, db_path, say=lambda line: warn.print(f"[yellow]{line}[/yellow]"))
+    config = SyncRunConfig(
+        dry_run=dry_run,
+        approve_removals=approve_removals,
+        approve_growth=approve_growth,
+        approve_empty=approve_empty,
+        full_resync=full_resync,
+    )
     # syncs serialise on the warehouse write lock: say what this one waits for, and for how long
     with _waiting_said(db_path):
         # the Dagster sync assets, exactly as a run of the graph executes them
-        results, run = run_sync_assets(
-            selected,
-            db_path=db_path,
-            instance=dagster_instance(),
-            config=SyncRunConfig(
-                dry_run=dry_run,
-                approve_removals=approve_removals,
-                approve_growth=approve_growth,
-                approve_empty=approve_empty,
-                full_resync=full_resync,
-            ),
+        results, run = run_interruptible(
+            lambda: run_sync_assets(selected, db_path=db_path, instance=instance, config=config),
+            db=db_path,
         )
     raise_user_error(run)
     console.print(_syncs_table(results))

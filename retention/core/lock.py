@@ -6,7 +6,11 @@ does. Every step that writes (ingest, dbt, ML, syncs) takes the exclusive lock o
 `retention build` therefore waits for the first instead of failing on DuckDB's own lock.
 
 The lock is re-entrant per process: the CLI holds it for a whole run while the steps it executes
-in-process take it again.
+in-process take it again. The kernel releases a `flock` when its holder dies, so a killed run
+never leaves the warehouse locked; the lock file names the holder (pid, command, since when) for
+the one line a waiting process prints. A child that writes (dbt) dies with its parent
+(`retention.core.leash`), and DuckDB's own file lock is the backstop: a connection that meets it
+right after a holder died waits `DUCKDB_GRACE_SECONDS` for the dying process to let go.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -31,6 +36,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 3600.0
 POLL_SECONDS = 0.2
+DUCKDB_GRACE_SECONDS = 10.0
 
 
 class WarehouseLockedError(UserError):
@@ -148,7 +154,11 @@ def _acquire(
             time.sleep(POLL_SECONDS)
     if exclusive:
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} ({' '.join(sys.argv[:2])})".encode(), 0)
+        since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        command = " ".join(
+            Path(sys.argv[0]).name if i == 0 else a for i, a in enumerate(sys.argv[:2])
+        )
+        os.pwrite(fd, f"pid {os.getpid()} ({command}) since {since}".encode(), 0)
     return fd
 
 
@@ -207,14 +217,35 @@ def connect(
     """
     lock = read_lock if read_only else write_lock
     with lock(db_path, on_wait=on_wait):
-        try:
-            con = duckdb.connect(str(db_path), read_only=read_only)
-        except duckdb.IOException as exc:
-            message = duckdb_lock_message(db_path, exc)
-            if message is None:
-                raise
-            raise WarehouseLockedError(message) from exc
+        con = _open(db_path, read_only, on_wait)
         try:
             yield con
         finally:
             con.close()
+
+
+def _open(
+    db_path: Path, read_only: bool, on_wait: Callable[[str], None] | None
+) -> duckdb.DuckDBPyConnection:
+    """Connect, waiting up to DUCKDB_GRACE_SECONDS while DuckDB's own lock is held elsewhere
+    (a killed holder's child still exiting); then WarehouseLockedError in one line."""
+    deadline = time.monotonic() + DUCKDB_GRACE_SECONDS
+    announced = False
+    while True:
+        try:
+            return duckdb.connect(str(db_path), read_only=read_only)
+        except duckdb.IOException as exc:
+            message = duckdb_lock_message(db_path, exc)
+            if message is None:
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseLockedError(message) from exc
+            if not announced:
+                text = (
+                    f"waiting up to {DUCKDB_GRACE_SECONDS:.0f}s for warehouse {db_path}: {message}"
+                )
+                log.info(text)
+                if on_wait is not None:
+                    on_wait(text)
+                announced = True
+            time.sleep(POLL_SECONDS)

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,53 +108,6 @@ def test_failing_blocking_check_stops_the_sync(pipeline, emulators, tmp_path, de
             "select count(*) from activation.sync_runs where sync_name = ?", [sync.name]
         ).fetchone()[0]
     assert after == before
-
-
-HOLD_WRITE_LOCK = """
-import sys, time
-from pathlib import Path
-from retention.core.lock import write_lock
-with write_lock(Path(sys.argv[1])):
-    print("held", flush=True)
-    time.sleep(float(sys.argv[2]))
-print(time.time(), flush=True)
-"""
-
-
-def test_a_build_waits_for_another_writer_then_succeeds(tmp_path) -> None:
-    """A build started while another process writes waits for it, then builds everything."""
-    from retention.ingest import ingest_path
-    from retention.sample_store import generate_store
-
-    # a small store of its own: the lock is what is tested, not the size of the build
-    db = tmp_path / "w.duckdb"
-    generate_store(tmp_path / "store", customers=150, seed=5)
-    ingest_path(tmp_path / "store", db_path=db)
-    env = {**os.environ, "RETENTION_DUCKDB_PATH": str(db), "DAGSTER_HOME": str(tmp_path)}
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_WRITE_LOCK, str(db), "10"],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert holder.stdout.readline().strip() == "held"
-    started = time.time()
-    build = subprocess.run(
-        [sys.executable, "-c", "from retention.cli.main import main; main()", "build"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    released = float(holder.stdout.readline())
-    holder.wait(timeout=30)
-    out = build.stdout + build.stderr
-    assert build.returncode == 0, out[-3000:]
-    assert "waiting for warehouse" in out and "build succeeded" in out
-    assert started < released  # the build really started while the other writer held the lock
-    with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("select count(*) from marts.dim_customers").fetchone()[0] > 0
 
 
 def test_builds_are_recorded_and_retention_sync_refuses_a_future_as_of(

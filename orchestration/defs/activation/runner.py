@@ -20,6 +20,7 @@ from activation.engine import SyncResult
 from orchestration.defs.activation.assets import SyncRunConfig, build_sync_assets, sync_op_name
 from orchestration.defs.activation.resources import destination_resource, destination_resource_key
 from orchestration.defs.warehouse_resource import WarehouseResource
+from orchestration.runs import owner_tags
 from retention.core import lock as warehouse_lock
 
 AUDIENCE_SCHEMA = "audiences"
@@ -103,6 +104,6 @@ def run_sync_assets(
         run_config=run_config,
         instance=instance,
         raise_on_error=False,
-        tags={"retention/trigger": "cli"},
+        tags={"retention/trigger": "cli", **owner_tags()},
     )
     return _results(db_path, syncs, since), result

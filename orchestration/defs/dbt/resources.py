@@ -69,13 +69,23 @@ class BuildOptions(dg.ConfigurableResource):
 
 
 def dbt_executable() -> str:
-    """The `dbt` installed next to this interpreter (the project's venv), else `dbt` on PATH."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+    """`retention-dbt` next to this interpreter: this venv's dbt, killed when its parent dies.
+
+    The wrapper (`retention.core.leash`) makes the kernel SIGKILL dbt the moment the process
+    that started it dies (a kill -9 of `retention build`, of a Dagster step worker), so no
+    orphaned dbt writes to the warehouse after its lock was released. Without the wrapper
+    (an older install), this venv's `dbt`, else `dbt` on PATH.
+    """
+    folder = Path(sys.executable).parent
+    for name in ("retention-dbt", "dbt"):
+        if (folder / name).exists():
+            return str(folder / name)
+    return shutil.which("dbt") or "dbt"
 
 
 def dbt_resource(project: DbtProject) -> DbtCliResource:
-    """The dbt CLI on `project`: this venv's dbt, no usage stats (target from `BuildOptions`)."""
+    """The dbt CLI on `project`: this venv's dbt on a leash (`dbt_executable`), no usage stats
+    (target from `BuildOptions`)."""
     return DbtCliResource(
         project_dir=project,
         dbt_executable=dbt_executable(),
