@@ -196,15 +196,15 @@ def run_pipeline(
     log_path = Path("logs") / f"retention_{job_name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with warehouse_lock.write_lock(db, on_wait=on_wait):
+        # fail fast, in one line and before any Dagster state is touched, when a process
+        # outside the lock protocol holds the file or there is nothing to build for the as-of
+        with warehouse_lock.connect(db) as con:
+            if raw is None and as_of is not None:
+                _require_orders_before(con, as_of)
+                refuse_future_as_of(con, as_of)
         instance = dagster_instance()
         runs.recover_dead_runs(instance, db, say=on_wait)
         with _captured(log_path):
-            # fail fast, in one line, when a process outside the lock protocol holds the file or
-            # there is nothing to build for the --as-of date
-            with warehouse_lock.connect(db) as con:
-                if raw is None and as_of is not None:
-                    _require_orders_before(con, as_of)
-                    refuse_future_as_of(con, as_of)
             defs = load_definitions()
             job = defs.resolve_job_def(job_name)
             config = run_config(

@@ -119,7 +119,6 @@ def sync(
     console = make_console()
     db_path, instance = prepare_environment(), dagster_instance()
     warn = make_console(stderr=True)
-    recover_dead_runs(instance, db_path, say=lambda line: warn.print(f"[yellow]{line}[/yellow]"))
     config = SyncRunConfig(
         dry_run=dry_run,
         approve_removals=approve_removals,
@@ -129,6 +128,9 @@ def sync(
     )
     # syncs serialise on the warehouse write lock: say what this one waits for, and for how long
     with _waiting_said(db_path):
+        recover_dead_runs(
+            instance, db_path, say=lambda line: warn.print(f"[yellow]{line}[/yellow]")
+        )
         # the Dagster sync assets, exactly as a run of the graph executes them
         results, run = run_interruptible(
             lambda: run_sync_assets(selected, db_path=db_path, instance=instance, config=config),

@@ -208,7 +208,9 @@ def test_winback_overlap_matches_an_independent_computation(con):
         "both": len(rule & model),
     }
     assert report == expected
-    assert all(expected.values()), "the sample should show all three groups"
+    # with rank-based risk bands (top 20% high) every predicted churner of the sample store has
+    # also passed the 120-day rule, so model_only may be empty; the other two groups may not
+    assert expected["rule_only"] and expected["both"], "the sample should show the overlap"
 
 
 def _model_yml(model: str) -> dict:

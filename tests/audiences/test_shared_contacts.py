@@ -112,7 +112,9 @@ def _share_email(db_path: Path, newer: str, older: str) -> str:
 def test_two_customers_sharing_an_email_sync_as_one_user_and_one_member(
     audience_db: Path, emus: Emulators, tmp_path: Path
 ):
-    db_path = tmp_path / "warehouse.duckdb"
+    db_path = (
+        tmp_path / "retention.duckdb"
+    )  # fixture warehouses keep the catalog name their views use
     shutil.copy(audience_db, db_path)
     with duckdb.connect(str(db_path), read_only=True) as con:
         newer, older = _pick_two_buyers(con)

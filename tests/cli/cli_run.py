@@ -20,6 +20,19 @@ def run_cli(
     )
 
 
+def assert_error_after_wait_notice(done: subprocess.CompletedProcess, exit_code: int, *fragments):
+    """Like `assert_one_line_error`, after a notice saying what the command waited for (a
+    writer outside the lock protocol gets a grace period before the one-line error)."""
+    notice, _, error = done.stderr.strip().rpartition("\n")
+    assert "waiting up to" in notice and "locked by process" in notice, done.stderr
+    assert done.returncode == exit_code, (done.returncode, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert error.startswith("error: "), error
+    for fragment in fragments:
+        assert fragment in error, (fragment, error)
+    return error
+
+
 def assert_one_line_error(done: subprocess.CompletedProcess, exit_code: int, *fragments: str):
     """Exit code as given, stderr is a single `error: ...` line holding every fragment."""
     lines = [line for line in done.stderr.splitlines() if line.strip()]

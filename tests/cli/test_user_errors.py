@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from activation.config import load_syncs
-from cli.cli_run import assert_one_line_error, run_cli
+from cli.cli_run import assert_error_after_wait_notice, assert_one_line_error, run_cli
 from retention.core.errors import UserError
 from retention.core.settings import DBT_PROJECT_DIR
 from retention.ingest import ingest_path
@@ -85,7 +85,8 @@ def test_report_on_locked_warehouse(locked_warehouse) -> None:
 
 def test_sync_on_locked_warehouse(locked_warehouse) -> None:
     env, pid = locked_warehouse
-    assert_one_line_error(run_cli("sync", "--dry-run", env=env), 1, "locked by process", str(pid))
+    done = run_cli("sync", "--dry-run", env=env)
+    assert_error_after_wait_notice(done, 1, "locked by process", str(pid))
 
 
 def test_ingest_on_locked_warehouse(locked_warehouse, tmp_path: Path) -> None:
@@ -134,4 +135,5 @@ def test_build_before_the_first_order(tmp_path: Path) -> None:
 
 def test_build_on_locked_warehouse(locked_warehouse) -> None:
     env, pid = locked_warehouse
-    assert_one_line_error(run_cli("build", env=env), 1, "locked by process", str(pid))
+    done = run_cli("build", env=env)
+    assert_error_after_wait_notice(done, 1, "locked by process", str(pid))
