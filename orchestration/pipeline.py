@@ -198,7 +198,7 @@ def run_pipeline(
     with warehouse_lock.write_lock(db, on_wait=on_wait):
         # fail fast, in one line and before any Dagster state is touched, when a process
         # outside the lock protocol holds the file or there is nothing to build for the as-of
-        with warehouse_lock.connect(db) as con:
+        with warehouse_lock.connect(db, on_wait=on_wait) as con:
             if raw is None and as_of is not None:
                 _require_orders_before(con, as_of)
                 refuse_future_as_of(con, as_of)
