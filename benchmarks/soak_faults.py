@@ -39,12 +39,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
-import yaml
+from soak_kill9 import write_cycle  # benchmarks/ is on sys.path when run as a script
 
 from activation.emulators import Emulators, running_emulators
 from activation.emulators.fault_proxy import FAULTS, FaultPlan, fault_proxy, proxied_env
 
-MODEL = "aud_soak"
 OK_STATUSES = ("success", "partial", "dry_run")
 SYNC_CODE = """
 import sys
@@ -153,43 +152,6 @@ def _people(kind: Kind, base: int) -> list[dict]:
     ]
 
 
-def _write_cycle(folder: Path, kind: Kind, cycle: int, people: list[dict]) -> None:
-    folder.mkdir(parents=True)
-    con = duckdb.connect(str(folder / "warehouse.duckdb"))
-    con.execute("CREATE SCHEMA audiences")
-    con.execute(
-        f"CREATE TABLE audiences.{MODEL} (customer_id VARCHAR, email VARCHAR, phone VARCHAR, "
-        "first_name VARCHAR, has_email_consent BOOLEAN, has_sms_consent BOOLEAN, "
-        "has_whatsapp_consent BOOLEAN, channel VARCHAR)"
-    )
-    con.executemany(
-        f"INSERT INTO audiences.{MODEL} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (p["customer_id"], p["email"], p["phone"], p["first_name"], *[p["consent"]] * 3)
-            + (kind.channel,)
-            for p in people
-        ],
-    )
-    con.close()
-    name = f"faults_{kind.vendor}"
-    sync = {"name": name, "channel": kind.channel, **kind.spec(cycle)}
-    doc = {
-        "version": 2,
-        "models": [{"name": MODEL, "config": {"meta": {"activation": {"syncs": [sync]}}}}],
-        "exposures": [
-            {
-                "name": name,
-                "type": "application",
-                "owner": {"name": "Soak", "email": "soak@example.com"},
-                "depends_on": [f"ref('{MODEL}')"],
-            }
-        ],
-    }
-    audiences = folder / "dbt" / "models" / "audiences"
-    audiences.mkdir(parents=True)
-    (audiences / f"{MODEL}.yml").write_text(yaml.safe_dump(doc, sort_keys=False))
-
-
 def _run(folder: Path, env: dict[str, str], totals: Totals) -> tuple[str, int]:
     """Run the sync once in a subprocess; (stored status of its run, write requests)."""
     db = folder / "warehouse.duckdb"
@@ -276,7 +238,7 @@ def soak(
     for cycle in range(args.cycles):
         people = _people(kind, (index * 100 + cycle) * 10_000)
         folder = root / kind.vendor / f"cycle{cycle}"
-        _write_cycle(folder, kind, cycle, people)
+        write_cycle(folder, kind, cycle, people, prefix="faults")
         plan = FaultPlan(rates, selects=kind.faulted, seed=args.seed * 1000 + index * 100 + cycle)
         proxy.plan = plan
         for _ in range(args.max_runs):

@@ -233,7 +233,11 @@ def _people(kind: Kind, base: int) -> list[dict]:
     return people
 
 
-def _write_cycle(folder: Path, kind: Kind, cycle: int, people: list[dict]) -> None:
+def write_cycle(
+    folder: Path, kind: Kind, cycle: int, people: list[dict], prefix: str = "soak"
+) -> None:
+    """One cycle's warehouse (the audience table of `people`) and dbt project declaring the
+    sync `<prefix>_<vendor>` of `kind` (also used by soak_faults.py)."""
     folder.mkdir(parents=True)
     con = duckdb.connect(str(folder / "warehouse.duckdb"))
     con.execute("CREATE SCHEMA audiences")
@@ -251,7 +255,7 @@ def _write_cycle(folder: Path, kind: Kind, cycle: int, people: list[dict]) -> No
         ],
     )
     con.close()
-    name = f"soak_{kind.vendor}"
+    name = f"{prefix}_{kind.vendor}"
     doc = {
         "version": 2,
         "models": [
@@ -396,7 +400,7 @@ def soak(kind: Kind, cycles: int, emus: EmulatorProcess, root: Path, rng: random
     # calibration: one uninterrupted run gives the number of writes and their spacing
     people = _people(kind, (index * 100 + 99) * 10_000)
     folder = root / kind.vendor / "calibration"
-    _write_cycle(folder, kind, 999, people)
+    write_cycle(folder, kind, 999, people)
     emus.ask(
         "seed",
         kind.vendor,
@@ -406,7 +410,7 @@ def soak(kind: Kind, cycles: int, emus: EmulatorProcess, root: Path, rng: random
     for cycle in range(cycles):
         people = _people(kind, (index * 100 + cycle) * 10_000)
         folder = root / kind.vendor / f"cycle{cycle}"
-        _write_cycle(folder, kind, cycle, people)
+        write_cycle(folder, kind, cycle, people)
         address = "email" if kind.vendor == "klaviyo" else "phone"
         emus.ask("seed", kind.vendor, [p[address] for p in people if p["unsubscribed"]])
         killed = _kill_at_random(emus, kind, folder, env, rng, plan)
