@@ -9,6 +9,7 @@ import pyarrow as pa
 import yaml
 
 from activation.config import SyncConfig, load_syncs
+from activation.emulators import DEFAULT_LIST_ID
 
 FAST = 200.0  # emulator and client rate limits x200 keep the suite fast
 
@@ -24,6 +25,28 @@ TWILIO = {
     "account_sid": "AC" + "2" * 32,
     "from_number": "+15550001111",
     "body": "Hi {first_name}",
+}
+# a mirrored VIP list at Klaviyo and at Mailchimp, shared by the drift and opt-out tests
+VIP_MIRROR_SPECS = {
+    "klaviyo": {
+        "name": "vip_klaviyo",
+        "destination": "klaviyo",
+        "target": "VIP",
+        "mode": "mirror",
+        "channel": "email",
+        "identifiers": {"email": "email"},
+        "fields": {"first_name": "first_name"},
+    },
+    "mailchimp": {
+        "name": "vip_mc",
+        "destination": "mailchimp",
+        "target": "VIP",
+        "mode": "mirror",
+        "channel": "email",
+        "list_id": DEFAULT_LIST_ID,
+        "identifiers": {"email_address": "email"},
+        "fields": {"FNAME": "first_name"},
+    },
 }
 # a WhatsApp template sync (template `win_back` must be approved at the emulator)
 WHATSAPP = {

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from sync_helpers import VIP_MIRROR_SPECS as SPECS
 from sync_helpers import member, one_sync, write_audience
 
 from activation.emulators import DEFAULT_LIST_ID, Emulators
@@ -19,27 +20,6 @@ from activation.emulators.mailchimp import ISO_SECONDS
 from activation.engine import run_sync
 from retention.core.settings import DBT_PROJECT_DIR
 
-SPECS = {
-    "klaviyo": {
-        "name": "vip_klaviyo",
-        "destination": "klaviyo",
-        "target": "VIP",
-        "mode": "mirror",
-        "channel": "email",
-        "identifiers": {"email": "email"},
-        "fields": {"first_name": "first_name"},
-    },
-    "mailchimp": {
-        "name": "vip_mc",
-        "destination": "mailchimp",
-        "target": "VIP",
-        "mode": "mirror",
-        "channel": "email",
-        "list_id": DEFAULT_LIST_ID,
-        "identifiers": {"email_address": "email"},
-        "fields": {"FNAME": "first_name"},
-    },
-}
 ROWS = [member(i) for i in range(14)]
 LEAVERS = [r["email"] for r in ROWS[2:12]]
 BLOCKED = {"klaviyo": "suppressed", "mailchimp": "unsubscribed"}

@@ -4,6 +4,7 @@ there (activation.sync_drift, console), and `--full-resync` restores them."""
 from __future__ import annotations
 
 import pytest
+from sync_helpers import VIP_MIRROR_SPECS as SPECS
 from sync_helpers import member, one_sync, write_audience, write_project
 from typer.testing import CliRunner
 
@@ -12,27 +13,6 @@ from activation.emulators import DEFAULT_LIST_ID
 from activation.engine import run_sync
 from retention.cli import main as cli
 
-SPECS = {
-    "klaviyo": {
-        "name": "vip_klaviyo",
-        "destination": "klaviyo",
-        "target": "VIP",
-        "mode": "mirror",
-        "channel": "email",
-        "identifiers": {"email": "email"},
-        "fields": {"first_name": "first_name"},
-    },
-    "mailchimp": {
-        "name": "vip_mc",
-        "destination": "mailchimp",
-        "target": "VIP",
-        "mode": "mirror",
-        "channel": "email",
-        "list_id": DEFAULT_LIST_ID,
-        "identifiers": {"email_address": "email"},
-        "fields": {"FNAME": "first_name"},
-    },
-}
 ROWS = [member(i) for i in range(8)]
 EMAILS = {r["email"] for r in ROWS}
 
