@@ -47,6 +47,13 @@ def stats(backtest: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def _in_words(text: str) -> str:
+    """The candidates' identifiers in `text` (the ML run's reasons) as their report names."""
+    for name, words in NAMES.items():
+        text = text.replace(name, words)
+    return text
+
+
 def notes(backtest: dict) -> list[str]:
     """How to read the backtest, and any bias warning."""
     window = backtest["window"]
@@ -55,12 +62,12 @@ def notes(backtest: dict) -> list[str]:
         f"with what {backtest['customers']:,} customers really spent from then to "
         f"{window['end']} ({window['days']} days). Top-decile capture is the share of that "
         "revenue brought by the 10% of customers a model ranked highest; it is what the CLV "
-        f"model is chosen on. {backtest['choice_reason']}.",
+        f"model is chosen on. {_in_words(backtest['choice_reason'])}.",
         "The CLV interval of a customer is a 90% posterior-predictive range of what that "
         "customer will spend (alive or not, how many purchases, how much each), so it is wide "
         "and often starts at 0; it is not a range for the average.",
     ]
-    lines += [f"Warning: {warning}." for warning in backtest.get("warnings", [])]
+    lines += [f"Warning: {_in_words(warning)}." for warning in backtest.get("warnings", [])]
     return lines
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from retention.report import churn_text, labels
+from ml.clv_backtest import choose
+from retention.report import churn_text, clv_text, labels
 from retention.report.audiences import audience_name, list_name, purpose
 from retention.report.figures import shared_ticks
 from retention.report.html import markup
@@ -104,3 +106,20 @@ def test_metrics_explained_in_words_including_a_baseline_below_half() -> None:
     assert below.startswith("BG/NBD P(no purchase in horizon) scores 0.420")
     assert "points the wrong way" in below and "0.580" in below
     assert "5.0% off" in text
+
+
+def test_clv_backtest_reasons_read_as_words() -> None:
+    """The ML run's choice reason names candidates by identifier; the report must not."""
+    rng = np.random.default_rng(0)
+    captures = {"bgnbd_gamma_gamma": 0.40, "rfm_regression": 0.41, "naive_past_spend": 0.45}
+    draws = {name: value + rng.normal(0, 0.05, 200) for name, value in captures.items()}
+    backtest = {
+        **choose(captures, draws, 0.9),
+        "window": {"start": "2025-11-01", "end": "2026-11-01", "days": 365},
+        "customers": 600,
+        "warnings": ["naive_past_spend is biased by +30%"],
+    }
+    assert "naive_past_spend" in backtest["choice_reason"]  # the raw reason has identifiers
+    words = " ".join(clv_text.notes(backtest)).split()
+    assert [w for w in words if labels.is_snake_case(w.strip(".,:;()"))] == []
+    assert "naive: last period's spend" in " ".join(clv_text.notes(backtest))
