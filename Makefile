@@ -34,7 +34,7 @@ demo: install ## sample store -> ingest -> build -> sync to local emulators -> r
 test: install ## run the whole test suite
 	$(BIN)/python -m compileall -q -j 0 retention orchestration ml activation tests
 	mkdir -p $(TEST_TMPDIR)
-	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -n 2 --dist loadgroup --durations=25
+	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=25
 
 # The edit loop: in-process unit tests with no dbt build, Dagster run or CLI subprocess
 # (tests/ml/test_ml_features.py runs dbt on a simulated store since the features moved to dbt).
