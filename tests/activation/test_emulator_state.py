@@ -19,6 +19,10 @@ from activation.emulators import Emulators, running_emulators, state_file_for
 from activation.engine import run_sync
 from retention.cli import main as cli
 from retention.core.errors import UserError
+from retention.report import audiences
+from retention.report.labels import Money
+from retention.report.model import Section
+from retention.report.summary import read_facts
 
 ROWS = [member(i) for i in range(6)]
 EMAILS = {r["email"] for r in ROWS}
@@ -59,6 +63,22 @@ def test_accounts_survive_a_restart_and_an_opt_out_stays_out(tmp_path, monkeypat
         with _session(monkeypatch) as emus:  # a fresh account without the saved state
             fresh = run_sync(db, sync)
     assert (fresh.added, fresh.drift_missing) == (0, len(ROWS) - 1)  # the leaver is not lost
+    _drift_is_shown(db_path, lost=len(ROWS) - 1)
+
+
+def _drift_is_shown(db_path, lost: int) -> None:
+    """The demo summary and the report's sync section call the drifted sync not ok."""
+    facts = read_facts(db_path)
+    assert facts.not_ok_syncs == {"vip_klaviyo": f"{lost} members missing at the provider"}
+    assert [d["drift"] for d in facts.destinations] == [lost]
+    section = Section(key="syncs", title="", lead="")
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        audiences.last_syncs(con, section, Money(None))
+    assert ("syncs not ok", "1") in section.stats
+    assert ("members missing at the provider", str(lost)) in section.stats
+    assert "--full-resync" in " ".join(section.notes)
+    latest = section.tables[0].frame
+    assert list(latest["status"]) == ["success, drift"]
 
 
 def _written(emus) -> str:
