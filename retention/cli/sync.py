@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -123,9 +123,7 @@ def sync(
         )
     selected = [declared[n] for n in wanted] if names else list(declared.values())
     db_path = prepare_environment()
-    require_built_audiences(db_path, sorted({s.model for s in selected}))
     console = make_console()
-    instance = dagster_instance()
     warn = make_console(stderr=True)
     config = SyncRunConfig(
         dry_run=dry_run,
@@ -135,15 +133,24 @@ def sync(
         full_resync=full_resync,
     )
     # syncs serialise on the warehouse write lock: say what this one waits for, and for how long
-    with _waiting_said(db_path), _destinations_env(db_path, with_emulators):
+    with _waiting_said(db_path):
+        require_built_audiences(
+            db_path,
+            sorted({s.model for s in selected}),
+            on_wait=lambda line: warn.print(f"[yellow]{line}[/yellow]", highlight=False),
+        )
+        instance = dagster_instance()
         recover_dead_runs(
             instance, db_path, say=lambda line: warn.print(f"[yellow]{line}[/yellow]")
         )
         # the Dagster sync assets, exactly as a run of the graph executes them
-        results, run = run_interruptible(
-            lambda: run_sync_assets(selected, db_path=db_path, instance=instance, config=config),
-            db=db_path,
-        )
+        with _destinations_env(db_path, with_emulators):
+            results, run = run_interruptible(
+                lambda: run_sync_assets(
+                    selected, db_path=db_path, instance=instance, config=config
+                ),
+                db=db_path,
+            )
     raise_user_error(run)
     console.print(_syncs_table(results))
     held = _held_back(db_path, [r.run_id for r in results if r.run_id])
@@ -173,12 +180,14 @@ def sync(
         raise typer.Exit(1)
 
 
-def require_built_audiences(db_path: Path, models: list[str]) -> None:
+def require_built_audiences(
+    db_path: Path, models: list[str], on_wait: Callable[[str], None] | None = None
+) -> None:
     """InputError naming the audience models missing from the warehouse at `db_path` (before any
     build: no warehouse, or no table in schema `audiences`), so no sync run starts."""
     built: set[str] = set()
     if db_path.is_file():
-        with connect(db_path, read_only=True) as con:
+        with connect(db_path, read_only=True, on_wait=on_wait) as con:
             rows = con.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'audiences'"
             ).fetchall()
