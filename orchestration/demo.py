@@ -67,8 +67,10 @@ class DemoSummary:
     tables_built: dict[str, int] = field(default_factory=dict)
     rfm_segments: dict[str, int] = field(default_factory=dict)
     churn_auc: dict[str, float] = field(default_factory=dict)
+    churn_model: dict[str, str] = field(default_factory=dict)  # the scores' model_version, as_of
     destinations: list[dict] = field(default_factory=list)
     failed_syncs: list[str] = field(default_factory=list)
+    not_ok_syncs: dict[str, str] = field(default_factory=dict)  # latest run not ok: why
     failed_checks: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -77,7 +79,7 @@ class DemoSummary:
 
 
 @contextmanager
-def _exported(env: dict[str, str]) -> Iterator[None]:
+def exported(env: dict[str, str]) -> Iterator[None]:
     """Set `env` in os.environ (the destinations read their URLs and keys there), then restore."""
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
@@ -114,7 +116,6 @@ def run_demo(
     `db_path` defaults to RETENTION_DUCKDB_PATH (else warehouse/retention.duckdb) and
     `report_path` to RETENTION_REPORT_PATH (else reports/retention_report.html).
     """
-    from activation.emulators import running_emulators
     from orchestration.lift_demo import measure_lift
     from retention.report.build import write_report
     from retention.report.summary import read_facts
@@ -128,10 +129,9 @@ def run_demo(
     label = "Ingest, build and sync with Dagster (raw, dbt, churn, CLV, audiences, syncs)"
     with (
         _timed(tracker, label, seconds) as step,
-        running_emulators() as emulators,
-        _exported(emulators.env),
+        warehouse_emulators(db_path) as emulators,
+        exported(emulators.env),
     ):
-        approve_whatsapp_templates(emulators)
         run = _run_graph(step, data_dir, db_path)
     with _timed(tracker, "Measure lift vs holdout", seconds) as step:  # orchestration/lift_demo
         step.update(measure_lift(db_path, data_dir, step.update, simulate=simulate_lift, seed=seed))
@@ -150,8 +150,10 @@ def run_demo(
         tables_built=facts.tables_built,
         rfm_segments=facts.rfm_segments,
         churn_auc=facts.churn_auc,
+        churn_model=facts.churn_model,
         destinations=facts.destinations,
         failed_syncs=failed_syncs(run),
+        not_ok_syncs=facts.not_ok_syncs,
         failed_checks=[f"{c.severity} {c.asset} {c.check}" for c in run.failed_checks],
     )
 
@@ -194,6 +196,24 @@ def failed_syncs(result: PipelineResult) -> list[str]:
     prefix = f"{ACTIVATION_GROUP}__"
     names |= {key[len(prefix) :] for key in result.failed_steps if key.startswith(prefix)}
     return sorted(names)
+
+
+@contextmanager
+def warehouse_emulators(db_path: Path, **options: object) -> Iterator[Emulators]:
+    """The provider emulators of the warehouse at `db_path`, as `retention demo`, `dev`,
+    `emulators` and `sync --emulators` run them: the emulated accounts start from what the last
+    session left (saved next to the warehouse) and are saved on exit, so the warehouse's sync
+    state and the emulated lists agree; WhatsApp templates approved. A state file without its
+    warehouse (deleted or never built) is dropped: a new warehouse starts with empty accounts.
+    """
+    from activation.emulators import running_emulators, state_file_for
+
+    state_file = state_file_for(db_path)
+    if not db_path.exists():
+        state_file.unlink(missing_ok=True)
+    with running_emulators(state_file=state_file, **options) as emulators:
+        approve_whatsapp_templates(emulators)
+        yield emulators
 
 
 def approve_whatsapp_templates(emulators: Emulators) -> None:

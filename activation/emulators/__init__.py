@@ -3,14 +3,21 @@
 `running_emulators()` serves every vendor under its own path prefix of one server and yields
 an `Emulators` object: `.env` holds `<DEST>_BASE_URL` and `<DEST>_API_KEY` for each
 destination, and `.klaviyo`, `.mailchimp`, ... expose state and request logs.
+
+A real account keeps its lists between sessions, and the warehouse's sync state assumes it did:
+with `state_file` (`state_file_for(warehouse)`, next to the DuckDB file) the emulated accounts
+start from what the last session left and are saved when the block exits.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -28,8 +35,16 @@ from activation.emulators.mailchimp import DEFAULT_LIST_ID, MailchimpEmulator
 from activation.emulators.messaging import TwilioEmulator, WhatsappEmulator
 from activation.emulators.server import BackgroundServer
 from activation.emulators.webhook import WebhookEmulator
+from retention.core.errors import UserError
 
-__all__ = ["DEFAULT_LIST_ID", "Emulators", "LoggedRequest", "running_emulators"]
+__all__ = [
+    "DEFAULT_LIST_ID",
+    "Emulators",
+    "LoggedRequest",
+    "running_emulators",
+    "state_file_for",
+]
+STATE_VERSION = 1  # bump when a `persistent` attribute changes shape
 
 
 @dataclass
@@ -76,6 +91,52 @@ class Emulators:
         for emulator in self.all:
             emulator.clear_log()
 
+    def save(self, path: Path) -> None:
+        """Write every emulated account's state to `path` (atomically: a crash keeps the last)."""
+        with self._lock_all():
+            saved = {e.vendor: e.account_state() for e in self.all}
+            data = pickle.dumps({"version": STATE_VERSION, "accounts": saved})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+
+    def restore(self, path: Path) -> None:
+        """Load the accounts `save` wrote to `path` (UserError when it cannot be read)."""
+        try:
+            # the file is written by `save` next to the user's own warehouse: as trusted as it
+            saved = pickle.loads(path.read_bytes())  # noqa: S301
+            accounts = saved["accounts"] if saved.get("version") == STATE_VERSION else None
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError) as error:
+            accounts, reason = None, f"{type(error).__name__}: {error}"
+        else:
+            reason = "written by another version"
+        if accounts is None:
+            raise UserError(
+                f"emulator state {path} is unreadable ({reason}): delete it to start with empty "
+                "emulated accounts, then `retention sync --full-resync --emulators`"
+            )
+        for emulator in self.all:
+            emulator.restore_account(accounts.get(emulator.vendor, {}))
+
+    @contextmanager
+    def _lock_all(self) -> Iterator[None]:
+        """Hold every emulator's state lock (a consistent snapshot across vendors)."""
+        held = []
+        try:
+            for emulator in self.all:
+                emulator.lock.acquire()
+                held.append(emulator)
+            yield
+        finally:
+            for emulator in reversed(held):
+                emulator.lock.release()
+
+
+def state_file_for(db_path: Path) -> Path:
+    """Where the emulated accounts of the warehouse at `db_path` are kept: next to it."""
+    return db_path.with_name(f"{db_path.stem}.emulators.pickle")
+
 
 def _api_keys() -> dict[str, str]:
     token = secrets.token_hex(12)
@@ -101,8 +162,11 @@ def running_emulators(
     seed: int = 0,
     klaviyo_job_seconds: float = 0.05,
     port: int = 0,
+    state_file: Path | None = None,
 ) -> Iterator[Emulators]:
     """Serve all emulators on 127.0.0.1 for the duration of the `with` block.
+
+    `state_file`: start the accounts from it when it exists, save them to it on exit;
 
     `fault_rate`: share of requests answered 429 (with Retry-After) or 503 before processing;
     `rate_scale`: multiplies the vendors' documented rate limits (tests use large values).
@@ -122,12 +186,17 @@ def running_emulators(
     }
     app = Starlette(routes=[Mount(e.prefix, routes=e.routes()) for e in emulators.values()])
     server = BackgroundServer(app, port=port)
-    url = server.start()
     env: dict[str, str] = {}
+    running = Emulators(url="", env=env, **emulators)
+    if state_file is not None and state_file.exists():
+        running.restore(state_file)
+    running.url = url = server.start()
     for name, emulator in emulators.items():
         env[f"{name.upper()}_BASE_URL"] = url + emulator.prefix
         env[f"{name.upper()}_API_KEY"] = emulator.api_key
     try:
-        yield Emulators(url=url, env=env, **emulators)
+        yield running
     finally:
         server.stop()
+        if state_file is not None:
+            running.save(state_file)

@@ -91,6 +91,9 @@ class VendorEmulator:
     prefix: ClassVar[str]  # mount path, e.g. "/klaviyo"; the base URL is server + prefix
     limits: ClassVar[dict[str, RateLimit]]
     idempotent_writes: ClassVar[bool] = False  # replay answers for a repeated Idempotency-Key
+    # what a real account keeps between sessions (lists, members, opt-outs...): saved with the
+    # warehouse by `running_emulators(state_file=...)`, so the next session starts from it
+    persistent: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, faults: FaultOptions, api_key: str) -> None:
         self.faults = faults
@@ -116,6 +119,19 @@ class VendorEmulator:
     def routes(self) -> list[Route]:
         """The vendor's endpoints, built with `self.route`."""
         raise NotImplementedError
+
+    def account_state(self) -> dict[str, Any]:
+        """The `persistent` attributes, to save; one dict, so shared references survive."""
+        with self.lock:
+            return {name: getattr(self, name) for name in self.persistent}
+
+    def restore_account(self, saved: dict[str, Any]) -> None:
+        """Put back what `account_state` saved (attributes this emulator no longer keeps are
+        ignored; ones it did not save keep their fresh value)."""
+        with self.lock:
+            for name in self.persistent:
+                if name in saved:
+                    setattr(self, name, saved[name])
 
     # --- shared machinery ----------------------------------------------------------------
     @property

@@ -18,6 +18,8 @@ class SendlaneEmulator(VendorEmulator):
     prefix = "/sendlane/v2"
     limits: ClassVar[dict[str, RateLimit]] = {"api": RateLimit(5.0, 5)}
 
+    persistent = ("lists", "contacts")
+
     def __init__(self, faults, api_key: str) -> None:
         super().__init__(faults, api_key)
         self.lists: dict[int, set[str]] = {}
@@ -79,6 +81,8 @@ class IterableEmulator(VendorEmulator):
         "bulk_update": RateLimit(5.0, 5),
         "lists": RateLimit(10.0, 10),
     }
+
+    persistent = ("users", "lists")
 
     def __init__(self, faults, api_key: str) -> None:
         super().__init__(faults, api_key)
@@ -202,6 +206,8 @@ class BrazeEmulator(VendorEmulator):
     prefix = "/braze"
     limits: ClassVar[dict[str, RateLimit]] = {"users_track": RateLimit(1000.0, 3000)}
 
+    persistent = ("users",)
+
     def __init__(self, faults, api_key: str) -> None:
         super().__init__(faults, api_key)
         self.users: dict[str, dict] = {}
@@ -262,6 +268,8 @@ class AttentiveEmulator(VendorEmulator):
         "attributes": RateLimit(10.0, 10),
         "unsubscribe": RateLimit(10.0, 10),
     }
+
+    persistent = ("subscribers",)
 
     def __init__(self, faults, api_key: str) -> None:
         super().__init__(faults, api_key)

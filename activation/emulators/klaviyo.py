@@ -79,6 +79,8 @@ class KlaviyoEmulator(VendorEmulator):
         "list_profiles": RateLimit(_per_minute(750), 75),
     }
 
+    persistent = ("profiles", "lists", "_by_email", "_by_phone")
+
     def __init__(self, faults, api_key: str, job_seconds: float = 0.05) -> None:
         super().__init__(faults, api_key)
         self.job_seconds = job_seconds

@@ -52,6 +52,8 @@ class MailchimpEmulator(VendorEmulator):
     prefix = "/mailchimp/3.0"
     limits: ClassVar[dict[str, RateLimit]] = {"api": RateLimit.connections(10)}
 
+    persistent = ("lists",)
+
     def __init__(self, faults, api_key: str) -> None:
         super().__init__(faults, api_key)
         self.lists: dict[str, dict] = {}

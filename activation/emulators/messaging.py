@@ -93,6 +93,8 @@ class TwilioEmulator(_MessagingEmulator):
     }
     max_page_size = 1000
 
+    persistent = ("messages", "opted_out")
+
     def __init__(self, faults, api_key: str, send_delay_s: float = 1.0) -> None:
         super().__init__(faults, api_key)
         self.opted_out: set[str] = set()
@@ -236,6 +238,8 @@ class WhatsappEmulator(_MessagingEmulator):
     vendor = "whatsapp"
     prefix = "/whatsapp"
     limits: ClassVar[dict[str, RateLimit]] = {"messages": RateLimit(80.0, 80)}
+
+    persistent = ("messages", "templates")
 
     def __init__(self, faults, api_key: str) -> None:
         super().__init__(faults, api_key)

@@ -20,6 +20,8 @@ class WebhookEmulator(VendorEmulator):
     idempotent_writes = True
     limits: ClassVar[dict[str, RateLimit]] = {"post": RateLimit(10.0, 10)}
 
+    persistent = ("members", "deliveries")
+
     def __init__(self, faults, api_key: str) -> None:
         super().__init__(faults, api_key)
         self.members: dict[str, dict[str, dict]] = {}

@@ -109,16 +109,30 @@ def print_summary(console: Console, summary: DemoSummary) -> None:
 
     if summary.churn_auc:
         console.print(f"[bold]Churn model AUC[/] (out-of-time validation): {_auc_line(summary)}")
+    if summary.churn_model:
+        model = summary.churn_model
+        console.print(
+            f"[bold]Scores from churn model[/] {model['model_version']} trained as of "
+            f"{model['as_of']}",
+            highlight=False,
+        )
 
     syncs = Table(title="Audiences synced per destination", title_justify="left")
-    for column in ("destination", "audiences", "members", "added", "removed", "failed"):
-        syncs.add_column(column, justify="left" if column == "destination" else "right")
+    counts = ("audiences", "members", "added", "removed", "failed", "drift")
+    syncs.add_column("destination")
+    for column in counts:
+        syncs.add_column(column, justify="right")
     for row in summary.destinations:
-        syncs.add_row(
-            row["destination"],
-            *(f"{row[c]:,}" for c in ("audiences", "members", "added", "removed", "failed")),
-        )
+        syncs.add_row(row["destination"], *(f"{row.get(c, 0):,}" for c in counts))
     console.print(syncs)
+    for name, why in summary.not_ok_syncs.items():
+        console.print(f"[yellow]Sync not ok:[/] {name}: {why}", highlight=False)
+    if any("missing at the provider" in why for why in summary.not_ok_syncs.values()):
+        console.print(
+            "[yellow]Drift:[/] restore lost members with `retention sync NAME --full-resync "
+            "--emulators` (unsubscribed people are never re-added)",
+            highlight=False,
+        )
     if summary.failed_syncs:
         console.print(
             f"[yellow]Syncs with failed rows:[/] {', '.join(summary.failed_syncs)} "

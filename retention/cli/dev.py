@@ -39,21 +39,22 @@ def dev(
     Every job in the UI runs as it would in production; with the emulators (the default) sync
     assets deliver to local copies of Klaviyo, Mailchimp, ... on 127.0.0.1. Ctrl-C stops both.
     """
-    from activation.emulators import running_emulators
     from orchestration.defs.dbt.project import prepare_dbt_project
-    from orchestration.demo import approve_whatsapp_templates
+    from orchestration.demo import warehouse_emulators
     from orchestration.pipeline import prepare_dagster_home
 
     home = prepare_dagster_home()
-    settings.prepare_environment()
+    db_path = settings.prepare_environment()
     prepare_dbt_project()
     command = dagster_dev_command(host, port)
     if not emulators:
         _serve(command, dict(os.environ), host, port, home)
         return
-    with running_emulators() as running:
-        approve_whatsapp_templates(running)
-        typer.echo(f"provider emulators on {running.url}; destinations point at them")
+    with warehouse_emulators(db_path) as running:
+        typer.echo(
+            f"provider emulators on {running.url} (accounts kept with {db_path}); "
+            "destinations point at them"
+        )
         _serve(command, {**os.environ, **running.env}, host, port, home)
 
 

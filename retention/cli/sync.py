@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -90,6 +90,12 @@ def sync(
         help="Ignore the last synced state and re-send every consented member "
         "(restores members lost at the provider; messages are never re-sent).",
     ),
+    with_emulators: bool = typer.Option(
+        False,
+        "--emulators",
+        help="Sync to the local provider emulators with the demo's accounts (kept next to the "
+        "warehouse): started for this command, stopped and saved after it.",
+    ),
 ) -> None:
     """Sync audiences through the Dagster sync assets; exits 1 when a sync failed, was blocked
     or is declared wrongly (the other syncs still run)."""
@@ -116,8 +122,8 @@ def sync(
             f"{len(declarations.names())} declared syncs"
         )
     selected = [declared[n] for n in wanted] if names else list(declared.values())
+    db_path = prepare_environment()
     console = make_console()
-    db_path, instance = prepare_environment(), dagster_instance()
     warn = make_console(stderr=True)
     config = SyncRunConfig(
         dry_run=dry_run,
@@ -128,14 +134,23 @@ def sync(
     )
     # syncs serialise on the warehouse write lock: say what this one waits for, and for how long
     with _waiting_said(db_path):
+        require_built_audiences(
+            db_path,
+            sorted({s.model for s in selected}),
+            on_wait=lambda line: warn.print(f"[yellow]{line}[/yellow]", highlight=False),
+        )
+        instance = dagster_instance()
         recover_dead_runs(
             instance, db_path, say=lambda line: warn.print(f"[yellow]{line}[/yellow]")
         )
         # the Dagster sync assets, exactly as a run of the graph executes them
-        results, run = run_interruptible(
-            lambda: run_sync_assets(selected, db_path=db_path, instance=instance, config=config),
-            db=db_path,
-        )
+        with _destinations_env(db_path, with_emulators):
+            results, run = run_interruptible(
+                lambda: run_sync_assets(
+                    selected, db_path=db_path, instance=instance, config=config
+                ),
+                db=db_path,
+            )
     raise_user_error(run)
     console.print(_syncs_table(results))
     held = _held_back(db_path, [r.run_id for r in results if r.run_id])
@@ -163,6 +178,45 @@ def sync(
         console.print(f"[red]{broken.name} not run[/red]: {broken.error}", highlight=False)
     if invalid or not all(r.ok for r in results):
         raise typer.Exit(1)
+
+
+def require_built_audiences(
+    db_path: Path, models: list[str], on_wait: Callable[[str], None] | None = None
+) -> None:
+    """InputError naming the audience models missing from the warehouse at `db_path` (before any
+    build: no warehouse, or no table in schema `audiences`), so no sync run starts."""
+    built: set[str] = set()
+    if db_path.is_file():
+        with connect(db_path, read_only=True, on_wait=on_wait) as con:
+            rows = con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'audiences'"
+            ).fetchall()
+        built = {name for (name,) in rows}
+    missing = [m for m in models if m not in built]
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        shown = ", ".join(missing[:3]) + more
+        raise InputError(
+            f"audience {shown} not built in warehouse {db_path}: run `retention build` "
+            "(or `retention demo`) first, then sync"
+        )
+
+
+@contextmanager
+def _destinations_env(db_path: Path, with_emulators: bool) -> Iterator[None]:
+    """With `--emulators`: the warehouse's emulators run meanwhile and every destination's
+    `<DEST>_BASE_URL`/`<DEST>_API_KEY` point at them; else the environment as it is."""
+    if not with_emulators:
+        yield
+        return
+    from orchestration.demo import exported, warehouse_emulators
+
+    with warehouse_emulators(db_path) as emulators, exported(emulators.env):
+        make_console(stderr=True).print(
+            f"provider emulators on {emulators.url} (accounts kept with {db_path})",
+            highlight=False,
+        )
+        yield
 
 
 @contextmanager
@@ -266,10 +320,12 @@ def emulators(
     port: int = typer.Option(0, help="Port on 127.0.0.1 (0: any free port)."),
     fault_rate: float = typer.Option(0.0, help="Share of requests answered 429/503."),
 ) -> None:
-    """Run every provider emulator on 127.0.0.1 until Ctrl-C and print their env vars."""
-    from activation.emulators import running_emulators
+    """Run every provider emulator on 127.0.0.1 until Ctrl-C and print their env vars; the
+    emulated accounts are the warehouse's (kept next to it, saved on exit)."""
+    from orchestration.demo import warehouse_emulators
+    from retention.core.settings import prepare_environment
 
-    with running_emulators(port=port, fault_rate=fault_rate) as emus:
+    with warehouse_emulators(prepare_environment(), port=port, fault_rate=fault_rate) as emus:
         for key, value in sorted(emus.env.items()):
             typer.echo(f"export {key}={value}")
         typer.echo(f"# emulators listening on {emus.url}; Ctrl-C to stop", err=True)

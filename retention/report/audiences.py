@@ -14,6 +14,7 @@ from retention.report.model import NoRows, Section, Table
 _IDENTIFIER = re.compile(r"'?(?<![`\w])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![`\w])'?")
 _SENTENCE_END = re.compile(r"(?<=[a-z0-9)])\.\s")
 OUTCOMES = ("added", "updated", "removed", "failed", "skipped_no_consent", "skipped_suppressed")
+DRIFT = ("missing_at_provider", "unexpected_at_provider")
 
 
 def audience_name(model: str, description: str | None) -> str:
@@ -165,7 +166,7 @@ def last_syncs(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -
     """Outcome of each sync's latest run per destination, and the rows that failed."""
     runs = _history(con).merge(
         queries.sync_runs(con)[
-            ["sync_name", "started_at", "finished_at", "status", *OUTCOMES, "message"]
+            ["sync_name", "started_at", "finished_at", "status", *OUTCOMES, *DRIFT, "message"]
         ],
         left_on=["sync_name", "run_at"],
         right_on=["sync_name", "started_at"],
@@ -173,7 +174,7 @@ def last_syncs(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -
     latest = (
         runs.groupby("sync_name")
         .tail(1)
-        .fillna({c: 0 for c in OUTCOMES})
+        .fillna({c: 0 for c in (*OUTCOMES, *DRIFT)})
         .sort_values(["destination_name", "list"])
     )
     per_destination = (
@@ -183,15 +184,26 @@ def last_syncs(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -
         .rename(columns={"destination_name": "destination"})
     )
     section.figures.append(figures.sync_outcomes(per_destination, OUTCOMES))
+    drifted = (latest["missing_at_provider"] + latest["unexpected_at_provider"]) > 0
+    not_ok = (latest["status"] != "success") | drifted
+    latest = latest.assign(status=latest["status"].where(~drifted, latest["status"] + ", drift"))
     section.stats += [
         ("destinations", f"{len(per_destination):,}"),
         ("lists and targets", f"{len(latest):,}"),
         ("failed rows", f"{int(latest['failed'].sum()):,}"),
-        ("syncs not ok", f"{int((latest['status'] != 'success').sum()):,}"),
+        ("members missing at the provider", f"{int(latest['missing_at_provider'].sum()):,}"),
+        ("syncs not ok", f"{int(not_ok.sum()):,}"),
     ]
+    if latest["missing_at_provider"].sum() or latest["unexpected_at_provider"].sum():
+        section.notes.append(
+            "Some lists no longer match what was synced (the provider lost members, or holds "
+            "members the sync never sent). Run `retention sync NAME --full-resync` for each "
+            "list marked drift to send its members again; people who unsubscribed are never "
+            "re-added."
+        )
     table = latest.drop(columns="destination").rename(
         columns={"list": "list_or_target", "destination_name": "destination"}
-    )[["list_or_target", "destination", "status", *OUTCOMES, "finished_at", "message"]]
+    )[["list_or_target", "destination", "status", *OUTCOMES, *DRIFT, "finished_at", "message"]]
     section.tables.append(Table("Latest run of each list", table, formats={"message": _verbatim}))
     failed = queries.failed_rows(con)
     names = dict(zip(latest["sync_name"], latest["label"], strict=True))

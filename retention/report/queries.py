@@ -108,9 +108,8 @@ def cx_monthly(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
-def latest_model_run(con: duckdb.DuckDBPyConnection, table: str) -> dict | None:
-    """The newest row of `ml.<table>` with `parameters` and `metrics` decoded from JSON."""
-    df = frame(con, f"select * from ml.{table} order by trained_at desc limit 1")
+def _decoded(df: pd.DataFrame) -> dict | None:
+    """The first row of a model-runs frame with `parameters` and `metrics` decoded from JSON."""
     if df.empty:
         return None
     run = df.iloc[0].to_dict()
@@ -121,9 +120,46 @@ def latest_model_run(con: duckdb.DuckDBPyConnection, table: str) -> dict | None:
     return run
 
 
-def has_clv_runs(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether ml.clv_model_runs exists (a warehouse built before any CLV fit has none)."""
-    return bool(_columns(con, "ml", "clv_model_runs"))
+def churn_scoring_run(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The `ml.churn_model_runs` row whose model produced the rows now in `ml.churn_scores`.
+
+    A build that reuses a model trained earlier records no new run, so the newest run may be
+    another build's (e.g. an `--as-of` build after the default one): the run is matched on the
+    scores' `model_version` (unique per data window, data and config); a run that trained no
+    model is matched on its time, which is the scores' `scored_at`. None when nothing matches.
+    """
+    if not (_columns(con, "ml", "churn_scores") and _columns(con, "ml", "churn_model_runs")):
+        return None
+    return _decoded(
+        frame(
+            con,
+            """
+            with scores as (
+                select any_value(model_version) as version, max(scored_at) as scored_at
+                from ml.churn_scores
+            )
+            select r.* from ml.churn_model_runs r, scores s
+            where json_extract_string(r.parameters, '$.model_version') = s.version
+              and (s.version <> 'not_trained' or r.trained_at = s.scored_at)
+            order by r.trained_at desc
+            limit 1
+            """,
+        )
+    )
+
+
+def clv_scoring_run(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The `ml.clv_model_runs` row of the fit that wrote `ml.clv_predictions` (its
+    `model_run_id`); None when there are no predictions or runs."""
+    if not (_columns(con, "ml", "clv_predictions") and _columns(con, "ml", "clv_model_runs")):
+        return None
+    return _decoded(
+        frame(
+            con,
+            "select * from ml.clv_model_runs where run_id = "
+            "(select any_value(model_run_id) from ml.clv_predictions)",
+        )
+    )
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
@@ -202,12 +238,27 @@ def currencies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def sync_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every finished (not dry-run) sync run, oldest first."""
+    """Every finished (not dry-run) sync run, oldest first, with the drift its read-back found:
+    `missing_at_provider` (members the provider lost) and `unexpected_at_provider`."""
+    drift = (
+        """left join (
+            select run_id,
+                   count(*) filter (where drift = 'missing_at_provider') as missing_at_provider,
+                   count(*) filter (where drift = 'unexpected_at_provider')
+                       as unexpected_at_provider
+            from activation.sync_drift group by run_id
+        ) d using (run_id)"""
+        if _columns(con, "activation", "sync_drift")
+        else "left join (select null as run_id, 0 as missing_at_provider, "
+        "0 as unexpected_at_provider) d using (run_id)"
+    )
     return frame(
         con,
         f"""
-        select *
-        from activation.sync_runs
+        select r.*, coalesce(d.missing_at_provider, 0) as missing_at_provider,
+               coalesce(d.unexpected_at_provider, 0) as unexpected_at_provider
+        from activation.sync_runs r
+        {drift}
         where {FINISHED_RUN}
         order by started_at, destination, sync_name
         """,

@@ -115,7 +115,9 @@ def clv(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
             formats={"predicted_clv": money, "average_per_customer": money},
         )
     )
-    run = queries.latest_model_run(con, "clv_model_runs") if queries.has_clv_runs(con) else None
+    run = queries.clv_scoring_run(con)
+    if run is not None:
+        section.stats.append(("fitted as of", _as_of(run)))
     backtest = (run or {}).get("metrics", {}).get("backtest", {})
     if backtest.get("status") == "evaluated":
         section.stats += clv_text.stats(backtest)
@@ -125,9 +127,9 @@ def clv(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
 
 def churn(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
     """ROC and calibration curves of the churn model against its baselines."""
-    run = queries.latest_model_run(con, "churn_model_runs")
+    run = queries.churn_scoring_run(con)
     if run is None:
-        raise NoRows("ml.churn_model_runs has no training run")
+        raise NoRows("ml.churn_model_runs has no run that produced ml.churn_scores")
     metrics = run["metrics"]
     if metrics.get("status") in ("not_trained", "failed"):
         raise NoRows(f"no churn model was trained as of this build: {metrics.get('reason')}")
@@ -148,10 +150,17 @@ def churn(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> Non
         ]
     section.stats += [
         ("validation customers", f"{metrics.get('validation_customers', 0):,}"),
+        ("model version", str(run["parameters"].get("model_version", "unknown"))),
+        ("trained as of", _as_of(run)),
         ("trained", str(run["trained_at"])[:16]),
     ]
     section.notes += churn_text.explain(metrics)
     section.tables.append(churn_text.scorer_table(metrics))
+
+
+def _as_of(run: dict) -> str:
+    """The as-of date a model run was trained or fitted for (its data window's end)."""
+    return str(run["parameters"].get("as_of") or run.get("data_window_end") or "unknown")[:10]
 
 
 def cx(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:

@@ -8,11 +8,13 @@ from datetime import date
 
 import duckdb
 import pytest
+from model_runs import record_later_run
 
 from ml.churn_pipeline import build_churn_scores
 from ml.config import ChurnConfig, DataMinimums
 from ml.errors import FeatureSchemaMismatchError, MLError
 from ml.outputs import ensure_ml_tables
+from retention.report import queries
 
 pytestmark = pytest.mark.xdist_group("ml_sim")
 
@@ -67,6 +69,11 @@ def test_model_beats_baselines_is_calibrated_and_reused(sim_con, tmp_path):
     assert again.reused and again.model_version == result.model_version
     assert again.metrics == result.metrics
     assert sim_con.execute("select count(*) from ml.churn_model_runs").fetchall()[0][0] == 1
+    # a build at another date trains later; the report still describes the model that scored
+    record_later_run(sim_con, "churn_model_runs", {"model_version": "other", "as_of": "2024-06-01"})
+    shown = queries.churn_scoring_run(sim_con)
+    assert (shown["run_id"], shown["metrics"]) == (result.run_id, result.metrics)
+    assert shown["parameters"]["as_of"] == "2025-01-01"
 
     sim_con.execute(
         "insert into marts.fct_orders select order_id || '-new', customer_id, "

@@ -13,7 +13,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.dbt.engine import copy_raw_tables, engine_warehouse
-from orchestration.defs.dbt.failures import dbt_failure_message
+from orchestration.defs.dbt.failures import dbt_failure_message, failing_rows
 from orchestration.defs.dbt.metadata import table_metadata
 from orchestration.defs.dbt.preflight import require_orders
 from orchestration.defs.dbt.project import load_dbt_project
@@ -21,6 +21,7 @@ from orchestration.defs.dbt.resources import BuildOptions
 from orchestration.defs.dbt.translator import RetentionDbtTranslator
 from orchestration.defs.ingest.assets import RAW_SCHEMA
 from orchestration.defs.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
+from retention.core.warehouse.base import read_table
 
 DBT_ASSETS_NAME = "dbt_models"
 
@@ -69,9 +70,16 @@ def build_dbt_assets(project: DbtProject, manifest: dict[str, Any]) -> dg.Assets
                             {**event.metadata, **table_metadata(engine, key, node)}
                         )
                     yield event
-        if invocation.get_error() is not None:
-            run_results = invocation.get_artifact("run_results.json")
-            raise dg.Failure(description=dbt_failure_message(run_results, nodes))
+            failure = None
+            if invocation.get_error() is not None:
+                run_results = invocation.get_artifact("run_results.json")
+                with engine_warehouse(warehouse, target) as engine:
+                    rows = failing_rows(
+                        run_results, lambda sql: read_table(engine, sql).to_pylist()
+                    )
+                failure = dbt_failure_message(run_results, nodes, rows)
+        if failure is not None:
+            raise dg.Failure(description=failure)
 
     return dbt_models
 
