@@ -11,7 +11,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.defs.ingest.assets import raw_tables
 from orchestration.defs.ingest.sensors import raw_drop_sensor
+from orchestration.defs.warehouse_resource import WarehouseResource
 from retention.core.errors import InputError
 from retention.ingest import ingest_path
 from retention.ingest.naming import table_of
@@ -201,13 +203,22 @@ def test_sensor_hands_off_only_new_or_changed_files(
         return raw_drop_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
 
     def run(result: dg.SensorResult) -> list[str]:
-        """Load what the requested run would load; the files it read."""
-        config = result.run_requests[0].run_config["ops"]["ingest_raw"]["config"]
-        report = ingest_path(
-            config["path"], db_path=db, options=IngestOptions(files=tuple(config["files"]))
+        """Materialize the raw tables with the requested run config; the files loaded."""
+        done = dg.materialize(
+            [raw_tables],
+            run_config=result.run_requests[0].run_config,
+            resources={"warehouse": WarehouseResource(duckdb_path=str(db))},
+            instance=instance,
         )
-        assert_accounted(report, db)
-        return [f.file_key for f in report.files]
+        (load_id,) = {
+            m.metadata["load_id"].value for m in done.asset_materializations_for_node("ingest_raw")
+        }
+        return [
+            key
+            for (key,) in query(
+                db, "SELECT file_key FROM raw.load_log WHERE load_id = ? ORDER BY 1", [load_id]
+            )
+        ]
 
     instance = dg.DagsterInstance.ephemeral()
     land("orders_2026-12-06.csv", HEADER + "O1,C1,2026-12-06,placed,1\n")
