@@ -201,7 +201,10 @@ def load_staged(
         if replace:
             replace_table_rows(con, table, loaded_at)
         else:
-            file_keys = [(keys or {}).get(f.source_file, Path(f.source_file).name) for f in files]
+            file_keys = {
+                f.source_file: (keys or {}).get(f.source_file, Path(f.source_file).name)
+                for f in files
+            }
             replace_file_rows(con, table, file_keys, loaded_at)
         parents = {
             parent

@@ -143,26 +143,28 @@ def current_files(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str |
 
 
 def replace_file_rows(
-    con: duckdb.DuckDBPyConnection, table: str, keys: list[str], loaded_at: str
+    con: duckdb.DuckDBPyConnection, table: str, files: dict[str, str], loaded_at: str
 ) -> None:
-    """Delete the rows and quarantine rows of the files `keys` from `raw.<table>` (a changed file
-    replaces only its own rows) and mark their earlier loads superseded in `raw.load_log`."""
-    if not keys:
+    """Delete the rows and quarantine rows of earlier versions of `files` (source file -> key)
+    from `raw.<table>`: those loaded under the same key or from the same path (a changed file
+    replaces only its own rows), and mark their loads superseded in `raw.load_log`."""
+    if not files:
         return
-    marks = ", ".join("?" for _ in keys)
+    keys = ", ".join(literal(k) for k in files.values())
+    paths = ", ".join(literal(p) for p in files)
+    same = f"(file_key IN ({keys}) OR source_file IN ({paths}))"
     earlier = (
-        f"SELECT source_file FROM raw.load_log WHERE table_name = ? "
-        f"AND superseded_at IS NULL AND file_key IN ({marks})"
+        f"SELECT source_file FROM raw.load_log WHERE table_name = {literal(table)} "
+        f"AND superseded_at IS NULL AND {same} UNION SELECT unnest([{paths}])"
     )
-    con.execute(f"DELETE FROM raw.{table} WHERE _source_file IN ({earlier})", [table, *keys])
+    con.execute(f"DELETE FROM raw.{table} WHERE _source_file IN ({earlier})")
     con.execute(
-        f"DELETE FROM raw.quarantine WHERE table_name = ? AND source_file IN ({earlier})",
-        [table, table, *keys],
+        f"DELETE FROM raw.quarantine WHERE table_name = ? AND source_file IN ({earlier})", [table]
     )
     con.execute(
         f"UPDATE raw.load_log SET superseded_at = TIMESTAMP {literal(loaded_at)} "
-        f"WHERE table_name = ? AND superseded_at IS NULL AND file_key IN ({marks})",
-        [table, *keys],
+        f"WHERE table_name = ? AND superseded_at IS NULL AND {same}",
+        [table],
     )
 
 

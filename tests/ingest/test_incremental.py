@@ -269,3 +269,15 @@ def test_staging_keeps_the_latest_version_of_each_row(tmp_path: Path) -> None:
     assert query(db, "SELECT customer_id, email_consent FROM staging.stg_shop__customers") == [
         ("C1", "not_subscribed")
     ]
+
+
+def test_the_same_path_under_another_key_is_not_loaded_twice(tmp_path: Path, db: Path) -> None:
+    orders = write(tmp_path / "drop" / "sub" / "orders_1.csv", HEADER + "O1,C1,2026-12-06,x,1\n")
+    write(tmp_path / "drop" / "orders_2.csv", HEADER + "O2,C1,2026-12-06,placed,1\n")
+    ingest_path(tmp_path / "drop", db_path=db)
+    again = ingest_path(tmp_path / "drop" / "sub", db_path=db)  # key orders_1.csv, not sub/...
+    assert_accounted(again, db)
+    assert [(f.source_file, f.rows_quarantined) for f in again.files] == [(str(orders), 1)]
+    assert query(db, "SELECT order_id FROM raw.orders") == [("O2",)]
+    assert query(db, "SELECT count(*) FROM raw.quarantine") == [(1,)]
+    _log_matches_tables(db)
