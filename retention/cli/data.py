@@ -80,7 +80,7 @@ def print_report(report: IngestReport) -> None:
         table.add_column(column, justify="left" if column in ("file", "table") else "right")
     for f in report.files:
         table.add_row(
-            Path(f.source_file).name,
+            f.file_key or Path(f.source_file).name,
             f.table_name,
             f"{f.rows_read:,}",
             f"{f.rows_loaded:,}",
@@ -99,8 +99,11 @@ def print_report(report: IngestReport) -> None:
         console.print(f"{report.anonymous_rows:,} rows without a customer id kept as anonymous")
     for kind, n in report.quarantine_reasons.items():
         console.print(f"quarantined {n:,}: {kind} (see raw.quarantine)")
-    for name in report.unchanged_files:
+    unchanged = report.unchanged_files
+    for name in unchanged if len(unchanged) <= 5 else ():
         console.print(f"unchanged {name}: loaded before with the same content, skipped")
+    if len(unchanged) > 5:
+        console.print(f"{len(unchanged):,} files unchanged since their last load, skipped")
     for name in report.ignored_files:
         console.print(
             f"ignored {name}: its name names no raw table; name it <table>.csv, "

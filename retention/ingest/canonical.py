@@ -61,8 +61,9 @@ def _dropped(path: Path, key: PurePosixPath) -> DroppedFile:
 def discover(path: Path, only: tuple[str, ...] | None = None) -> Discovered:
     """Find the table files under `path` (a folder, searched at any depth, or one file).
 
-    `only` limits a folder to these keys (paths below it). A folder named after a table holds
-    that table's files. Raises InputError for one file, or a key of `only`, naming no table.
+    `only` limits a folder to these files (paths below it). A folder named after a table holds
+    that table's files. Raises InputError for one file naming no table, or a file of `only`
+    that does not exist.
     """
     if path.is_file():
         key = single_file_key(path)
