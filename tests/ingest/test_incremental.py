@@ -281,3 +281,27 @@ def test_the_same_path_under_another_key_is_not_loaded_twice(tmp_path: Path, db:
     assert query(db, "SELECT order_id FROM raw.orders") == [("O2",)]
     assert query(db, "SELECT count(*) FROM raw.quarantine") == [(1,)]
     _log_matches_tables(db)
+
+
+def test_a_load_log_from_before_gets_keys_and_old_loads_superseded(
+    tmp_path: Path, db: Path
+) -> None:
+    drop = tmp_path / "drop"
+    orders = write(drop / "orders.csv", HEADER + "O1,C1,2026-12-06,placed,1\n")
+    ingest_path(drop, db_path=db)
+    with duckdb.connect(str(db)) as con:  # the log as snapshot loads left it: two loads
+        con.execute("ALTER TABLE raw.load_log DROP file_key")
+        con.execute("ALTER TABLE raw.load_log DROP file_hash")
+        con.execute("ALTER TABLE raw.load_log DROP superseded_at")
+        con.execute(
+            "INSERT INTO raw.load_log SELECT 'old', source_file, table_name, format, 1, 1, 0, "
+            "loaded_at - INTERVAL 1 DAY FROM raw.load_log"
+        )
+    write(orders, HEADER + "O1,C1,2026-12-06,shipped,1\n")  # changed: replaces its rows
+    report = ingest_path(drop, db_path=db)
+    assert_accounted(report, db)
+    assert query(db, "SELECT order_id, status FROM raw.orders") == [("O1", "shipped")]
+    assert query(
+        db, "SELECT file_key, superseded_at IS NULL FROM raw.load_log ORDER BY loaded_at"
+    ) == [("orders.csv", False), ("orders.csv", False), ("orders.csv", True)]
+    _log_matches_tables(db)
