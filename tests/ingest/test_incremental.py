@@ -3,6 +3,7 @@ sensor hands off only new files, staging keeps the latest version of a row."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path, PurePosixPath
@@ -242,6 +243,17 @@ def test_sensor_hands_off_only_new_or_changed_files(
     assert isinstance(tick(third.cursor), dg.SkipReason)
     assert query(db, "SELECT order_id FROM raw.orders ORDER BY 1") == [("O1",), ("O2",), ("O3",)]
     _log_matches_tables(db)
+
+    # a file deleted from the folder leaves the cursor
+    (drop / "orders" / "part-0001.csv").unlink()
+    land("orders_2026-12-08.csv", HEADER + "O4,C1,2026-12-08,placed,1\n")
+    fourth = tick(third.cursor)
+    assert sorted(json.loads(fourth.cursor)) == [
+        "customers.csv",
+        "orders_2026-12-06.csv",
+        "orders_2026-12-07.csv",
+        "orders_2026-12-08.csv",
+    ]
 
     # a cursor of the older form (newest mtime handed off) counts older files as handed off
     legacy = tick(str(int(settled * 1e9)))

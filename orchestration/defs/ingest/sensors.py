@@ -82,7 +82,11 @@ def raw_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg
                 tags={"retention/new_files": ", ".join(new)[:200]},
             )
         ],
-        cursor=json.dumps({**seen, **{n: files[n] for n in new}}, sort_keys=True),
+        # only files still in the folder: the cursor stays the size of the folder's listing
+        cursor=json.dumps(
+            {**{n: seen[n] for n in seen if n in files}, **{n: files[n] for n in new}},
+            sort_keys=True,
+        ),
     )
 
 
