@@ -60,7 +60,10 @@ def ingest(
     replace: Annotated[
         bool,
         typer.Option(
-            "--replace", help="Allow a file with no loadable rows to empty its raw table."
+            "--replace",
+            help="Snapshot: replace each raw table the files hold by them, even with none "
+            "(default: new files append, a file already loaded is skipped, a changed one "
+            "replaces its own rows).",
         ),
     ] = False,
 ) -> None:
@@ -77,7 +80,7 @@ def print_report(report: IngestReport) -> None:
         table.add_column(column, justify="left" if column in ("file", "table") else "right")
     for f in report.files:
         table.add_row(
-            Path(f.source_file).name,
+            f.file_key or Path(f.source_file).name,
             f.table_name,
             f"{f.rows_read:,}",
             f"{f.rows_loaded:,}",
@@ -96,8 +99,16 @@ def print_report(report: IngestReport) -> None:
         console.print(f"{report.anonymous_rows:,} rows without a customer id kept as anonymous")
     for kind, n in report.quarantine_reasons.items():
         console.print(f"quarantined {n:,}: {kind} (see raw.quarantine)")
+    unchanged = report.unchanged_files
+    for name in unchanged if len(unchanged) <= 5 else ():
+        console.print(f"unchanged {name}: loaded before with the same content, skipped")
+    if len(unchanged) > 5:
+        console.print(f"{len(unchanged):,} files unchanged since their last load, skipped")
     for name in report.ignored_files:
-        console.print(f"ignored {name}: its name is not a raw table")
+        console.print(
+            f"ignored {name}: its name names no raw table; name it <table>.csv, "
+            f"<table>_<date>.csv or put it in a folder named <table>"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -102,7 +102,11 @@ def run(
     ] = None,
     replace: Annotated[
         bool,
-        typer.Option("--replace", help="Let a --raw file with no loadable rows empty its table."),
+        typer.Option(
+            "--replace",
+            help="Replace each raw table the --raw files hold by them (default: append, "
+            "each file once).",
+        ),
     ] = False,
     min_buyers: MinBuyers = None,
     min_repeat_buyers: MinRepeatBuyers = None,

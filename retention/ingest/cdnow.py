@@ -23,7 +23,7 @@ from retention.ingest.raw_tables import (
     insert_into,
     literal,
 )
-from retention.ingest.report import FileLoad, Writer
+from retention.ingest.report import Writer, Written
 from retention.ingest.staging import Source, check_source, unique_name
 
 FORMAT = "cdnow"
@@ -118,7 +118,7 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) 
         staged.append(check_source(con, source, RECORDS, before=wrong_width, options=options))
     view = union_view(con, staged, ENTITY)
 
-    def write(loaded_at: str) -> tuple[list[FileLoad], int, tuple[str, ...]]:
+    def write(loaded_at: str) -> Written:
         def write_rows() -> int:
             _write_tables(con, view, loaded_at)
             return 0
@@ -132,6 +132,7 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) 
             tables=("customers", "orders"),
             write_rows=write_rows,
             replace=options.replace,
+            loaded_at=loaded_at,
         )
 
     return write

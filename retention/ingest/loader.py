@@ -19,7 +19,7 @@ from retention.ingest.raw_tables import (
     replace_table_rows,
     row_count,
 )
-from retention.ingest.report import FileLoad
+from retention.ingest.report import FileLoad, Written
 from retention.ingest.rules import csv_text_expr
 from retention.ingest.staging import Staged, unique_name
 
@@ -49,8 +49,9 @@ def load_table(
 ) -> None:
     """Insert the valid rows of `staged` into `raw.<spec.name>` and queue every other row.
 
-    Duplicate primary keys keep the first row (file order, then line); rows whose parent key is
-    absent from a parent table named in `check_parents` are orphans.
+    A primary key repeated within one file keeps its first row (the others are quarantined); the
+    same key in several files is several versions of the row, which staging resolves latest-wins.
+    Rows whose parent key is absent from a parent table named in `check_parents` are orphans.
     """
     view = union_view(con, staged, f"all_{spec.name}")
     quarantine_invalid(con, view, spec.name)
@@ -88,7 +89,7 @@ def _flag_duplicates(
     key = ", ".join(ident(c) for c in spec.primary_key)
     dup_keys = unique_name(f"dupkeys_{spec.name}")
     con.execute(
-        f"CREATE TEMP TABLE {dup_keys} AS SELECT {key} FROM {view} WHERE _reason IS NULL "
+        f"CREATE TEMP TABLE {dup_keys} AS SELECT _file, {key} FROM {view} WHERE _reason IS NULL "
         f"GROUP BY ALL HAVING count(*) > 1"
     )
     if con.execute(f"SELECT count(*) FROM {dup_keys}").fetchone()[0] == 0:
@@ -97,7 +98,8 @@ def _flag_duplicates(
         f"'{c}=' || coalesce(CAST(v.{ident(c)} AS VARCHAR), 'NULL')" for c in spec.primary_key
     )
     match = " AND ".join(
-        f"v.{ident(c)} IS NOT DISTINCT FROM d.{ident(c)}" for c in spec.primary_key
+        ["v._file = d._file"]
+        + [f"v.{ident(c)} IS NOT DISTINCT FROM d.{ident(c)}" for c in spec.primary_key]
     )
     con.execute(
         f"INSERT INTO {flags} SELECT _file, _line, 'duplicate primary key (' || key_text || '): "
@@ -106,8 +108,9 @@ def _flag_duplicates(
         f"row_number() OVER w AS rn, first_value(v._line) OVER w AS first_line, "
         f"first_value(v._file) OVER w AS first_file "
         f"FROM {view} v JOIN {dup_keys} d ON {match} WHERE v._reason IS NULL "
-        f"WINDOW w AS (PARTITION BY {', '.join(f'v.{ident(c)}' for c in spec.primary_key)} "
-        f"ORDER BY v._file, v._line)) WHERE rn > 1"
+        f"WINDOW w AS (PARTITION BY v._file, "
+        f"{', '.join(f'v.{ident(c)}' for c in spec.primary_key)} "
+        f"ORDER BY v._line)) WHERE rn > 1"
     )
 
 
@@ -161,18 +164,19 @@ def replace_from_export(
     tables: tuple[str, ...],
     write_rows: Callable[[], int],
     replace: bool,
-) -> tuple[list[FileLoad], int, tuple[str, ...]]:
+    loaded_at: str,
+) -> Written:
     """Load an order export whose lines feed several raw tables (CDNOW, Online Retail, Shopify).
 
     Its invalid lines go to the quarantine, `tables` are replaced by `write_rows()` (which
     returns how many valid lines had no customer), and `raw.orders` is never emptied unless
-    `replace`. Returns the writer's result: per-file loads, anonymous lines, no skipped tables.
+    `replace`. Returns the writer's result: per-file loads, anonymous lines, no skipped files.
     """
     quarantine_invalid(con, view, entity)
     con.execute("DELETE FROM raw.quarantine WHERE table_name = ?", [entity])
     rows_before = row_count(con, "orders")
     for table in tables:
-        replace_table_rows(con, table)
+        replace_table_rows(con, table, loaded_at)
     anonymous = write_rows()
     refuse_emptying(con, "orders", rows_before, [s.source_file for s in staged], replace)
-    return file_loads(con, staged, entity, None, fmt), anonymous, ()
+    return file_loads(con, staged, entity, None, fmt), anonymous, (), ()

@@ -21,7 +21,7 @@ from retention.ingest.raw_tables import (
     insert_into,
     literal,
 )
-from retention.ingest.report import FileLoad, Writer
+from retention.ingest.report import Writer, Written
 from retention.ingest.staging import check_source
 
 FORMAT = "online-retail-ii"
@@ -79,7 +79,7 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) 
     ]
     view = union_view(con, staged, ENTITY)
 
-    def write(loaded_at: str) -> tuple[list[FileLoad], int, tuple[str, ...]]:
+    def write(loaded_at: str) -> Written:
         def write_rows() -> int:
             _write_tables(con, view, loaded_at)
             return con.execute(
@@ -95,6 +95,7 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) 
             tables=TABLES_WRITTEN,
             write_rows=write_rows,
             replace=options.replace,
+            loaded_at=loaded_at,
         )
 
     return write

@@ -24,13 +24,16 @@ class IngestOptions:
     """Options of one ingest run.
 
     `date_format` is the declared order of slash dates (DMY, MDY or ISO), None to detect it;
-    `replace` allows a load with zero loadable rows to empty a non-empty raw table;
+    `replace` makes the drop a snapshot: each table it holds files for is replaced by them (and
+    may be emptied by a file with no loadable rows); without it files append, each file once;
+    `files` limits a folder to these files (paths below it), e.g. the new ones of a drop;
     `latest_at` is the latest plausible timestamp (default now + 1 day); `scratch` is a
     folder for cleaned copies of files the CSV reader cannot take as they are.
     """
 
     date_format: str | None = None
     replace: bool = False
+    files: tuple[str, ...] | None = None
     latest_at: datetime = field(default_factory=_tomorrow)
     scratch: Path | None = None
 

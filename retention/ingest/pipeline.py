@@ -23,7 +23,7 @@ from retention.ingest.raw_tables import (
     publish_quarantine,
     table_counts,
 )
-from retention.ingest.report import IngestReport, Writer
+from retention.ingest.report import FileLoad, IngestReport, Writer
 
 # A format reads and checks its files (outside the transaction: staging temp tables need
 # committed row ids for line numbers) and returns the step that writes `raw` (inside it).
@@ -43,7 +43,9 @@ def ingest_path(
 ) -> IngestReport:
     """Load `path` (a file or folder) in format `fmt` into schema `raw` of the DuckDB warehouse.
 
-    Each table loaded replaces its previous rows and quarantine rows, so re-runs are idempotent.
+    Canonical files append per file: a file loaded before with the same content is skipped, a
+    changed one replaces only its own rows and quarantine rows (`options.replace`: each table
+    loaded is replaced by this drop). The other formats replace the tables they load.
     Raises InputError for a missing path, an unknown format, a header lacking required columns,
     ambiguous slash dates, an unreadable file, or a load that would empty a non-empty raw table
     (unless `options.replace`).
@@ -67,31 +69,54 @@ def ingest_path(
         write = FORMATS[fmt](con, path.resolve(), replace(options, scratch=Path(scratch)))
         con.execute("BEGIN TRANSACTION")
         try:
-            loads, anonymous, ignored = write(loaded_at)
+            loads, anonymous, ignored, unchanged = write(loaded_at)
             publish_quarantine(con, loaded_at)
-            con.executemany(
-                "INSERT INTO raw.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        load_id,
-                        f.source_file,
-                        f.table_name,
-                        f.format,
-                        f.rows_read,
-                        f.rows_loaded,
-                        f.rows_quarantined,
-                        loaded_at,
-                    )
-                    for f in loads
-                ],
-            )
+            _log_loads(con, load_id, loads, loaded_at)
             reasons = _reason_counts(con)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
         counts = table_counts(con)
-    return IngestReport(load_id, db, fmt, tuple(loads), counts, anonymous, ignored, reasons)
+    return IngestReport(
+        load_id,
+        db,
+        fmt,
+        tuple(loads),
+        counts,
+        anonymous_rows=anonymous,
+        ignored_files=ignored,
+        unchanged_files=unchanged,
+        quarantine_reasons=reasons,
+    )
+
+
+def _log_loads(
+    con: duckdb.DuckDBPyConnection, load_id: str, loads: list[FileLoad], loaded_at: str
+) -> None:
+    """One `raw.load_log` row per file loaded by this run (none when every file was unchanged)."""
+    if not loads:
+        return
+    con.executemany(
+        "INSERT INTO raw.load_log (load_id, source_file, table_name, format, rows_read, "
+        "rows_loaded, rows_quarantined, loaded_at, file_key, file_hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                load_id,
+                f.source_file,
+                f.table_name,
+                f.format,
+                f.rows_read,
+                f.rows_loaded,
+                f.rows_quarantined,
+                loaded_at,
+                f.file_key,
+                f.file_hash,
+            )
+            for f in loads
+        ],
+    )
 
 
 def _reason_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

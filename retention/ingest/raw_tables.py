@@ -24,6 +24,11 @@ LOAD_LOG_COLUMNS = {
     "rows_loaded": "BIGINT",
     "rows_quarantined": "BIGINT",
     "loaded_at": "TIMESTAMP",
+    # the file's name below the folder ingested (its identity across drops) and SHA-256
+    "file_key": "VARCHAR",
+    "file_hash": "VARCHAR",
+    # when a later load replaced this file's rows (NULL: the rows in raw are this load's)
+    "superseded_at": "TIMESTAMP",
 }
 # Rows waiting for `raw.quarantine` during one run (temp table, same columns minus loaded_at).
 PENDING_QUARANTINE = "_pending_quarantine"
@@ -71,6 +76,35 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             )
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.quarantine ({_columns_sql(QUARANTINE_COLUMNS)})")
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.load_log ({_columns_sql(LOAD_LOG_COLUMNS)})")
+    _upgrade_load_log(con)
+
+
+def _upgrade_load_log(con: duckdb.DuckDBPyConnection) -> None:
+    """Give a load log from before per-file loads its key columns: each old row's key is its
+    file name, and every load of a table but its last counts as superseded (snapshot loads)."""
+    missing = [
+        name
+        for name in ("file_key", "file_hash", "superseded_at")
+        if not con.execute(
+            "SELECT 1 FROM duckdb_columns() WHERE schema_name = 'raw' "
+            "AND table_name = 'load_log' AND column_name = ?",
+            [name],
+        ).fetchone()
+    ]
+    if not missing:
+        return
+    for name in missing:
+        con.execute(f"ALTER TABLE raw.load_log ADD COLUMN {name} {LOAD_LOG_COLUMNS[name]}")
+    con.execute(
+        "UPDATE raw.load_log SET file_key = regexp_extract(source_file, '[^/\\\\]+$') "
+        "WHERE file_key IS NULL"
+    )
+    con.execute(
+        "UPDATE raw.load_log l SET superseded_at = (SELECT min(n.loaded_at) FROM raw.load_log n "
+        "WHERE n.table_name = l.table_name AND n.loaded_at > l.loaded_at) "
+        "WHERE l.superseded_at IS NULL AND EXISTS (SELECT 1 FROM raw.load_log n "
+        "WHERE n.table_name = l.table_name AND n.loaded_at > l.loaded_at)"
+    )
 
 
 def create_pending_quarantine(con: duckdb.DuckDBPyConnection) -> None:
@@ -79,10 +113,59 @@ def create_pending_quarantine(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {PENDING_QUARANTINE} ({_columns_sql(cols)})")
 
 
-def replace_table_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Empty `raw.<table>` and its quarantine rows before this run loads it (idempotent re-runs)."""
+def replace_table_rows(con: duckdb.DuckDBPyConnection, table: str, loaded_at: str) -> None:
+    """Empty `raw.<table>` and its quarantine rows before this run loads it (a snapshot), and
+    mark every file loaded into it before as superseded in `raw.load_log`."""
     con.execute(f"DELETE FROM raw.{table}")
     con.execute("DELETE FROM raw.quarantine WHERE table_name = ?", [table])
+    con.execute(
+        f"UPDATE raw.load_log SET superseded_at = TIMESTAMP {literal(loaded_at)} "
+        "WHERE table_name = ? AND superseded_at IS NULL",
+        [table],
+    )
+
+
+def current_files(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str | None]:
+    """File key -> content hash of the files whose rows `raw.<table>` holds now.
+
+    The hash is None for a file with orphan rows in quarantine, so a re-drop loads it again and
+    its orphans get another chance once their parents have arrived.
+    """
+    rows = con.execute(
+        "SELECT l.file_key, CASE WHEN bool_or(EXISTS (SELECT 1 FROM raw.quarantine q "
+        "WHERE q.table_name = l.table_name AND q.source_file = l.source_file "
+        "AND q.reason LIKE 'orphan:%')) THEN NULL ELSE arg_max(l.file_hash, l.loaded_at) END "
+        "FROM raw.load_log l WHERE l.table_name = ? AND l.superseded_at IS NULL "
+        "AND l.file_key IS NOT NULL GROUP BY 1",
+        [table],
+    ).fetchall()
+    return dict(rows)
+
+
+def replace_file_rows(
+    con: duckdb.DuckDBPyConnection, table: str, files: dict[str, str], loaded_at: str
+) -> None:
+    """Delete the rows and quarantine rows of earlier versions of `files` (source file -> key)
+    from `raw.<table>`: those loaded under the same key or from the same path (a changed file
+    replaces only its own rows), and mark their loads superseded in `raw.load_log`."""
+    if not files:
+        return
+    keys = ", ".join(literal(k) for k in files.values())
+    paths = ", ".join(literal(p) for p in files)
+    same = f"(file_key IN ({keys}) OR source_file IN ({paths}))"
+    earlier = (
+        f"SELECT source_file FROM raw.load_log WHERE table_name = {literal(table)} "
+        f"AND superseded_at IS NULL AND {same} UNION SELECT unnest([{paths}])"
+    )
+    con.execute(f"DELETE FROM raw.{table} WHERE _source_file IN ({earlier})")
+    con.execute(
+        f"DELETE FROM raw.quarantine WHERE table_name = ? AND source_file IN ({earlier})", [table]
+    )
+    con.execute(
+        f"UPDATE raw.load_log SET superseded_at = TIMESTAMP {literal(loaded_at)} "
+        f"WHERE table_name = ? AND superseded_at IS NULL AND {same}",
+        [table],
+    )
 
 
 def publish_quarantine(con: duckdb.DuckDBPyConnection, loaded_at: str) -> None:

@@ -17,6 +17,9 @@ class FileLoad:
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
+    # the file's name below the folder ingested and its SHA-256 (canonical files only)
+    file_key: str | None = None
+    file_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class IngestReport:
     table_rows: dict[str, int]
     anonymous_rows: int = 0
     ignored_files: tuple[str, ...] = ()
+    # files skipped because the same content was loaded before (a re-drop loads once)
+    unchanged_files: tuple[str, ...] = ()
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -48,6 +53,8 @@ class IngestReport:
         return sum(f.rows_quarantined for f in self.files)
 
 
-# The write step of a format: given the load timestamp, fill `raw` and return the file loads,
-# the number of anonymous rows and the files ignored.
-Writer = Callable[[str], tuple[list[FileLoad], int, tuple[str, ...]]]
+# What a format's write step returns: the file loads, the number of anonymous rows, the files
+# ignored (no table in their name) and the files unchanged since their last load.
+Written = tuple[list[FileLoad], int, tuple[str, ...], tuple[str, ...]]
+# The write step of a format: given the load timestamp, fill `raw`.
+Writer = Callable[[str], Written]

@@ -46,7 +46,7 @@ from retention.ingest.raw_tables import (
     insert_into,
     literal,
 )
-from retention.ingest.report import FileLoad, Writer
+from retention.ingest.report import Writer, Written
 from retention.ingest.rules import csv_text_expr
 from retention.ingest.staging import Staged, check_source, unique_name
 
@@ -125,7 +125,7 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) 
     view = union_view(con, staged, ENTITY)
     _check_orders(con, view, staged)
 
-    def write(loaded_at: str) -> tuple[list[FileLoad], int, tuple[str, ...]]:
+    def write(loaded_at: str) -> Written:
         return replace_from_export(
             con,
             view,
@@ -135,6 +135,7 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions) 
             tables=TABLES_WRITTEN,
             write_rows=lambda: _write_tables(con, view, loaded_at),
             replace=options.replace,
+            loaded_at=loaded_at,
         )
 
     return write

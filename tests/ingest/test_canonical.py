@@ -8,6 +8,7 @@ import pytest
 
 from retention.core.errors import InputError
 from retention.ingest import ingest_path
+from retention.ingest.options import IngestOptions
 from tests.ingest.conftest import assert_accounted, query, write
 
 ORDERS_HEADER = "order_id,customer_id,ordered_at,status,total\n"
@@ -52,14 +53,25 @@ def test_1000_good_100_bad_then_rerun_changes_nothing(tmp_path: Path, db: Path) 
     snapshot = query(db, "SELECT * EXCLUDE (_loaded_at) FROM raw.orders ORDER BY order_id")
     quarantine = query(db, "SELECT * EXCLUDE (loaded_at) FROM raw.quarantine ORDER BY line_number")
 
+    # the same file again is unchanged: skipped, reported, not logged or counted twice
     second = ingest_path(tmp_path / "store", db_path=db)
-    assert (second.rows_loaded, second.rows_quarantined) == (1000, 100)
+    assert (second.rows_loaded, second.rows_quarantined) == (0, 0)
+    assert second.unchanged_files == (str(tmp_path / "store" / "orders.csv"),)
     assert query(db, "SELECT * EXCLUDE (_loaded_at) FROM raw.orders ORDER BY order_id") == snapshot
     assert (
         query(db, "SELECT * EXCLUDE (loaded_at) FROM raw.quarantine ORDER BY line_number")
         == quarantine
     )
-    assert query(db, "SELECT count(DISTINCT load_id) FROM raw.load_log") == [(2,)]
+    assert query(db, "SELECT count(DISTINCT load_id) FROM raw.load_log") == [(1,)]
+    # as a snapshot (--replace) it loads again and supersedes the first load
+    third = ingest_path(tmp_path / "store", db_path=db, options=IngestOptions(replace=True))
+    assert (third.rows_loaded, third.rows_quarantined) == (1000, 100)
+    assert query(db, "SELECT * EXCLUDE (_loaded_at) FROM raw.orders ORDER BY order_id") == snapshot
+    assert query(
+        db,
+        "SELECT load_id = ?, superseded_at IS NULL FROM raw.load_log ORDER BY 1",
+        [third.load_id],
+    ) == [(False, False), (True, True)]
 
 
 def test_line_numbers_and_raw_text_survive_quoted_newlines_blank_lines_and_bom(

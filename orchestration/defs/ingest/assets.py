@@ -33,7 +33,14 @@ class IngestConfig(dg.Config):
         default=None, description="Order of slash dates: DMY | MDY | ISO (default: detect)."
     )
     replace: bool = Field(
-        default=False, description="Allow a file with no loadable rows to empty its raw table."
+        default=False,
+        description="Snapshot: replace each raw table the files hold by them (may empty it); "
+        "default appends, each file once.",
+    )
+    files: list[str] | None = Field(
+        default=None,
+        description="Only these files (paths below `path`), e.g. the new ones the drop sensor "
+        "saw; default every file under `path`.",
     )
 
 
@@ -53,17 +60,24 @@ class IngestConfig(dg.Config):
 def raw_tables(
     context: dg.AssetExecutionContext, config: IngestConfig, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
-    """Load the files under `config.path` into raw.* (idempotent; quarantines bad rows)."""
+    """Load the new or changed files under `config.path` into raw.* (each file once;
+    quarantines bad rows)."""
     from retention.ingest import ingest_path
     from retention.ingest.options import IngestOptions
 
-    options = IngestOptions(date_format=config.date_format, replace=config.replace)
+    options = IngestOptions(
+        date_format=config.date_format,
+        replace=config.replace,
+        files=tuple(config.files) if config.files is not None else None,
+    )
     with warehouse.write_lock():
         report = ingest_path(config.path, config.format, warehouse.path, options)
     context.log.info(
         f"ingested {report.rows_read} rows from {config.path}: {report.rows_loaded} loaded, "
-        f"{report.rows_quarantined} quarantined"
+        f"{report.rows_quarantined} quarantined; {len(report.unchanged_files)} files unchanged"
     )
+    for name in report.ignored_files:
+        context.log.warning(f"ignored {name}: its name names no raw table (see README, Ingest)")
     for table in LOAD_ORDER:
         files = [f for f in report.files if f.table_name == table]
         yield dg.MaterializeResult(
