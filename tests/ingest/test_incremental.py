@@ -197,7 +197,8 @@ def test_sensor_hands_off_only_new_or_changed_files(
 
     def land(name: str, text: str, at: float = settled) -> Path:
         path = write(drop / name, text)
-        os.utime(path, (at, at))
+        at_ns = int(at * 1e9)  # exact, so the legacy cursor below compares without rounding
+        os.utime(path, ns=(at_ns, at_ns))
         return path
 
     def tick(cursor: str | None) -> dg.SensorResult | dg.SkipReason:
