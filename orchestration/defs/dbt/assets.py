@@ -52,8 +52,13 @@ def build_dbt_assets(project: DbtProject, manifest: dict[str, Any]) -> dg.Assets
                     context.log.info(f"copied raw tables into {target}: {', '.join(copied)}")
             # tests run once every model they read is selected: Dagster splits the dbt graph
             # into steps around the ML assets, and a test joining a seed to a mart must wait
-            # for the step that builds the mart
-            args = ["build", "--indirect-selection", "buildable"]
+            # for the step that builds the mart. dbt unit tests check SQL logic on fixed
+            # inputs, not the data: as dbt recommends, they run in development and CI
+            # (`make test`; `dbt test --select test_type:unit`), not in every production build.
+            args = [
+                "build", "--indirect-selection", "buildable",
+                "--exclude-resource-type", "unit_test",
+            ]  # fmt: skip
             invocation = dbt.cli(
                 [*args, *build_options.dbt_args(warehouse.path)],
                 context=context,
