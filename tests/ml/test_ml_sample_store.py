@@ -2,52 +2,39 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_command import WAREHOUSE_NAME, dbt
 
 from ml.churn_pipeline import build_churn_scores
 from ml.clv_pipeline import build_clv_predictions
 
-ROOT = Path(__file__).resolve().parents[2]
+# what ml/ reads: the churn cutoff, feature and label models and the marts they stand on
+ML_INPUTS = (
+    "int_churn_features_by_cutoff",
+    "int_churn_labels_by_cutoff",
+    "dim_customers",
+    "fct_order_items",
+)
 
 pytestmark = pytest.mark.xdist_group("ml_sample")
 
 
 @pytest.fixture(scope="session")
 def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2,500-customer sample store ingested and built with dbt, once per session."""
+    """A 2,500-customer sample store ingested, with the models the ML reads built, once per
+    session (seeds and models only: the data and unit tests of these models run in tests/warehouse)."""
     from retention.ingest import ingest_path
     from retention.sample_store import generate_store
 
     base = tmp_path_factory.mktemp("ml_sample")
     generate_store(base / "store", customers=2500, seed=11)
-    db_path = base / "warehouse.duckdb"
+    db_path = base / WAREHOUSE_NAME
     ingest_path(base / "store", "canonical", db_path=db_path)
-    env = {**os.environ, "RETENTION_DUCKDB_PATH": str(db_path)}
-    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
-    dbt = Path(sys.executable).parent / "dbt"
-    project = ROOT / "dbt_project"
-    subprocess.run(
-        [
-            str(dbt),
-            "build",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(base / "target"),
-        ],
-        check=True,
-        env=env,
-        capture_output=True,
-        cwd=ROOT,
-    )
+    selection = [f"+{model}" for model in ML_INPUTS]
+    dbt("build", db_path, base, "--resource-type", "seed", "model", "--select", *selection)
     return db_path
 
 
