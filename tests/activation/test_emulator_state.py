@@ -5,6 +5,8 @@ fresh account (no saved state) is read back as drift, not reported as a clean "a
 
 from __future__ import annotations
 
+import json
+import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -85,14 +87,55 @@ def _written(emus) -> str:
     return " ".join(r.raw.decode(errors="replace") for r in emus.klaviyo.write_requests)
 
 
-def test_unreadable_state_is_a_one_line_error(tmp_path):
-    state = tmp_path / "warehouse.emulators.pickle"
-    state.write_bytes(b"not a pickle")
+@pytest.mark.parametrize(
+    "content",
+    [b"not json", b'{"format": "retention-emulator-state", "version": 1, "accounts": {}}'],
+    ids=["garbage", "older-version"],
+)
+def test_unreadable_state_is_a_one_line_error(tmp_path, content):
+    state = tmp_path / "warehouse.emulators.json"
+    state.write_bytes(content)
     with (
-        pytest.raises(UserError, match="unreadable.*delete it"),
+        pytest.raises(UserError, match="unreadable.*delete it") as raised,
         running_emulators(state_file=state),
     ):
         pass
+    assert "\n" not in str(raised.value)
+
+
+def test_a_pickle_in_the_state_file_is_never_run(tmp_path):
+    """The state is JSON: a tampered file holding a pickle payload is refused, not executed."""
+    marker = tmp_path / "ran"
+    state = tmp_path / "warehouse.emulators.json"
+    state.write_bytes(pickle.dumps(_Payload(str(marker))))
+    with pytest.raises(UserError, match="unreadable"), running_emulators(state_file=state):
+        pass
+    assert not marker.exists()
+
+
+class _Payload:
+    """A pickle that would create `marker` when unpickled."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_state_is_versioned_json_and_keeps_sets_and_int_keys(tmp_path):
+    state = tmp_path / "warehouse.emulators.json"
+    with running_emulators(state_file=state) as emus:
+        emus.sendlane.lists[7] = {"a@example.com", "b@example.com"}
+        emus.twilio.opted_out.add("+15555550100")
+        emus.klaviyo.seed_profile(email="K@example.com")
+    saved = json.loads(state.read_text())
+    assert (saved["format"], saved["version"]) == ("retention-emulator-state", 2)
+    with running_emulators(state_file=state) as emus:
+        assert emus.sendlane.lists == {7: {"a@example.com", "b@example.com"}}
+        assert emus.twilio.opted_out == {"+15555550100"}
+        profile = emus.klaviyo.profile("k@example.com")  # the email index is rebuilt
+        assert profile is not None and profile is emus.klaviyo.profiles[profile["id"]]
 
 
 @pytest.fixture
