@@ -11,11 +11,11 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from activation import state
 from activation.config import SyncConfig
 from activation.connection import Connection
 from activation.destinations.file import FileOptions
 from activation.engine import run_sync
+from activation.tables import ensure_tables
 from report.report_page import read_page, table_dicts
 from retention.report.build import write_report
 
@@ -129,7 +129,7 @@ def test_existing_warehouse_is_migrated_and_old_runs_still_chart(tmp_path: Path)
             "'2026-01-01 05:00', '2026-01-01 05:01', 'success', false, 4, 0, 0, 0, 0, 0, 1, "
             "null, null)"
         )
-        state.ensure_schema(con)
+        ensure_tables(con)
         columns = {r[0] for r in con.execute("describe activation.sync_runs").fetchall()}
         assert {"audience_size", "audience_model", "target"} <= columns
         assert con.execute("select count(*) from activation.sync_runs").fetchone() == (1,)
