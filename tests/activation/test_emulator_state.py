@@ -12,6 +12,8 @@ from contextlib import contextmanager
 
 import duckdb
 import pytest
+from dbt_command import WAREHOUSE_NAME
+from report_views import create_report_views
 from sync_helpers import FAST, member, one_sync, write_audience, write_project
 from sync_helpers import VIP_MIRROR_SPECS as SPECS
 from typer.testing import CliRunner
@@ -44,7 +46,7 @@ def _session(monkeypatch, state_file=None) -> Iterator[Emulators]:
 
 
 def test_accounts_survive_a_restart_and_an_opt_out_stays_out(tmp_path, monkeypatch):
-    db_path = tmp_path / "warehouse.duckdb"
+    db_path = tmp_path / WAREHOUSE_NAME
     state = state_file_for(db_path)
     sync = one_sync(tmp_path, SPECS["klaviyo"])
     write_audience(db_path, "aud_test", ROWS)
@@ -70,6 +72,8 @@ def test_accounts_survive_a_restart_and_an_opt_out_stays_out(tmp_path, monkeypat
 
 def _drift_is_shown(db_path, lost: int) -> None:
     """The demo summary and the report's sync section call the drifted sync not ok."""
+    with duckdb.connect(str(db_path)) as con:
+        create_report_views(con)
     facts = read_facts(db_path)
     assert facts.not_ok_syncs == {"vip_klaviyo": f"{lost} members missing at the provider"}
     assert [d["drift"] for d in facts.destinations] == [lost]
@@ -142,7 +146,7 @@ def test_state_is_versioned_json_and_keeps_sets_and_int_keys(tmp_path):
 def app(tmp_path, monkeypatch):
     write_project(tmp_path / "dbt_project", "aud_test", [SPECS["klaviyo"]])
     monkeypatch.setattr(settings, "DBT_PROJECT_DIR", tmp_path / "dbt_project")
-    monkeypatch.setenv("RETENTION_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("RETENTION_DUCKDB_PATH", str(tmp_path / WAREHOUSE_NAME))
     monkeypatch.setenv("RETENTION_SYNC_RATE_SCALE", str(FAST))
     monkeypatch.setenv("COLUMNS", "250")
     if not cli.app.registered_commands:
@@ -160,7 +164,7 @@ def test_sync_before_any_build_stops_up_front(app, tmp_path):
 
 
 def test_sync_with_emulators_starts_them_with_the_warehouse_accounts(app, tmp_path, monkeypatch):
-    db_path = tmp_path / "warehouse.duckdb"
+    db_path = tmp_path / WAREHOUSE_NAME
     write_audience(db_path, "aud_test", ROWS)
     sync = one_sync(tmp_path, SPECS["klaviyo"])
     with duckdb.connect(str(db_path)) as db, _session(monkeypatch, state_file_for(db_path)):
