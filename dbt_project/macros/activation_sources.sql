@@ -1,8 +1,8 @@
 {#-
   The sync engine's tables (source `activation`, models/activation/_activation__sources.yml,
   the one declaration activation/tables.py reads too). The engine writes and migrates them;
-  this only creates the missing ones empty, with their declared primary key, so `dbt build`
-  works before any sync.
+  this only creates the missing ones empty (on DuckDB with their declared primary key), so
+  `dbt build` works before any sync.
 -#}
 {% macro create_missing_activation_tables() %}
   {%- if not execute -%}{{ return('') }}{%- endif -%}
@@ -16,7 +16,7 @@
     {%- for column in columns -%}
       {%- do column_ddl.append(column[0] ~ ' ' ~ contract_column_type(column[1], column[2])) -%}
     {%- endfor -%}
-    {%- if keys[name] -%}
+    {%- if keys[name] and target.type == 'duckdb' -%}
       {%- do column_ddl.append('primary key (' ~ keys[name] | join(', ') ~ ')') -%}
     {%- endif -%}
     {%- do run_query('create table if not exists activation.' ~ name ~ ' (' ~ column_ddl | join(', ') ~ ')') -%}

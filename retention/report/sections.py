@@ -17,7 +17,7 @@ from retention.report.reader import has_table
 SectionBuilder = Callable[[duckdb.DuckDBPyConnection, Section, Money], None]
 
 _HOW_TO_BUILD = "run `retention build` (or `retention demo`) to create it"
-_HOW_TO_SYNC = "run `retention sync` (or `retention demo`) to record sync runs"
+_HOW_TO_SYNC = "run `retention build`, then `retention sync` (or `retention demo`) to record syncs"
 
 
 def _whole(value: object) -> str:

@@ -27,34 +27,54 @@ sized as (
     select
         runs.*,
         sum(coalesce(runs.added, 0) - coalesce(runs.removed, 0)) over (
-            partition by runs.sync_name order by runs.started_at rows unbounded preceding
+            partition by runs.sync_name order by runs.started_at
+            rows between unbounded preceding and current row
         ) as held
     from runs
+),
+
+{#- the latest audience model and target recorded for each sync (older runs have none) #}
+{%- for column in ['audience_model', 'target'] %}
+
+latest_{{ column }} as (
+    select sync_name, {{ column }}
+    from (
+        select
+            sync_name,
+            {{ column }},
+            row_number() over (partition by sync_name order by started_at desc) as recency
+        from runs
+        where {{ column }} is not null
+    ) as known
+    where recency = 1
+),
+{%- endfor %}
+
+final as (
+    select
+        sized.run_id,
+        sized.sync_name,
+        sized.destination,
+        latest_audience_model.audience_model,
+        latest_target.target,
+        sized.started_at,
+        sized.finished_at,
+        sized.status,
+        sized.added,
+        sized.updated,
+        sized.removed,
+        sized.failed,
+        sized.skipped_no_consent,
+        sized.skipped_suppressed,
+        sized.write_requests,
+        sized.message,
+        cast(coalesce(sized.audience_size, sized.held) as {{ dbt.type_bigint() }}) as audience_size,
+        coalesce(drift.missing_at_provider, 0) as missing_at_provider,
+        coalesce(drift.unexpected_at_provider, 0) as unexpected_at_provider
+    from sized
+    left join drift on sized.run_id = drift.run_id
+    left join latest_audience_model on sized.sync_name = latest_audience_model.sync_name
+    left join latest_target on sized.sync_name = latest_target.sync_name
 )
 
-select
-    sized.run_id,
-    sized.sync_name,
-    sized.destination,
-    last_value(sized.audience_model ignore nulls) over sync_runs as audience_model,
-    last_value(sized.target ignore nulls) over sync_runs as target,
-    sized.started_at,
-    sized.finished_at,
-    sized.status,
-    sized.added,
-    sized.updated,
-    sized.removed,
-    sized.failed,
-    sized.skipped_no_consent,
-    sized.skipped_suppressed,
-    sized.write_requests,
-    sized.message,
-    coalesce(sized.audience_size, sized.held) as audience_size,
-    coalesce(drift.missing_at_provider, 0) as missing_at_provider,
-    coalesce(drift.unexpected_at_provider, 0) as unexpected_at_provider
-from sized
-left join drift using (run_id)
-window sync_runs as (
-    partition by sized.sync_name order by sized.started_at
-    rows between unbounded preceding and unbounded following
-)
+select * from final
