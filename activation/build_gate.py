@@ -20,20 +20,14 @@ from contextlib import contextmanager
 import duckdb
 
 from activation import state
+from activation.tables import ensure_tables
 
 BUILD_ID_ENV = "RETENTION_BUILD_ID"  # set while a build runs in this process
-DDL = """
-CREATE SCHEMA IF NOT EXISTS activation;
-CREATE TABLE IF NOT EXISTS activation.build_runs (
-    build_id VARCHAR PRIMARY KEY, job VARCHAR, as_of_date DATE, status VARCHAR,
-    started_at TIMESTAMP, finished_at TIMESTAMP, message VARCHAR
-);
-"""
 
 
 def start_build(con: duckdb.DuckDBPyConnection, job: str, as_of: str | None) -> str:
     """Record a `running` build of `job` and export its id to this process; return the id."""
-    con.execute(DDL)
+    ensure_tables(con)
     build_id = uuid.uuid4().hex
     con.execute(
         "INSERT INTO activation.build_runs (build_id, job, as_of_date, status, started_at) "

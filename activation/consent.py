@@ -30,25 +30,10 @@ from activation.diff import PlanSummary
 if TYPE_CHECKING:
     from activation.config import SyncConfig
 
-DDL = """
-CREATE SCHEMA IF NOT EXISTS activation;
-CREATE TABLE IF NOT EXISTS activation.provider_consent (
-    destination VARCHAR, channel VARCHAR, contact VARCHAR, provider_status VARCHAR,
-    sync_name VARCHAR, observed_at TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS activation.consent_reads (
-    destination VARCHAR, channel VARCHAR, scope VARCHAR, read_at TIMESTAMP
-);
-"""
 OVERLAP = timedelta(minutes=5)  # re-read this much before the watermark (clock skew, slow writes)
 
 EMAIL_KEYS = ("email", "email_address")
 PHONE_KEYS = ("phone", "phone_number")
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create `activation.provider_consent` and `activation.consent_reads` if missing."""
-    con.execute(DDL)
 
 
 def contact_identifier(sync: SyncConfig, destination: type[Destination]) -> str | None:

@@ -21,16 +21,7 @@ from datetime import datetime
 import duckdb
 
 from activation.state import now
-
-DDL = """
-CREATE SCHEMA IF NOT EXISTS activation;
-CREATE TABLE IF NOT EXISTS activation.sync_messages (
-    sync_name VARCHAR, record_key VARCHAR, recipient VARCHAR, status VARCHAR,
-    provider_message_id VARCHAR, run_id VARCHAR, attempts INTEGER,
-    attempted_at TIMESTAMP, sent_at TIMESTAMP, error VARCHAR,
-    PRIMARY KEY (sync_name, record_key)
-);
-"""
+from activation.tables import ensure_tables
 
 PENDING, SENT, FAILED, UNKNOWN = "pending", "sent", "failed", "unknown"
 OPTED_OUT = "opted_out"  # the provider refused: the recipient opted out; never retried
@@ -54,7 +45,7 @@ class MessageLedger:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, sync_name: str, run_id: str) -> None:
-        con.execute(DDL)
+        ensure_tables(con)
         self._con = con
         self._local = threading.local()
         self.sync_name = sync_name

@@ -20,6 +20,7 @@ from activation.destinations.base import Destination, Record, RowFailures, chunk
 from activation.diff import PlanSummary, plan_changes, stage_audience
 from activation.errors import AuthError, DestinationError
 from activation.guards import empty_guard, growth_guard, withdrawal_guard
+from activation.tables import ensure_tables
 from retention.core.errors import UserError
 
 log = logging.getLogger("activation.engine")
@@ -206,9 +207,7 @@ def run_sync(
     what was in flight stays pending and is resolved by the next run.
     """
     started = time.monotonic()
-    state.ensure_schema(con)
-    consent.ensure_schema(con)
-    reconcile.ensure_schema(con)
+    ensure_tables(con)
     destination_cls = DESTINATIONS[sync.destination]
     stage_audience(con, sync)
     experiment.apply_experiment(con, sync, record=not dry_run)

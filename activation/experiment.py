@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from activation.errors import SyncConfigError
 from activation.state import now
+from activation.tables import ensure_tables
 
 if TYPE_CHECKING:
     from activation.config import SyncConfig
@@ -34,14 +35,6 @@ MAX_HOLDOUT = 0.5
 _TOLERANCE = 1e-6
 _GROUP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _HASH_HEX_DIGITS = 13  # 52 bits of md5: exact in a double, so bucket = hash / 2^52 is in [0, 1)
-
-DDL = """
-CREATE SCHEMA IF NOT EXISTS activation;
-CREATE TABLE IF NOT EXISTS activation.audience_assignments (
-    experiment VARCHAR, audience VARCHAR, customer_id VARCHAR, group_name VARCHAR,
-    sync_name VARCHAR, entry_date DATE, first_assigned_at TIMESTAMP
-);
-"""
 
 
 def _error(kind: str, message: str) -> PydanticCustomError:
@@ -156,11 +149,6 @@ def check_experiments(syncs: list[SyncConfig]) -> None:
                     )
 
 
-def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
-    """Create `activation.audience_assignments` if missing."""
-    con.execute(DDL)
-
-
 def _entry_date_sql(con: duckdb.DuckDBPyConnection) -> str:
     """The build's as-of date (marts.as_of_date) when built, else today."""
     built = con.execute(
@@ -199,7 +187,7 @@ def apply_experiment(con: duckdb.DuckDBPyConnection, sync: SyncConfig, *, record
             f"{sync.source_file}: sync '{sync.name}': holdouts and variants assign customers, "
             f"but {AUDIENCE_SCHEMA}.{sync.model} has no customer_id column"
         )
-    ensure_table(con)
+    ensure_tables(con)
     name = experiment_name(sync)
     pk = '"' + sync.primary_key.replace('"', '""') + '"'
     con.execute(

@@ -32,13 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("activation.reconcile")
 
-DDL = """
-CREATE SCHEMA IF NOT EXISTS activation;
-CREATE TABLE IF NOT EXISTS activation.sync_drift (
-    run_id VARCHAR, sync_name VARCHAR, destination VARCHAR, target VARCHAR, contact VARCHAR,
-    drift VARCHAR, observed_at TIMESTAMP
-);
-"""
 MISSING = "missing_at_provider"
 UNEXPECTED = "unexpected_at_provider"
 UNSUBSCRIBED = "unsubscribed_at_provider"
@@ -53,11 +46,6 @@ class Drift:
     missing: int
     unexpected: int
     unsubscribed: int = 0  # members the provider holds as unsubscribed (not lost, not re-added)
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create `activation.sync_drift` if missing."""
-    con.execute(DDL)
 
 
 def plan_full_resync(

@@ -19,46 +19,10 @@ import duckdb
 
 from retention.core import process
 
-DDL = """
-CREATE SCHEMA IF NOT EXISTS activation;
-CREATE TABLE IF NOT EXISTS activation.sync_runs (
-    run_id VARCHAR PRIMARY KEY, sync_name VARCHAR, destination VARCHAR,
-    started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR, dry_run BOOLEAN,
-    added INTEGER, updated INTEGER, removed INTEGER, failed INTEGER,
-    skipped_no_consent INTEGER, skipped_suppressed INTEGER, write_requests INTEGER,
-    planned JSON, message VARCHAR
-);
-CREATE TABLE IF NOT EXISTS activation.sync_records (
-    sync_name VARCHAR, record_key VARCHAR,
-    fields_hash VARCHAR, payload JSON,
-    status VARCHAR, pending_op VARCHAR, pending_hash VARCHAR, batch_id VARCHAR,
-    last_error VARCHAR, updated_at TIMESTAMP,
-    PRIMARY KEY (sync_name, record_key)
-);
-CREATE TABLE IF NOT EXISTS activation.sync_planned_changes (
-    run_id VARCHAR, sync_name VARCHAR, record_key VARCHAR, op VARCHAR, reason VARCHAR,
-    payload JSON
-);
-CREATE TABLE IF NOT EXISTS activation.sync_row_errors (
-    run_id VARCHAR, sync_name VARCHAR, record_key VARCHAR, op VARCHAR, error VARCHAR,
-    occurred_at TIMESTAMP
-);
--- Added after the first release; ADD COLUMN IF NOT EXISTS migrates existing warehouses.
-ALTER TABLE activation.sync_runs ADD COLUMN IF NOT EXISTS audience_model VARCHAR;
-ALTER TABLE activation.sync_runs ADD COLUMN IF NOT EXISTS target VARCHAR;
-ALTER TABLE activation.sync_runs ADD COLUMN IF NOT EXISTS audience_size INTEGER;
-ALTER TABLE activation.sync_runs ADD COLUMN IF NOT EXISTS owner VARCHAR;
-"""
-
 
 def now() -> datetime:
     """Current UTC time without tzinfo (DuckDB TIMESTAMP)."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the `activation` schema and tables if missing."""
-    con.execute(DDL)
 
 
 def start_run(

@@ -34,10 +34,10 @@ sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != _HERE]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ml.bgnbd import fit_bgnbd  # noqa: E402
+from ml.calibration import calibration_summary, collapse  # noqa: E402
 from ml.churn_pipeline import build_churn_scores  # noqa: E402
 from ml.clv_pipeline import build_clv_predictions  # noqa: E402
 from ml.features import CUTOFFS, FEATURES, LABELS  # noqa: E402
-from ml.rfm import collapse, rfm_summary  # noqa: E402
 from ml.simulation import simulate_store  # noqa: E402
 
 AS_OF = date(2025, 1, 1)
@@ -154,7 +154,7 @@ def main() -> None:
         print(f"  BG/NBD {clv.parameters['bgnbd']}")
         print(f"ML total (churn + clv): {churn_s + clv_s:.1f} s, peak RSS {peak_rss_gib():.2f} GiB")
 
-        summary = rfm_summary(con, cutoff=AS_OF, unit_days=7.0)
+        summary = calibration_summary(con, cutoff=AS_OF, unit_days=7.0)
         n = min(args.fit_customers, len(summary))
         pick = np.random.default_rng(0).choice(len(summary), n, replace=False)
         f, r, t = summary.frequency[pick], summary.recency[pick], summary.T[pick]

@@ -168,9 +168,9 @@ def bench_diff(rows: int, workdir: Path) -> None:
     (sync,) = load_syncs(workdir / "dbt_project")
     con = duckdb.connect(str(workdir / "diff.duckdb"))
     make_audience(con, rows)
-    from activation import state
+    from activation.tables import ensure_tables
 
-    state.ensure_schema(con)
+    ensure_tables(con)
     stage_audience(con, sync)
     con.execute(
         "INSERT INTO activation.sync_records (sync_name, record_key, fields_hash, payload, "

@@ -15,8 +15,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ml.bgnbd import BgNbdParams, fit_bgnbd, p_no_purchase
+from ml.calibration import calibration_summary, collapse
 from ml.features import FeatureFrame
-from ml.rfm import collapse, rfm_summary
 from retention.core.warehouse.base import Warehouse
 
 RFM_FEATURES = ("recency_days", "frequency", "monetary")
@@ -45,7 +45,7 @@ def bgnbd_no_purchase(
 ) -> tuple[np.ndarray, BgNbdParams]:
     """P(no purchase in the `horizon_days` after `cutoff`) from a BG/NBD fit on purchases before
     `cutoff` (weeks), aligned to `customer_ids`; and the fitted parameters."""
-    summary = rfm_summary(warehouse, cutoff=cutoff, unit_days=BGNBD_UNIT_DAYS)
+    summary = calibration_summary(warehouse, cutoff=cutoff, unit_days=BGNBD_UNIT_DAYS)
     frequency, recency, age, weights = collapse(summary)
     params = fit_bgnbd(frequency, recency, age, weights=weights, time_unit="weeks")
     prob = p_no_purchase(

@@ -19,6 +19,7 @@ import numpy as np
 
 from ml.bgnbd import expected_purchases
 from ml.bootstrap import interval
+from ml.calibration import MART_PURCHASES_SQL, calibration_summary
 from ml.clv_candidates import (
     BTYD,
     NAIVE,
@@ -31,7 +32,6 @@ from ml.clv_candidates import (
 from ml.clv_intervals import predictive_interval
 from ml.config import ClvConfig
 from ml.errors import MLError
-from ml.rfm import MART_PURCHASES_SQL, rfm_summary
 from ml.sql import WarehouseSource
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def clv_backtest(
     days = min(config.backtest_days, history // 2)  # keep half the history to fit on
     cutoff = as_of - timedelta(days=days)
     window = {"start": cutoff, "end": as_of, "days": days}
-    summary = rfm_summary(
+    summary = calibration_summary(
         source, cutoff=cutoff, source_sql=source_sql, holdout_end=as_of, unit_days=config.unit_days
     )
     try:

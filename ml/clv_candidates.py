@@ -17,9 +17,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ml.bgnbd import BgNbdParams, expected_purchases, fit_bgnbd
+from ml.calibration import MART_PURCHASES_SQL, CalibrationSummary, calibration_summary, collapse
 from ml.errors import InsufficientDataError
 from ml.gamma_gamma import GammaGammaParams, expected_spend, fit_gamma_gamma
-from ml.rfm import MART_PURCHASES_SQL, RfmSummary, collapse, rfm_summary
 from ml.sql import WarehouseSource, as_warehouse, date_literal
 from retention.core.warehouse.base import read_table
 
@@ -45,7 +45,7 @@ class BtydFit:
         ]
 
 
-def fit_btyd(summary: RfmSummary) -> BtydFit:
+def fit_btyd(summary: CalibrationSummary) -> BtydFit:
     """BG/NBD on the collapsed summary and Gamma-Gamma on its repeat buyers."""
     frequency, recency, age, weights = collapse(summary)
     unit = f"{summary.unit_days:g} days" if summary.unit_days != 7 else "weeks"
@@ -53,7 +53,7 @@ def fit_btyd(summary: RfmSummary) -> BtydFit:
     return BtydFit(bg, fit_gamma_gamma(summary.frequency, summary.monetary))
 
 
-def btyd_spend(fit: BtydFit, summary: RfmSummary, horizon_days: float) -> np.ndarray:
+def btyd_spend(fit: BtydFit, summary: CalibrationSummary, horizon_days: float) -> np.ndarray:
     """Expected purchases in the horizon times the Gamma-Gamma expected order value."""
     purchases = expected_purchases(
         fit.bg, horizon_days / summary.unit_days, summary.frequency, summary.recency, summary.T
@@ -84,7 +84,7 @@ def past_spend(
     return by_id.reindex(customer_ids).fillna(0.0).to_numpy()
 
 
-def rfm_matrix(summary: RfmSummary) -> np.ndarray:
+def rfm_matrix(summary: CalibrationSummary) -> np.ndarray:
     """log(1 + value) of frequency, recency, age, T - recency and repeat spend (NULL as 0)."""
     values = np.column_stack(
         [
@@ -100,7 +100,7 @@ def rfm_matrix(summary: RfmSummary) -> np.ndarray:
 
 def regression_spend(
     source: WarehouseSource,
-    summary: RfmSummary,
+    summary: CalibrationSummary,
     cutoff: date,
     horizon_days: int,
     history_days: int,
@@ -111,7 +111,7 @@ def regression_spend(
     """
     window = min(horizon_days, history_days // 2)
     train_cutoff = cutoff - timedelta(days=window)
-    train = rfm_summary(
+    train = calibration_summary(
         source,
         cutoff=train_cutoff,
         source_sql=source_sql,

@@ -31,8 +31,8 @@ from scipy.special import expit
 
 from ml import bgnbd, gamma_gamma
 from ml.bgnbd import BgNbdParams
+from ml.calibration import CalibrationSummary, collapse
 from ml.gamma_gamma import GammaGammaParams
-from ml.rfm import RfmSummary, collapse
 
 STEP = 1e-4
 #: Customer x draw cells simulated at once (bounds memory on large stores).
@@ -67,7 +67,7 @@ def covariance(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) 
     return np.linalg.inv(hessian)
 
 
-def _bgnbd_gradient(summary: RfmSummary) -> Callable[[np.ndarray], np.ndarray]:
+def _bgnbd_gradient(summary: CalibrationSummary) -> Callable[[np.ndarray], np.ndarray]:
     frequency, recency, age, weights = collapse(summary)
 
     def gradient(theta: np.ndarray) -> np.ndarray:
@@ -77,7 +77,7 @@ def _bgnbd_gradient(summary: RfmSummary) -> Callable[[np.ndarray], np.ndarray]:
     return gradient
 
 
-def _gamma_gamma_gradient(summary: RfmSummary) -> Callable[[np.ndarray], np.ndarray]:
+def _gamma_gamma_gradient(summary: CalibrationSummary) -> Callable[[np.ndarray], np.ndarray]:
     keep = (summary.frequency > 0) & (summary.monetary > 0) & np.isfinite(summary.monetary)
     x, m = summary.frequency[keep], summary.monetary[keep]
 
@@ -89,7 +89,7 @@ def _gamma_gamma_gradient(summary: RfmSummary) -> Callable[[np.ndarray], np.ndar
 
 
 def parameter_draws(
-    bg: BgNbdParams, gg: GammaGammaParams, summary: RfmSummary, draws: int, rng
+    bg: BgNbdParams, gg: GammaGammaParams, summary: CalibrationSummary, draws: int, rng
 ) -> tuple[np.ndarray, str, int]:
     """`draws` rows of (r, alpha, a, b, p, q, gamma): possible parameter sets only; the note
     says whether parameter uncertainty is included; the count of rejected draws."""
@@ -159,7 +159,7 @@ def bounds(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
 def predictive_interval(
     bg: BgNbdParams,
     gg: GammaGammaParams,
-    summary: RfmSummary,
+    summary: CalibrationSummary,
     *,
     horizon_units: float,
     discount_ratio: np.ndarray,

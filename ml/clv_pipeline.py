@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ml.bgnbd import BgNbdParams, expected_purchases, p_alive
+from ml.calibration import CalibrationSummary, calibration_summary
 from ml.clv_backtest import clv_backtest
 from ml.clv_candidates import BTYD, NAIVE, RFM_REGRESSION, fit_btyd, past_spend, regression_spend
 from ml.clv_intervals import predictive_interval
@@ -26,7 +27,6 @@ from ml.outputs import (
     replace_table,
     require_orders,
 )
-from ml.rfm import RfmSummary, rfm_summary
 from ml.sql import WarehouseSource, as_warehouse
 from retention.core.warehouse.base import Warehouse, read_table
 
@@ -50,7 +50,7 @@ class ClvResult:
 
 
 def discounted_expected_purchases(
-    params: BgNbdParams, summary: RfmSummary, config: ClvConfig
+    params: BgNbdParams, summary: CalibrationSummary, config: ClvConfig
 ) -> np.ndarray:
     """Sum over periods of (expected purchases in the period) / (1 + rate)^(period in years)."""
     periods = max(1, round(config.horizon_days / 365 * config.discount_periods_per_year))
@@ -67,7 +67,7 @@ def discounted_expected_purchases(
     return total
 
 
-def _reasons(summary: RfmSummary) -> np.ndarray:
+def _reasons(summary: CalibrationSummary) -> np.ndarray:
     return np.where(
         summary.frequency == 0,
         "one_order_only",
@@ -189,7 +189,7 @@ def _first_purchase(warehouse: Warehouse) -> date:
 def _point_prediction(
     warehouse: Warehouse,
     chosen: str,
-    summary: RfmSummary,
+    summary: CalibrationSummary,
     btyd_clv: np.ndarray,
     ratio: np.ndarray,
     as_of: date,
@@ -209,7 +209,7 @@ def _fitted(
     warehouse: Warehouse, as_of: date, config: ClvConfig, history: dict[str, int]
 ) -> ClvResult:
     ensure_ml_tables(warehouse)
-    summary = rfm_summary(warehouse, cutoff=as_of, unit_days=config.unit_days)
+    summary = calibration_summary(warehouse, cutoff=as_of, unit_days=config.unit_days)
     fit = fit_btyd(summary)
     if fit.degenerate:
         reason = "degenerate_fit: " + "; ".join(fit.degenerate)

@@ -11,8 +11,6 @@ start from what the last session left and are saved when the block exits.
 
 from __future__ import annotations
 
-import os
-import pickle
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +32,7 @@ from activation.emulators.klaviyo import KlaviyoEmulator
 from activation.emulators.mailchimp import DEFAULT_LIST_ID, MailchimpEmulator
 from activation.emulators.messaging import TwilioEmulator, WhatsappEmulator
 from activation.emulators.server import BackgroundServer
+from activation.emulators.state_file import StateFileError, read_state, write_state
 from activation.emulators.webhook import WebhookEmulator
 from retention.core.errors import UserError
 
@@ -44,7 +43,6 @@ __all__ = [
     "running_emulators",
     "state_file_for",
 ]
-STATE_VERSION = 1  # bump when a `persistent` attribute changes shape
 
 
 @dataclass
@@ -92,30 +90,21 @@ class Emulators:
             emulator.clear_log()
 
     def save(self, path: Path) -> None:
-        """Write every emulated account's state to `path` (atomically: a crash keeps the last)."""
+        """Write every emulated account's state to `path` as JSON (atomically: a crash keeps
+        the last)."""
         with self._lock_all():
-            saved = {e.vendor: e.account_state() for e in self.all}
-            data = pickle.dumps({"version": STATE_VERSION, "accounts": saved})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(data)
-        os.replace(partial, path)
+            accounts = {e.vendor: e.account_state() for e in self.all}
+            write_state(path, accounts)
 
     def restore(self, path: Path) -> None:
         """Load the accounts `save` wrote to `path` (UserError when it cannot be read)."""
         try:
-            # the file is written by `save` next to the user's own warehouse: as trusted as it
-            saved = pickle.loads(path.read_bytes())  # noqa: S301
-            accounts = saved["accounts"] if saved.get("version") == STATE_VERSION else None
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError) as error:
-            accounts, reason = None, f"{type(error).__name__}: {error}"
-        else:
-            reason = "written by another version"
-        if accounts is None:
+            accounts = read_state(path)
+        except (OSError, StateFileError) as error:
             raise UserError(
-                f"emulator state {path} is unreadable ({reason}): delete it to start with empty "
+                f"emulator state {path} is unreadable ({error}): delete it to start with empty "
                 "emulated accounts, then `retention sync --full-resync --emulators`"
-            )
+            ) from None
         for emulator in self.all:
             emulator.restore_account(accounts.get(emulator.vendor, {}))
 
@@ -135,7 +124,7 @@ class Emulators:
 
 def state_file_for(db_path: Path) -> Path:
     """Where the emulated accounts of the warehouse at `db_path` are kept: next to it."""
-    return db_path.with_name(f"{db_path.stem}.emulators.pickle")
+    return db_path.with_name(f"{db_path.stem}.emulators.json")
 
 
 def _api_keys() -> dict[str, str]:

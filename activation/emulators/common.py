@@ -92,7 +92,7 @@ class VendorEmulator:
     limits: ClassVar[dict[str, RateLimit]]
     idempotent_writes: ClassVar[bool] = False  # replay answers for a repeated Idempotency-Key
     # what a real account keeps between sessions (lists, members, opt-outs...): saved with the
-    # warehouse by `running_emulators(state_file=...)`, so the next session starts from it
+    # warehouse (as JSON) by `running_emulators(state_file=...)`; the next session starts from it
     persistent: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, faults: FaultOptions, api_key: str) -> None:
@@ -121,7 +121,7 @@ class VendorEmulator:
         raise NotImplementedError
 
     def account_state(self) -> dict[str, Any]:
-        """The `persistent` attributes, to save; one dict, so shared references survive."""
+        """The `persistent` attributes, to save as JSON (plain data: no shared references)."""
         with self.lock:
             return {name: getattr(self, name) for name in self.persistent}
 

@@ -79,7 +79,7 @@ class KlaviyoEmulator(VendorEmulator):
         "list_profiles": RateLimit(_per_minute(750), 75),
     }
 
-    persistent = ("profiles", "lists", "_by_email", "_by_phone")
+    persistent = ("profiles", "lists")  # the email/phone indexes are rebuilt from profiles
 
     def __init__(self, faults, api_key: str, job_seconds: float = 0.05) -> None:
         super().__init__(faults, api_key)
@@ -89,6 +89,15 @@ class KlaviyoEmulator(VendorEmulator):
         self.jobs: dict[str, dict] = {}
         self._by_email: dict[str, dict] = {}
         self._by_phone: dict[str, dict] = {}
+
+    def restore_account(self, saved: dict[str, Any]) -> None:
+        """Put back the saved profiles and lists, and index the profiles by email and phone."""
+        with self.lock:
+            super().restore_account(saved)
+            self._by_email = {p["email"].lower(): p for p in self.profiles.values() if p["email"]}
+            self._by_phone = {
+                p["phone_number"]: p for p in self.profiles.values() if p["phone_number"]
+            }
 
     def authorized(self, headers: dict[str, str]) -> bool:
         return headers.get("authorization") == f"Klaviyo-API-Key {self.api_key}"

@@ -42,7 +42,8 @@
 
 {% macro default__contract_types() %}
   {{ return({
-    'VARCHAR': dbt.type_string(), 'JSON': dbt.type_string(), 'INTEGER': dbt.type_int(),
+    'VARCHAR': dbt.type_string(), 'JSON': dbt.type_string(), 'BOOLEAN': dbt.type_boolean(),
+    'INTEGER': dbt.type_int(),
     'BIGINT': dbt.type_bigint(), 'DOUBLE': double_column_type(), 'DATE': 'date',
     'TIMESTAMP': dbt.type_timestamp(),
   }) }}

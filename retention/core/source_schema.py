@@ -21,7 +21,16 @@ from retention.core.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 # env `RETENTION_DBT_PROJECT_DIR` (settings) makes Python read another copy of the project too.
 SOURCES_DIR = DBT_PROJECT_DIR / "models"
 # The types a contract column may declare (DuckDB spelling), besides DECIMAL(p,s).
-CONTRACT_TYPES = ("VARCHAR", "JSON", "INTEGER", "BIGINT", "DOUBLE", "DATE", "TIMESTAMP")
+CONTRACT_TYPES = (
+    "VARCHAR",
+    "JSON",
+    "BOOLEAN",
+    "INTEGER",
+    "BIGINT",
+    "DOUBLE",
+    "DATE",
+    "TIMESTAMP",
+)
 _DECIMAL = re.compile(r"^DECIMAL\(\d+,\d+\)$")
 
 

@@ -13,9 +13,6 @@ import pandas as pd
 
 from retention.report.reader import frame
 
-# Sync runs that sent data: finished, not dry runs.
-FINISHED_RUN = "not coalesce(dry_run, false) and finished_at is not null"
-
 
 def as_of_date(con: duckdb.DuckDBPyConnection) -> str:
     """The build's point-in-time date from `marts.as_of_date` as ISO text."""
@@ -174,40 +171,15 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str
 def audience_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every finished sync run with the size of the audience it synced, oldest first.
 
-    Columns: sync_name, destination, audience_model, target, run_at, size. `size` is the
-    `audience_size` the engine recorded (members the sync targets); runs recorded before that
-    column existed fall back to the records held at the destination (running added - removed).
+    Columns: sync_name, destination, audience_model, target, run_at, size (dbt model
+    `marts.rpt_sync_history`, which falls back for runs recorded before sizes were kept).
     """
-    present = _columns(con, "activation", "sync_runs")
-    recorded = {
-        name: name if name in present else f"null::{kind} as {name}"
-        for name, kind in (
-            ("audience_model", "varchar"),
-            ("target", "varchar"),
-            ("audience_size", "integer"),
-        )
-    }
     return frame(
         con,
-        f"""
-        with runs as (
-            select sync_name, destination, {recorded["audience_model"]}, {recorded["target"]},
-                   started_at as run_at, {recorded["audience_size"]},
-                   sum(coalesce(added, 0) - coalesce(removed, 0)) over (
-                       partition by sync_name order by started_at rows unbounded preceding
-                   ) as held
-            from activation.sync_runs
-            where {FINISHED_RUN}
-        )
-        select sync_name, destination,
-               last_value(audience_model ignore nulls) over w as audience_model,
-               last_value(target ignore nulls) over w as target,
-               run_at, coalesce(audience_size, held) as size
-        from runs
-        window w as (
-            partition by sync_name order by run_at
-            rows between unbounded preceding and unbounded following
-        )
+        """
+        select sync_name, destination, audience_model, target, started_at as run_at,
+               audience_size as size
+        from marts.rpt_sync_history
         order by sync_name, run_at
         """,
     )
@@ -240,28 +212,9 @@ def currencies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def sync_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every finished (not dry-run) sync run, oldest first, with the drift its read-back found:
     `missing_at_provider` (members the provider lost) and `unexpected_at_provider`."""
-    drift = (
-        """left join (
-            select run_id,
-                   count(*) filter (where drift = 'missing_at_provider') as missing_at_provider,
-                   count(*) filter (where drift = 'unexpected_at_provider')
-                       as unexpected_at_provider
-            from activation.sync_drift group by run_id
-        ) d using (run_id)"""
-        if _columns(con, "activation", "sync_drift")
-        else "left join (select null as run_id, 0 as missing_at_provider, "
-        "0 as unexpected_at_provider) d using (run_id)"
-    )
     return frame(
         con,
-        f"""
-        select r.*, coalesce(d.missing_at_provider, 0) as missing_at_provider,
-               coalesce(d.unexpected_at_provider, 0) as unexpected_at_provider
-        from activation.sync_runs r
-        {drift}
-        where {FINISHED_RUN}
-        order by started_at, destination, sync_name
-        """,
+        "select * from marts.rpt_sync_history order by started_at, destination, sync_name",
     )
 
 
@@ -269,17 +222,16 @@ def failed_rows(con: duckdb.DuckDBPyConnection, limit: int = 50) -> pd.DataFrame
     """Rows that failed in each sync's latest run, with the destination's error text."""
     return frame(
         con,
-        f"""
+        """
         with latest as (
-            select sync_name, arg_max(run_id, started_at) as run_id
-            from activation.sync_runs
-            where {FINISHED_RUN}
+            select sync_name, arg_max(run_id, started_at) as run_id,
+                   arg_max(destination, started_at) as destination
+            from marts.rpt_sync_history
             group by sync_name
         )
-        select e.sync_name, r.destination, e.record_key, e.op, e.error
+        select e.sync_name, l.destination, e.record_key, e.op, e.error
         from activation.sync_row_errors e
         join latest l using (run_id)
-        join activation.sync_runs r using (run_id)
         order by e.sync_name, e.record_key
         limit ?
         """,

@@ -17,7 +17,7 @@ from retention.report.reader import has_table
 SectionBuilder = Callable[[duckdb.DuckDBPyConnection, Section, Money], None]
 
 _HOW_TO_BUILD = "run `retention build` (or `retention demo`) to create it"
-_HOW_TO_SYNC = "run `retention sync` (or `retention demo`) to record sync runs"
+_HOW_TO_SYNC = "run `retention build`, then `retention sync` (or `retention demo`) to record syncs"
 
 
 def _whole(value: object) -> str:
@@ -256,7 +256,7 @@ SPECS: tuple[SectionSpec, ...] = (
             "destination, how many people it holds now (for message syncs: messages due), the "
             "change since the previous sync, and its size at every sync."
         ),
-        sources=("activation.sync_runs",),
+        sources=("marts.rpt_sync_history",),
         how=_HOW_TO_SYNC,
         builder=audiences.audience_sizes,
     ),
@@ -266,7 +266,7 @@ SPECS: tuple[SectionSpec, ...] = (
         lead="What the latest run of every list added, updated, removed, skipped (no consent, or "
         "unsubscribed at the provider) and failed, with the destination's error for each failed "
         "row.",
-        sources=("activation.sync_runs", "activation.sync_row_errors"),
+        sources=("marts.rpt_sync_history", "activation.sync_row_errors"),
         how=_HOW_TO_SYNC,
         builder=audiences.last_syncs,
     ),

@@ -100,7 +100,7 @@ def read_facts(db_path: Path) -> WarehouseFacts:
                 "as_of": str(run["parameters"].get("as_of") or run.get("data_window_end"))[:10],
                 "run_id": str(run["run_id"]),
             }
-        if has_table(con, "activation", "sync_runs"):
+        if has_table(con, "marts", "rpt_sync_history"):
             latest = queries.sync_runs(con).groupby("sync_name").tail(1)
             con.register("latest_runs", latest)
             facts.destinations = _destinations(con)

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 import retention.core.settings as settings
 from activation import state
 from activation.engine import run_sync
+from activation.tables import ensure_tables
 from retention.cli import main as cli
 
 
@@ -64,7 +65,7 @@ def test_failed_share_threshold(
 def test_a_run_left_running_is_marked_interrupted_by_the_next_run(emus, db, tmp_path):
     write_audience(tmp_path / "warehouse.duckdb", "aud_test", _rows(3, bad=0))
     sync = one_sync(tmp_path, TWILIO)
-    state.ensure_schema(db)
+    ensure_tables(db)
     killed = state.start_run(db, sync.name, "twilio", False)  # what a kill -9 leaves behind
     other = state.start_run(db, "another_sync", "twilio", False)
     result = run_sync(db, sync)

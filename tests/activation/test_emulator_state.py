@@ -5,11 +5,15 @@ fresh account (no saved state) is read back as drift, not reported as a clean "a
 
 from __future__ import annotations
 
+import json
+import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
 import pytest
+from dbt_command import WAREHOUSE_NAME
+from report_views import create_report_views
 from sync_helpers import FAST, member, one_sync, write_audience, write_project
 from sync_helpers import VIP_MIRROR_SPECS as SPECS
 from typer.testing import CliRunner
@@ -42,7 +46,7 @@ def _session(monkeypatch, state_file=None) -> Iterator[Emulators]:
 
 
 def test_accounts_survive_a_restart_and_an_opt_out_stays_out(tmp_path, monkeypatch):
-    db_path = tmp_path / "warehouse.duckdb"
+    db_path = tmp_path / WAREHOUSE_NAME
     state = state_file_for(db_path)
     sync = one_sync(tmp_path, SPECS["klaviyo"])
     write_audience(db_path, "aud_test", ROWS)
@@ -68,6 +72,8 @@ def test_accounts_survive_a_restart_and_an_opt_out_stays_out(tmp_path, monkeypat
 
 def _drift_is_shown(db_path, lost: int) -> None:
     """The demo summary and the report's sync section call the drifted sync not ok."""
+    with duckdb.connect(str(db_path)) as con:
+        create_report_views(con)
     facts = read_facts(db_path)
     assert facts.not_ok_syncs == {"vip_klaviyo": f"{lost} members missing at the provider"}
     assert [d["drift"] for d in facts.destinations] == [lost]
@@ -85,21 +91,62 @@ def _written(emus) -> str:
     return " ".join(r.raw.decode(errors="replace") for r in emus.klaviyo.write_requests)
 
 
-def test_unreadable_state_is_a_one_line_error(tmp_path):
-    state = tmp_path / "warehouse.emulators.pickle"
-    state.write_bytes(b"not a pickle")
+@pytest.mark.parametrize(
+    "content",
+    [b"not json", b'{"format": "retention-emulator-state", "version": 1, "accounts": {}}'],
+    ids=["garbage", "older-version"],
+)
+def test_unreadable_state_is_a_one_line_error(tmp_path, content):
+    state = tmp_path / "warehouse.emulators.json"
+    state.write_bytes(content)
     with (
-        pytest.raises(UserError, match="unreadable.*delete it"),
+        pytest.raises(UserError, match="unreadable.*delete it") as raised,
         running_emulators(state_file=state),
     ):
         pass
+    assert "\n" not in str(raised.value)
+
+
+def test_a_pickle_in_the_state_file_is_never_run(tmp_path):
+    """The state is JSON: a tampered file holding a pickle payload is refused, not executed."""
+    marker = tmp_path / "ran"
+    state = tmp_path / "warehouse.emulators.json"
+    state.write_bytes(pickle.dumps(_Payload(str(marker))))
+    with pytest.raises(UserError, match="unreadable"), running_emulators(state_file=state):
+        pass
+    assert not marker.exists()
+
+
+class _Payload:
+    """A pickle that would create `marker` when unpickled."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_state_is_versioned_json_and_keeps_sets_and_int_keys(tmp_path):
+    state = tmp_path / "warehouse.emulators.json"
+    with running_emulators(state_file=state) as emus:
+        emus.sendlane.lists[7] = {"a@example.com", "b@example.com"}
+        emus.twilio.opted_out.add("+15555550100")
+        emus.klaviyo.seed_profile(email="K@example.com")
+    saved = json.loads(state.read_text())
+    assert (saved["format"], saved["version"]) == ("retention-emulator-state", 2)
+    with running_emulators(state_file=state) as emus:
+        assert emus.sendlane.lists == {7: {"a@example.com", "b@example.com"}}
+        assert emus.twilio.opted_out == {"+15555550100"}
+        profile = emus.klaviyo.profile("k@example.com")  # the email index is rebuilt
+        assert profile is not None and profile is emus.klaviyo.profiles[profile["id"]]
 
 
 @pytest.fixture
 def app(tmp_path, monkeypatch):
     write_project(tmp_path / "dbt_project", "aud_test", [SPECS["klaviyo"]])
     monkeypatch.setattr(settings, "DBT_PROJECT_DIR", tmp_path / "dbt_project")
-    monkeypatch.setenv("RETENTION_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("RETENTION_DUCKDB_PATH", str(tmp_path / WAREHOUSE_NAME))
     monkeypatch.setenv("RETENTION_SYNC_RATE_SCALE", str(FAST))
     monkeypatch.setenv("COLUMNS", "250")
     if not cli.app.registered_commands:
@@ -117,7 +164,7 @@ def test_sync_before_any_build_stops_up_front(app, tmp_path):
 
 
 def test_sync_with_emulators_starts_them_with_the_warehouse_accounts(app, tmp_path, monkeypatch):
-    db_path = tmp_path / "warehouse.duckdb"
+    db_path = tmp_path / WAREHOUSE_NAME
     write_audience(db_path, "aud_test", ROWS)
     sync = one_sync(tmp_path, SPECS["klaviyo"])
     with duckdb.connect(str(db_path)) as db, _session(monkeypatch, state_file_for(db_path)):

@@ -10,16 +10,16 @@ from scipy.optimize import check_grad
 
 from ml import bgnbd
 from ml.bgnbd import expected_purchases, fit_bgnbd, p_alive
+from ml.calibration import calibration_summary, collapse
 from ml.errors import TooFewCustomersError
 from ml.gamma_gamma import expected_spend, fit_gamma_gamma
-from ml.rfm import collapse, rfm_summary
 
 CALIBRATION_END = date(1997, 10, 1)  # exclusive: calibration 1997-01-01..1997-09-30
 HOLDOUT_END = date(1998, 7, 1)
 
 
 def _cdnow_summary(con):
-    return rfm_summary(
+    return calibration_summary(
         con,
         cutoff=CALIBRATION_END,
         source_sql="select * from cdnow",

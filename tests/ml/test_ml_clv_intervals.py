@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
+from ml.calibration import CalibrationSummary
 from ml.clv_candidates import BTYD, fit_btyd
 from ml.clv_intervals import bounds, parameter_draws, predictive_interval
 from ml.clv_pipeline import build_clv_predictions
-from ml.rfm import RfmSummary
 from retention.report import sections
 from retention.report.labels import Money
 from retention.report.model import Section
@@ -21,7 +21,7 @@ TRUE_GG = {"p": 6.0, "q": 4.0, "gamma": 15.0}
 WEEKS = 39.0
 
 
-def simulate_bgnbd(n: int, seed: int, gg: dict[str, float] = TRUE_GG) -> RfmSummary:
+def simulate_bgnbd(n: int, seed: int, gg: dict[str, float] = TRUE_GG) -> CalibrationSummary:
     """BG/NBD + Gamma-Gamma customers observed for WEEKS weeks and followed WEEKS more: the
     holdout columns are what they really did."""
     rng = np.random.default_rng(seed)
@@ -43,7 +43,7 @@ def simulate_bgnbd(n: int, seed: int, gg: dict[str, float] = TRUE_GG) -> RfmSumm
         held[holdout] += 1
         held_spend[holdout] += value[holdout]
         alive &= clock < 2 * WEEKS
-    return RfmSummary(
+    return CalibrationSummary(
         customer_id=np.arange(n).astype(str),
         frequency=x,
         recency=t_x,
@@ -55,7 +55,7 @@ def simulate_bgnbd(n: int, seed: int, gg: dict[str, float] = TRUE_GG) -> RfmSumm
     )
 
 
-def _interval(summary: RfmSummary, fit, draws: int = 200):
+def _interval(summary: CalibrationSummary, fit, draws: int = 200):
     return predictive_interval(
         fit.bg,
         fit.gg,
@@ -173,9 +173,9 @@ def test_bias_beyond_the_limit_warns(limit, warned):
 def test_fit_reproduces_the_published_cdnow_parameters(cdnow_con):
     from datetime import date
 
-    from ml.rfm import rfm_summary
+    from ml.calibration import calibration_summary
 
-    summary = rfm_summary(
+    summary = calibration_summary(
         cdnow_con, cutoff=date(1997, 10, 1), source_sql="select * from cdnow", unit_days=7.0
     )
     fit = fit_btyd(summary)
@@ -188,11 +188,11 @@ def test_fit_reproduces_the_published_cdnow_parameters(cdnow_con):
 def test_alternative_candidates_predict_every_customer(cdnow_con):
     from datetime import date
 
+    from ml.calibration import calibration_summary
     from ml.clv_candidates import past_spend, regression_spend
-    from ml.rfm import rfm_summary
 
     cutoff, source = date(1997, 10, 1), "select * from cdnow"
-    summary = rfm_summary(cdnow_con, cutoff=cutoff, source_sql=source, unit_days=7.0)
+    summary = calibration_summary(cdnow_con, cutoff=cutoff, source_sql=source, unit_days=7.0)
     naive = past_spend(cdnow_con, summary.customer_id, cutoff, 90, source)
     first = summary.customer_id[0]
     by_hand = cdnow_con.execute(

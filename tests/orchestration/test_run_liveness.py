@@ -17,6 +17,7 @@ import dagster as dg
 import duckdb
 
 from activation import state
+from activation.tables import ensure_tables
 from orchestration import pipeline, runs
 from retention.core import process
 
@@ -107,7 +108,7 @@ def test_an_old_instance_settings_copy_is_replaced(tmp_path: Path, monkeypatch) 
 
 def test_sync_runs_of_dead_processes_are_interrupted(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    state.ensure_schema(con)
+    ensure_tables(con)
     mine = state.start_run(con, "mine", "klaviyo", False)
     reused = process.Owner(process.current().host, os.getpid(), 1)  # same pid, other start
     dead, recycled = _dead_owner(), reused

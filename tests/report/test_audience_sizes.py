@@ -10,12 +10,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
+from dbt_command import WAREHOUSE_NAME
+from report_views import create_report_views
 
-from activation import state
 from activation.config import SyncConfig
 from activation.connection import Connection
 from activation.destinations.file import FileOptions
 from activation.engine import run_sync
+from activation.tables import ensure_tables
 from report.report_page import read_page, table_dicts
 from retention.report.build import write_report
 
@@ -70,7 +72,7 @@ def _run(con, tmp_path: Path, *, dry_run: bool = False):
 @pytest.fixture
 def synced_twice(tmp_path: Path) -> Path:
     """A warehouse where the audience had 3 members at the first sync and 5 at the second."""
-    db = tmp_path / "warehouse.duckdb"
+    db = tmp_path / WAREHOUSE_NAME
     with duckdb.connect(str(db)) as con:
         _audience(con, consented=3)
         assert _run(con, tmp_path).status == "success"
@@ -78,6 +80,7 @@ def synced_twice(tmp_path: Path) -> Path:
         assert _run(con, tmp_path).status == "success"
         _audience(con, consented=9)
         assert _run(con, tmp_path, dry_run=True).status == "dry_run"  # never shown
+        create_report_views(con)
     return db
 
 
@@ -115,7 +118,7 @@ def test_report_shows_each_audience_with_purpose_list_size_and_change(
 
 
 def test_existing_warehouse_is_migrated_and_old_runs_still_chart(tmp_path: Path) -> None:
-    db = tmp_path / "old.duckdb"
+    db = tmp_path / WAREHOUSE_NAME
     with duckdb.connect(str(db)) as con:
         con.execute(
             "create schema activation; create table activation.sync_runs (run_id varchar primary "
@@ -129,12 +132,13 @@ def test_existing_warehouse_is_migrated_and_old_runs_still_chart(tmp_path: Path)
             "'2026-01-01 05:00', '2026-01-01 05:01', 'success', false, 4, 0, 0, 0, 0, 0, 1, "
             "null, null)"
         )
-        state.ensure_schema(con)
+        ensure_tables(con)
         columns = {r[0] for r in con.execute("describe activation.sync_runs").fetchall()}
         assert {"audience_size", "audience_model", "target"} <= columns
         assert con.execute("select count(*) from activation.sync_runs").fetchone() == (1,)
         _audience(con, consented=6)
         assert _run(con, tmp_path).status == "success"
+        create_report_views(con)
     page = read_page(write_report(db, tmp_path / "report.html").path)
     (row,) = table_dicts(page.sections["audiences"].tables["Audiences and the lists they fill"])
     # The old run counts what the destination held (4 added); the new one the recorded size.

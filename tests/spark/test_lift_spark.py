@@ -13,7 +13,7 @@ import pytest
 from compare import differences
 from engine_build import environment, run_dbt
 
-from activation.experiment import ensure_table
+from activation.tables import ensure_tables
 from retention.core.warehouse import copy_table, read_table
 from retention.core.warehouse.duckdb_warehouse import DuckDBWarehouse
 
@@ -54,7 +54,7 @@ def test_lift_mart_is_identical_on_duckdb_and_spark(duckdb_build, spark_build, s
     if wal.exists():
         shutil.copyfile(wal, db_path.with_name(db_path.name + ".wal"))
     with DuckDBWarehouse.open(db_path) as duck:
-        ensure_table(duck.con)
+        ensure_tables(duck.con)
         duck.con.execute(ASSIGNMENTS)
         copy_table(duck, spark_build, "activation", "audience_assignments")
     with environment(RETENTION_DUCKDB_PATH=str(db_path)):

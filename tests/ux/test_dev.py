@@ -65,4 +65,4 @@ def test_dev_serves_the_ui_with_emulators_running(tmp_path: Path) -> None:
             proc.wait()
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{emulators}/klaviyo/api/lists", timeout=5)
-    assert (tmp_path / "w.emulators.pickle").is_file()  # the accounts, kept with the warehouse
+    assert (tmp_path / "w.emulators.json").is_file()  # the accounts, kept with the warehouse

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from activation import reconcile, state
+from activation import state
 from activation.config import SyncConfig
 from activation.engine import SyncResult
+from activation.tables import ensure_tables
 from orchestration.defs.activation.assets import SyncRunConfig, build_sync_assets, sync_op_name
 from orchestration.defs.activation.resources import destination_resource, destination_resource_key
 from orchestration.defs.warehouse_resource import WarehouseResource
@@ -95,8 +96,7 @@ def run_sync_assets(
         "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
     }
     with warehouse_lock.connect(db_path) as con:
-        state.ensure_schema(con)
-        reconcile.ensure_schema(con)
+        ensure_tables(con)
     since = state.now()
     result = dg.materialize(
         assets,

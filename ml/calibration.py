@@ -1,4 +1,5 @@
-"""RFM summaries for BG/NBD / Gamma-Gamma, computed in the warehouse (one occasion per day)."""
+"""BG/NBD and Gamma-Gamma calibration summaries (frequency, recency, T, monetary value per
+customer), computed in the warehouse (one occasion per day)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ MART_PURCHASES_SQL = """
 
 
 @dataclass(frozen=True)
-class RfmSummary:
+class CalibrationSummary:
     """Per-customer calibration summary; times in units of `unit_days` days."""
 
     customer_id: np.ndarray
@@ -81,7 +82,7 @@ def summary_sql(
     """
 
 
-def rfm_summary(
+def calibration_summary(
     source: WarehouseSource,
     *,
     cutoff: date,
@@ -89,7 +90,7 @@ def rfm_summary(
     start: date = date(1900, 1, 1),
     holdout_end: date | None = None,
     unit_days: float = 1.0,
-) -> RfmSummary:
+) -> CalibrationSummary:
     """Summarise purchases dated in [start, cutoff) per customer, plus holdout counts.
 
     `source_sql` yields (customer_id, purchase_date DATE, amount); several purchases of one
@@ -113,7 +114,7 @@ def rfm_summary(
     def floats(name: str) -> np.ndarray:
         return table.column(name).cast(pa.float64()).fill_null(np.nan).to_numpy()
 
-    return RfmSummary(
+    return CalibrationSummary(
         customer_id=np.asarray(table.column("customer_id").to_pylist()).astype(str),
         frequency=floats("frequency"),
         recency=floats("recency"),
@@ -125,7 +126,7 @@ def rfm_summary(
     )
 
 
-def collapse(summary: RfmSummary) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def collapse(summary: CalibrationSummary) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Unique (frequency, recency, T) rows with their counts, for fast weighted fitting."""
     stacked = np.stack([summary.frequency, summary.recency, summary.T], axis=1)
     unique, counts = np.unique(stacked, axis=0, return_counts=True)
