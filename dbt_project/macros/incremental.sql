@@ -16,6 +16,14 @@
   {{- return('incremental' if target.type == 'duckdb' else otherwise) -}}
 {%- endmacro %}
 
+{#- on-run-start: the state table, made once before models run in parallel. -#}
+{% macro create_incremental_state_table() -%}
+  {%- if target.type != 'duckdb' -%}{{ return('') }}{%- endif -%}
+  {%- set state = api.Relation.create(database=target.database, schema='dbt_state', identifier='incremental_state') -%}
+  create schema if not exists {{ state.database }}.{{ state.schema }};
+  create table if not exists {{ state }} (model varchar, as_of_date date, loaded_at timestamp)
+{%- endmacro %}
+
 {% macro incremental_state_relation() -%}
   {{- return(api.Relation.create(database=this.database, schema='dbt_state', identifier='incremental_state')) -}}
 {%- endmacro %}
@@ -75,8 +83,6 @@
 {% macro record_incremental_state(inputs, as_of=none) -%}
   {%- if target.type != 'duckdb' -%}{{ return('select 1') }}{%- endif -%}
   {%- set state = incremental_state_relation() -%}
-  create schema if not exists {{ state.database }}.{{ state.schema }};
-  create table if not exists {{ state }} (model varchar, as_of_date date, loaded_at timestamp);
   delete from {{ state }} where model = '{{ this.identifier }}';
   insert into {{ state }}
   select
