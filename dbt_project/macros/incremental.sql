@@ -1,11 +1,12 @@
 {#-
   Incremental models (DuckDB): the growing facts rebuild only the keys whose input changed.
 
-  A key is reprocessed when one of its raw (or staging) rows was loaded at or after the
-  model's watermark (the newest `_loaded_at` it had read, so late and updated rows of any date
-  are caught), or when one of its timestamps falls on or after the previous build's as_of minus
-  `incremental_lookback_days` (rows the point-in-time filter hid last time, and time-dependent
-  flags). The watermark and as_of of each model's last successful build live in
+  A key is reprocessed when one of its raw (or staging) rows was loaded after the model's
+  watermark (the newest `_loaded_at` it had read, so late and updated rows of any date are
+  caught; each load stamps its rows with its own, later time and cannot run during a build:
+  DuckDB has one writer), or when one of its timestamps falls on or after the previous
+  build's as_of minus `incremental_lookback_days` (rows the point-in-time filter hid last
+  time, and time-dependent flags). The watermark and as_of of each model's last successful build live in
   `dbt_state.incremental_state`, written by a post-hook in the model's transaction. An as_of
   earlier than the one a table was built at is refused with one line: a past as-of needs
   `--full-refresh` (`retention build --as-of` passes it). Other engines build tables as before.
@@ -60,14 +61,14 @@
 {%- endmacro %}
 
 {#-
-  A boolean SQL condition: the row was loaded at or after the watermark, or one of
+  A boolean SQL condition: the row was loaded after the watermark, or one of
   `time_columns` is in the window. `true` when everything must be reprocessed.
 -#}
 {% macro changed_since(since, loaded_at_column, time_columns=[]) -%}
   {%- if since is none -%}
     true
   {%- else -%}
-    ({{ loaded_at_column }} >= cast('{{ since.loaded_at }}' as {{ dbt.type_timestamp() }})
+    ({{ loaded_at_column }} > cast('{{ since.loaded_at }}' as {{ dbt.type_timestamp() }})
     {%- if since.since is not none -%}
       {%- for column in time_columns %}
         or {{ column }} >= cast('{{ since.since }}' as {{ dbt.type_timestamp() }})
