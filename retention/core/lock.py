@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from retention.core.duckdb_memory import apply_memory_settings
 from retention.core.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -233,7 +234,7 @@ def _open(
     announced = False
     while True:
         try:
-            return duckdb.connect(str(db_path), read_only=read_only)
+            return apply_memory_settings(duckdb.connect(str(db_path), read_only=read_only))
         except duckdb.IOException as exc:
             message = duckdb_lock_message(db_path, exc)
             if message is None:

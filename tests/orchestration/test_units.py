@@ -55,7 +55,10 @@ def test_build_options_and_as_of_validation() -> None:
     args = BuildOptions().dbt_args(db)
     assert args[:3] == ["--target", "duckdb", "--vars"]
     assert json.loads(args[-1]) == {"duckdb_path": str(db), "churn_horizon_days": horizon}
-    assert json.loads(BuildOptions(as_of_date="2024-03-01").dbt_args(db)[-1]) == {
+    assert "--full-refresh" not in args  # incremental models build incrementally
+    past = BuildOptions(as_of_date="2024-03-01").dbt_args(db)
+    assert "--full-refresh" in past  # a set as-of rebuilds them from scratch
+    assert json.loads(past[-1]) == {
         "duckdb_path": str(db),
         "churn_horizon_days": horizon,
         "as_of_date": "2024-03-01",

@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 import pytest
@@ -42,15 +43,17 @@ def insert_rows(
     )
 
 
-def run_dbt(db_path: Path, work_dir: Path, command: str, dbt_vars: str | None = None) -> None:
-    """`dbt build` this area's nodes (not audiences) into db_path.
+def run_dbt(db_path: Path, work_dir: Path, command: str, as_of: str | None = None) -> None:
+    """`dbt build` this area's nodes (not audiences) into db_path, as of `as_of` when given.
 
     command "build" runs everything incl. data and unit tests; "models" builds seeds and models
-    only, for stores checked by pytest alone.
+    only, for stores checked by pytest alone. The as-of date goes by env RETENTION_AS_OF_DATE,
+    not --vars, so dbt reuses the saved parse (re-parsing only as_of_date.sql).
     """
     exclude = ["resource_type:test", "resource_type:unit_test"] if command == "models" else []
-    extra = ["--vars", dbt_vars] if dbt_vars else []
-    dbt("build", db_path, work_dir, "--exclude", "path:models/audiences", *exclude, *extra)
+    env = {"RETENTION_AS_OF_DATE": as_of} if as_of else {}
+    with mock.patch.dict(os.environ, env):
+        dbt("build", db_path, work_dir, "--exclude", "path:models/audiences", *exclude)
 
 
 def load_fixture_store(db_path: Path) -> None:
@@ -121,7 +124,7 @@ def build_store(
     name: str,
     loader: Callable[[Path], None],
     command: str = "models",
-    dbt_vars: str | None = None,
+    as_of: str | None = None,
 ) -> Path:
     """Load a raw store with `loader(db_path)` and `dbt build` it, once per test run.
 
@@ -138,7 +141,7 @@ def build_store(
             shutil.rmtree(work_dir, ignore_errors=True)
             work_dir.mkdir()
             loader(db_path)
-            run_dbt(db_path, work_dir, command, dbt_vars)
+            run_dbt(db_path, work_dir, command, as_of)
             (work_dir / "built").touch()
     return db_path
 
@@ -158,9 +161,7 @@ def past_fixture_warehouse(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The same store with seeds and models built as of 2024-04-01 (point in time)."""
-    db_path = build_store(
-        tmp_path_factory, "past_store", load_fixture_store, dbt_vars="{as_of_date: '2024-04-01'}"
-    )
+    db_path = build_store(tmp_path_factory, "past_store", load_fixture_store, as_of="2024-04-01")
     with duckdb.connect(str(db_path), read_only=True) as con:
         yield con
 

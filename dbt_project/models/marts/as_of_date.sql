@@ -1,5 +1,9 @@
-{#- The build's point-in-time date. Every other model reads it from here. -#}
-{%- set as_of_var = var('as_of_date') -%}
+{#-
+  The build's point-in-time date. Every other model reads it from here. The var, else env
+  RETENTION_AS_OF_DATE: an env var read here re-parses only this file when it changes, where a
+  new --vars value makes dbt re-parse the whole project.
+-#}
+{%- set as_of_var = var('as_of_date') or env_var('RETENTION_AS_OF_DATE', '') -%}
 
 with
 

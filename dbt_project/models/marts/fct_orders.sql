@@ -1,7 +1,30 @@
+{{ config(
+    materialized=incremental_on_duckdb('table'),
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    post_hook=[
+        "{{ delete_vanished_keys('order_id', 'select order_id from ' ~ ref('stg_shop__orders')) }}",
+        "{{ record_incremental_state([(ref('stg_shop__orders'), 'loaded_at'), (ref('stg_shop__shipment_events'), 'loaded_at')], ref('as_of_date')) }}",
+    ],
+) }}
+{#- has_delivery_problem ages with as_of: the window also covers orders that may turn late. -#}
+{%- set since = incremental_since(ref('as_of_date'), extra_days=var('late_delivery_days') | int + 1) %}
+{%- set order_times = ['ordered_at', 'shipped_at', 'delivered_at', 'cancelled_at', 'returned_at'] %}
+
 with
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
+    {%- if since is not none %}
+    -- incremental: orders whose order or shipment rows changed since the last build, or in its window
+    where order_id in (
+        select order_id from {{ ref('stg_shop__orders') }}
+        where {{ changed_since(since, 'loaded_at', order_times) }}
+        union
+        select order_id from {{ ref('stg_shop__shipment_events') }}
+        where {{ changed_since(since, 'loaded_at', ['occurred_at']) }}
+    )
+    {%- endif %}
 ),
 
 shipments as (

@@ -1,5 +1,15 @@
+{{ config(
+    materialized=incremental_on_duckdb('view'),
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    post_hook=[
+        "{{ delete_vanished_keys('order_id', 'select order_id from ' ~ source('shop', 'orders') ~ ' where ordered_at < (select cast(as_of_date as timestamp) from ' ~ ref('as_of_date') ~ ')') }}",
+        "{{ record_incremental_state([(source('shop', 'orders'), '_loaded_at')], ref('as_of_date')) }}",
+    ],
+) }}
 {%- set cancelled_at = optional_column(source('shop', 'orders'), 'cancelled_at', dbt.type_timestamp()) -%}
 {%- set returned_at = optional_column(source('shop', 'orders'), 'returned_at', dbt.type_timestamp()) -%}
+{%- set since = incremental_since(ref('as_of_date')) -%}
 
 with
 
@@ -22,6 +32,13 @@ deduplicated as (
     from source
     cross join as_of
     where source.ordered_at < as_of.as_of_at
+    {%- if since is not none %}
+        -- incremental: only orders with a row loaded since the last build or a date in its window
+        and source.order_id in (
+            select order_id from {{ source('shop', 'orders') }}
+            where {{ changed_since(since, '_loaded_at', ['ordered_at', 'shipped_at', 'delivered_at', cancelled_at, returned_at]) }}
+        )
+    {%- endif %}
 ),
 
 renamed as (
@@ -56,7 +73,8 @@ renamed as (
         case when {{ cancelled_at }} < as_of_at then {{ cancelled_at }} end as cancelled_at,
         case when {{ returned_at }} < as_of_at then {{ returned_at }} end as returned_at,
         _source_file as source_file,
-        _source_line as source_line
+        _source_line as source_line,
+        _loaded_at as loaded_at
     from deduplicated
     where row_rank = 1
 )

@@ -21,7 +21,8 @@ renamed as (
         nullif(trim(category), '') as category,
         list_price,
         _source_file as source_file,
-        _source_line as source_line
+        _source_line as source_line,
+        _loaded_at as loaded_at
     from deduplicated
     where row_rank = 1
 )

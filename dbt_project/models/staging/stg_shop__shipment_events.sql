@@ -1,3 +1,14 @@
+{{ config(
+    materialized=incremental_on_duckdb('view'),
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    post_hook=[
+        "{{ delete_vanished_keys('order_id', 'select order_id from ' ~ source('shop', 'shipment_events') ~ ' where occurred_at < (select cast(as_of_date as timestamp) from ' ~ ref('as_of_date') ~ ')') }}",
+        "{{ record_incremental_state([(source('shop', 'shipment_events'), '_loaded_at')], ref('as_of_date')) }}",
+    ],
+) }}
+{%- set since = incremental_since(ref('as_of_date')) %}
+
 with
 
 source as (
@@ -18,6 +29,14 @@ deduplicated as (
     from source
     cross join as_of
     where source.occurred_at < as_of.as_of_at
+    {%- if since is not none %}
+        -- incremental: every event of the orders with an event loaded since the last build
+        -- or dated in its window
+        and source.order_id in (
+            select order_id from {{ source('shop', 'shipment_events') }}
+            where {{ changed_since(since, '_loaded_at', ['occurred_at']) }}
+        )
+    {%- endif %}
 ),
 
 renamed as (
@@ -28,7 +47,8 @@ renamed as (
         nullif(trim(carrier), '') as carrier,
         nullif(trim(tracking_number), '') as tracking_number,
         _source_file as source_file,
-        _source_line as source_line
+        _source_line as source_line,
+        _loaded_at as loaded_at
     from deduplicated
     where row_rank = 1
 )

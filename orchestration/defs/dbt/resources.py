@@ -37,20 +37,24 @@ class BuildOptions(dg.ConfigurableResource):
         return value
 
     def dbt_args(self, duckdb_path: Path) -> list[str]:
-        """`--target` and `--vars` for dbt: the warehouse file, the churn horizon the ML config
-        trains on (int_churn_cutoffs spaces the feature cutoffs by it) and, when set, the as-of
-        date.
+        """`--target` and `--vars` for `dbt build`: the warehouse file, the churn horizon the ML
+        config trains on (int_churn_cutoffs spaces the feature cutoffs by it) and, when set, the
+        as-of date with `--full-refresh`.
 
         The DuckDB path goes to dbt explicitly (`var('duckdb_path')` in profiles.yml), so dbt and
-        the Python assets always open the file the `warehouse` resource names.
+        the Python assets always open the file the `warehouse` resource names. A set as-of date
+        rebuilds the incremental models from scratch: their rows were built as of the latest
+        date, and dbt refuses an earlier as_of on them (macros/incremental.sql).
         """
         dbt_vars: dict[str, object] = {
             "duckdb_path": str(duckdb_path),
             "churn_horizon_days": ChurnConfig().horizon_days,
         }
+        refresh: list[str] = []
         if self.as_of_date is not None:
             dbt_vars["as_of_date"] = self.as_of_date
-        return ["--target", self.dbt_target, "--vars", json.dumps(dbt_vars)]
+            refresh = ["--full-refresh"]
+        return ["--target", self.dbt_target, *refresh, "--vars", json.dumps(dbt_vars)]
 
     def dbt_target_path(self, project_dir: Path, duckdb_path: Path) -> Path:
         """dbt's target folder for builds of one warehouse file (and target), under target/.

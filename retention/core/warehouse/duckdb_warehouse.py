@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from retention.core.duckdb_memory import apply_memory_settings
 from retention.core.warehouse.base import DEFAULT_BATCH_ROWS, TableData
 
 
@@ -21,8 +22,8 @@ class DuckDBWarehouse:
 
     @classmethod
     def open(cls, path: Path, *, read_only: bool = False) -> DuckDBWarehouse:
-        """Connect to the warehouse file at `path`."""
-        return cls(duckdb.connect(str(path), read_only=read_only))
+        """Connect to the warehouse file at `path`, memory bounded (core.duckdb_memory)."""
+        return cls(apply_memory_settings(duckdb.connect(str(path), read_only=read_only)))
 
     def __enter__(self) -> DuckDBWarehouse:
         return self
