@@ -24,8 +24,8 @@ pytestmark = pytest.mark.xdist_group("ml_sample")
 
 @pytest.fixture(scope="session")
 def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2,500-customer sample store ingested, with the models the ML reads built, once per
-    session (seeds and models only: the data and unit tests of these models run in tests/warehouse)."""
+    """A 2,500-customer sample store ingested, with the seeds and models the ML reads built once
+    per session (their data and unit tests run in tests/warehouse)."""
     from retention.ingest import ingest_path
     from retention.sample_store import generate_store
 
