@@ -162,6 +162,12 @@ def _verbatim(text: object) -> str:
     return "`" + str(text).replace("`", "'") + "`"
 
 
+def _drift(missing: int, unexpected: int) -> str:
+    """`3 missing, 1 unexpected`, or `none`."""
+    parts = [f"{n:,} {word}" for n, word in ((missing, "missing"), (unexpected, "unexpected")) if n]
+    return ", ".join(parts) or "none"
+
+
 def last_syncs(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
     """Outcome of each sync's latest run per destination, and the rows that failed."""
     runs = _history(con).merge(
@@ -201,9 +207,22 @@ def last_syncs(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -
             "list marked drift to send its members again; people who unsubscribed are never "
             "re-added."
         )
+    # one column each for the skipped and drifted counts, so the table fits a laptop screen
     table = latest.drop(columns="destination").rename(
         columns={"list": "list_or_target", "destination_name": "destination"}
-    )[["list_or_target", "destination", "status", *OUTCOMES, *DRIFT, "finished_at", "message"]]
+    )
+    table = table.assign(
+        skipped=table["skipped_no_consent"] + table["skipped_suppressed"],
+        drift_at_provider=[
+            _drift(int(missing), int(unexpected))
+            for missing, unexpected in zip(
+                table["missing_at_provider"], table["unexpected_at_provider"], strict=True
+            )
+        ],
+    )[
+        ["list_or_target", "destination", "status", "added", "updated", "removed", "failed"]
+        + ["skipped", "drift_at_provider", "finished_at", "message"]
+    ]
     section.tables.append(Table("Latest run of each list", table, formats={"message": _verbatim}))
     failed = queries.failed_rows(con)
     names = dict(zip(latest["sync_name"], latest["label"], strict=True))

@@ -33,6 +33,8 @@ _COLUMNS = {
     "finished_at": "finished",
     "skipped_no_consent": "skipped: no consent",
     "skipped_suppressed": "skipped: unsubscribed or suppressed",
+    "skipped": "skipped: no consent, unsubscribed or suppressed",
+    "drift_at_provider": "drift at the provider",
     "message": "error",
 }
 DESTINATIONS = {
