@@ -35,6 +35,7 @@ from activation import build_gate
 from orchestration import runs
 from orchestration.defs.dbt.preflight import refuse_future_as_of
 from orchestration.defs.dbt.project import prepare_dbt_project
+from orchestration.defs.errors import USER_ERROR_KEY
 from orchestration.progress import ProgressListener, RunProgress
 from retention.core import lock as warehouse_lock
 from retention.core import settings
@@ -47,7 +48,11 @@ INGEST_OP = "ingest_raw"
 INSTANCE_SETTINGS = Path(__file__).with_name("dagster.yaml")
 # sha256 of earlier versions of dagster.yaml: an unedited copy of one is replaced by the current
 # (the first pooled every op instance-wide, so one killed run blocked every later one)
-OLD_INSTANCE_SETTINGS = {"0fc318e904b43af7ec5810801ab25bae22b58409abf6d55f5ba8af09b72d9298"}
+# (the second had no `freshness: enabled`, so marts' and audiences' freshness went unshown)
+OLD_INSTANCE_SETTINGS = {
+    "0fc318e904b43af7ec5810801ab25bae22b58409abf6d55f5ba8af09b72d9298",
+    "3f7f6d409f4487780e81572b2fe31a323edefde0a0c27f8950a7b52b56f4b355",
+}
 WARN = dg.AssetCheckSeverity.WARN.value
 SYNC_COUNTS = ("added", "updated", "removed", "failed", "skipped_no_consent")
 
@@ -95,9 +100,10 @@ class PipelineResult:
 
     def checks_line(self) -> str:
         """`checks: 497 passed, 0 failed, 22 warnings`."""
+        warnings = len(self.check_warnings())
         return (
             f"checks: {self.passed_checks} passed, {len(self.check_errors())} failed, "
-            f"{len(self.check_warnings())} warnings"
+            f"{warnings} warning{'' if warnings == 1 else 's'}"
         )
 
     def syncs(self) -> dict[str, dict[str, Any]]:
@@ -341,16 +347,25 @@ def _user_error_classes() -> dict[str, type[UserError]]:
 
 
 def raise_user_error(result: dg.ExecuteInProcessResult) -> None:
-    """Re-raise the first step failure caused by a UserError (same class, same message)."""
+    """Re-raise the first step failure caused by a UserError (same class, same message), also
+    one an asset turned into a one-line `dg.Failure` (`orchestration.defs.errors`)."""
     classes = _user_error_classes()
     for event in result.get_step_failure_events():
+        failure = event.step_failure_data.user_failure_data
+        name = failure.metadata.get(USER_ERROR_KEY) if failure is not None else None
+        if name is not None and name.value in classes and failure.description:
+            _raise_as(classes[name.value], failure.description)
         error = event.step_failure_data.error
         while error is not None:
             if error.cls_name in classes:
-                cls = classes[error.cls_name]
-                try:
-                    raised = cls(_root_message(error))
-                except TypeError:
-                    raised = UserError(_root_message(error))
-                raise raised
+                _raise_as(classes[error.cls_name], _root_message(error))
             error = error.cause
+
+
+def _raise_as(cls: type[UserError], message: str) -> None:
+    """Raise `cls(message)`, or a plain UserError when `cls` takes other arguments."""
+    try:
+        raised = cls(message)
+    except TypeError:
+        raised = UserError(message)
+    raise raised
