@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from rich.control import Control
+
 from retention.core import process
 
 T = TypeVar("T")
@@ -76,6 +78,8 @@ def run_interruptible(work: Callable[[], T], *, db: Path | None = None) -> T:
         _await_exit(process.kill_children())
         detail = _mark_own_runs(db, name)
         line = f"error: interrupted by {name}: {detail}; the next run resumes from here\n"
+        if os.isatty(1):  # a live progress display hid the cursor and cannot stop cleanly now
+            os.write(1, f"{Control.show_cursor(True)}\n".encode())
         os.write(2, line.encode())  # sys.stderr may point at the run's log file
         os._exit(128 + signum)
 
