@@ -20,12 +20,22 @@ from pathlib import Path
 from typing import TypeVar
 
 from rich.control import Control
+from rich.segment import ControlType
 
 from retention.core import process
 
 T = TypeVar("T")
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 CHILD_EXIT_SECONDS = 3.0
+# the live progress bar's line erased and the cursor it hid shown again
+CLEAR_LIVE_LINE = "".join(
+    str(control)
+    for control in (
+        Control.move_to_column(0),
+        Control((ControlType.ERASE_IN_LINE, 2)),
+        Control.show_cursor(True),
+    )
+)
 
 
 def _await_exit(pids: list[int]) -> None:
@@ -106,7 +116,7 @@ def run_interruptible(work: Callable[[], T], *, db: Path | None = None) -> T:
         detail = _mark_own_runs(db, name)
         line = f"error: interrupted by {name}: {detail}; the next run resumes from here\n"
         if os.isatty(1):  # a live progress display hid the cursor and cannot stop cleanly now
-            os.write(1, f"{Control.show_cursor(True)}\n".encode())
+            os.write(1, CLEAR_LIVE_LINE.encode())
         os.write(2, line.encode())  # sys.stderr may point at the run's log file
         if tracker is not None:
             with contextlib.suppress(ProcessLookupError):
