@@ -28,8 +28,11 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.installed ## create .venv and install pinned dependencies from uv.lock
 
+# Customers in the demo's sample store: `make demo CUSTOMERS=2000` for a quicker first run.
+CUSTOMERS ?= 10000
+
 demo: install ## sample store -> ingest -> build -> sync to local emulators -> report
-	$(BIN)/retention demo
+	$(BIN)/retention demo --customers $(CUSTOMERS)
 
 test: install ## run the whole test suite
 	$(BIN)/python -m compileall -q -j 0 retention orchestration ml activation tests

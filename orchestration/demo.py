@@ -165,7 +165,13 @@ def _run_graph(step: Step, data_dir: Path, db_path: Path) -> PipelineResult:
     from orchestration.defs.activation.assets import ACTIVATION_GROUP
     from orchestration.pipeline import FULL_PIPELINE_JOB, run_pipeline
 
-    result = run_pipeline(FULL_PIPELINE_JOB, raw=data_dir, db_path=db_path, on_wait=step.update)
+    result = run_pipeline(
+        FULL_PIPELINE_JOB,
+        raw=data_dir,
+        db_path=db_path,
+        on_wait=step.update,
+        on_progress=lambda p: step.update(p.detail(), p.steps_done, p.steps_total),
+    )
     failed = {
         key: message
         for key, message in result.failed_steps.items()

@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from activation import build_gate
 from orchestration import runs
 from orchestration.defs.dbt.preflight import refuse_future_as_of
 from orchestration.defs.dbt.project import prepare_dbt_project
+from orchestration.defs.errors import USER_ERROR_KEY
+from orchestration.progress import ProgressListener, RunProgress
 from retention.core import lock as warehouse_lock
 from retention.core import settings
 from retention.core.errors import InputError, UserError
@@ -45,7 +48,12 @@ INGEST_OP = "ingest_raw"
 INSTANCE_SETTINGS = Path(__file__).with_name("dagster.yaml")
 # sha256 of earlier versions of dagster.yaml: an unedited copy of one is replaced by the current
 # (the first pooled every op instance-wide, so one killed run blocked every later one)
-OLD_INSTANCE_SETTINGS = {"0fc318e904b43af7ec5810801ab25bae22b58409abf6d55f5ba8af09b72d9298"}
+# (the second had no `freshness: enabled`, so marts' and audiences' freshness went unshown)
+OLD_INSTANCE_SETTINGS = {
+    "0fc318e904b43af7ec5810801ab25bae22b58409abf6d55f5ba8af09b72d9298",
+    "3f7f6d409f4487780e81572b2fe31a323edefde0a0c27f8950a7b52b56f4b355",
+}
+WARN = dg.AssetCheckSeverity.WARN.value
 SYNC_COUNTS = ("added", "updated", "removed", "failed", "skipped_no_consent")
 
 
@@ -81,6 +89,22 @@ class PipelineResult:
             group = key.split("/", 1)[0]
             counts[group] = counts.get(group, 0) + 1
         return counts
+
+    def check_errors(self) -> list[CheckFailure]:
+        """Failed checks of severity ERROR: the ones that block syncs and fail the build."""
+        return [c for c in self.failed_checks if c.severity != WARN]
+
+    def check_warnings(self) -> list[CheckFailure]:
+        """Failed checks of severity WARN: worth a look, blocking nothing."""
+        return [c for c in self.failed_checks if c.severity == WARN]
+
+    def checks_line(self) -> str:
+        """`checks: 497 passed, 0 failed, 22 warnings`."""
+        warnings = len(self.check_warnings())
+        return (
+            f"checks: {self.passed_checks} passed, {len(self.check_errors())} failed, "
+            f"{warnings} warning{'' if warnings == 1 else 's'}"
+        )
 
     def syncs(self) -> dict[str, dict[str, Any]]:
         """Sync asset metadata (status and counts) by sync name."""
@@ -174,6 +198,7 @@ def run_pipeline(
     on_wait: Callable[[str], None] | None = None,
     ingest: dict[str, Any] | None = None,
     minimums: dict[str, int] | None = None,
+    on_progress: Callable[[RunProgress], None] | None = None,
 ) -> PipelineResult:
     """Execute job `job_name` of the definitions in this process and summarise it.
 
@@ -183,7 +208,8 @@ def run_pipeline(
     logs to `logs/retention_<job>.log`, and raises the step's UserError (bad input, no data,
     locked warehouse) so the CLI prints one line. Other failures are in the result.
     `minimums` overrides the `model_minimums` resource (min_buyers, min_repeat_buyers,
-    min_history_days) for this run.
+    min_history_days) for this run. `on_progress` gets a `RunProgress` snapshot (from the
+    run's thread) whenever a step starts or ends or an asset is materialized.
     """
     as_of = validate_as_of(as_of)
     if raw is not None and not raw.exists():
@@ -215,8 +241,15 @@ def run_pipeline(
                 config["resources"]["model_minimums"] = {"config": minimums}
             with warehouse_lock.connect(db) as con:
                 build_id = build_gate.start_build(con, job_name, as_of)
+            run_id = str(uuid.uuid4())
+            if on_progress is not None:
+                instance.add_event_listener(run_id, ProgressListener(job, on_progress))
             result = job.execute_in_process(
-                run_config=config, instance=instance, raise_on_error=False, tags=runs.owner_tags()
+                run_config=config,
+                instance=instance,
+                raise_on_error=False,
+                tags=runs.owner_tags(),
+                run_id=run_id,
             )
             summary = summarise(job_name, result, db, log_path.resolve())
             with warehouse_lock.connect(db) as con:
@@ -235,11 +268,7 @@ def build_outcome(summary: PipelineResult) -> tuple[bool, list[str]]:
         for step, message in summary.failed_steps.items()
         if not step.startswith("activation__")
     ]
-    problems += [
-        f"check {c.asset}:{c.check} failed"
-        for c in summary.failed_checks
-        if c.severity == dg.AssetCheckSeverity.ERROR.value
-    ]
+    problems += [f"check {c.asset}:{c.check} failed" for c in summary.check_errors()]
     return not problems, problems
 
 
@@ -318,16 +347,25 @@ def _user_error_classes() -> dict[str, type[UserError]]:
 
 
 def raise_user_error(result: dg.ExecuteInProcessResult) -> None:
-    """Re-raise the first step failure caused by a UserError (same class, same message)."""
+    """Re-raise the first step failure caused by a UserError (same class, same message), also
+    one an asset turned into a one-line `dg.Failure` (`orchestration.defs.errors`)."""
     classes = _user_error_classes()
     for event in result.get_step_failure_events():
+        failure = event.step_failure_data.user_failure_data
+        name = failure.metadata.get(USER_ERROR_KEY) if failure is not None else None
+        if name is not None and name.value in classes and failure.description:
+            _raise_as(classes[name.value], failure.description)
         error = event.step_failure_data.error
         while error is not None:
             if error.cls_name in classes:
-                cls = classes[error.cls_name]
-                try:
-                    raised = cls(_root_message(error))
-                except TypeError:
-                    raised = UserError(_root_message(error))
-                raise raised
+                _raise_as(classes[error.cls_name], _root_message(error))
             error = error.cause
+
+
+def _raise_as(cls: type[UserError], message: str) -> None:
+    """Raise `cls(message)`, or a plain UserError when `cls` takes other arguments."""
+    try:
+        raised = cls(message)
+    except TypeError:
+        raised = UserError(message)
+    raise raised

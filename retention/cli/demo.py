@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,9 +23,12 @@ from rich.progress import (
 )
 from rich.table import Column, Table
 
-from orchestration.demo import DemoSummary, SilentTracker, run_demo
 from retention.cli.console import make_console
+from retention.cli.interrupts import run_interruptible
 from retention.core import settings
+
+if TYPE_CHECKING:  # Dagster and dbt load only when the demo runs, so --help stays fast
+    from orchestration.demo import DemoSummary, Tracker
 
 
 class _RichStep:
@@ -70,6 +74,40 @@ class RichTracker:
         task = self._progress.add_task(label, total=None, detail="")
         yield _RichStep(self._progress, task)
         self._progress.update(task, total=1, completed=1)
+
+
+class _PlainStep:
+    """A step off a terminal: prints a line each time another of its sub-steps is done."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self.detail = ""
+        self._completed: int | None = None
+
+    def update(self, detail: str, completed: int | None = None, total: int | None = None) -> None:
+        """Keep `detail` for the step's last line; print it when `completed` moved on."""
+        self.detail = detail
+        if completed is not None and completed != self._completed:
+            self._completed = completed
+            self._console.print(f"  {detail}", highlight=False, soft_wrap=True)
+
+
+class PlainTracker:
+    """The demo's steps off a terminal (CI logs, pipes): one plain line per finished step."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+
+    @contextmanager
+    def step(self, label: str) -> Iterator[_PlainStep]:
+        """Print `label ...`, then `done: label (12.3 s): detail` when the block exits."""
+        start = time.perf_counter()
+        self._console.print(f"{label} ...", highlight=False, soft_wrap=True)
+        step = _PlainStep(self._console)
+        yield step
+        took = time.perf_counter() - start
+        tail = f": {step.detail}" if step.detail else ""
+        self._console.print(f"done: {label} ({took:.1f} s){tail}", highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -138,8 +176,12 @@ def print_summary(console: Console, summary: DemoSummary) -> None:
             f"[yellow]Syncs with failed rows:[/] {', '.join(summary.failed_syncs)} "
             "(each row's error is in the report's last section)"
         )
-    if summary.failed_checks:
-        console.print(f"[yellow]Failed checks:[/] {', '.join(summary.failed_checks)}")
+    warnings = [c.removeprefix("WARN ") for c in summary.failed_checks if c.startswith("WARN ")]
+    errors = [c for c in summary.failed_checks if not c.startswith("WARN ")]
+    if errors:
+        console.print(f"[red]Failed checks:[/] {', '.join(errors)}")
+    if warnings:
+        console.print(f"[yellow]Check warnings:[/] {', '.join(warnings)}")
 
     console.print(f"[bold]Report:[/]    {summary.report_path}")
     console.print(f"[bold]Warehouse:[/] {summary.duckdb_path}")
@@ -192,19 +234,28 @@ def _demo(
     Writes demo_data/, the warehouse (RETENTION_DUCKDB_PATH, default
     warehouse/retention.duckdb) and reports/retention_report.html, then prints a summary.
     """
+    from orchestration.demo import SilentTracker, run_demo
+
+    def demo(tracker: Tracker) -> DemoSummary:
+        return run_interruptible(
+            lambda: run_demo(
+                customers=customers, seed=seed, tracker=tracker, simulate_lift=simulate_lift
+            ),
+            db=settings.duckdb_path(),
+        )
+
     if as_json:
         with stdout_to_stderr():
-            summary = run_demo(
-                customers=customers, seed=seed, tracker=SilentTracker(), simulate_lift=simulate_lift
-            )
+            summary = demo(SilentTracker())
         typer.echo(json.dumps(summary.to_dict(), default=str))
         return
     # Bound to the real stdout: the build redirects sys.stdout into its log file meanwhile.
     console = make_console(file=sys.stdout)
-    with RichTracker(console) as tracker:
-        summary = run_demo(
-            customers=customers, seed=seed, tracker=tracker, simulate_lift=simulate_lift
-        )
+    if not console.is_terminal:
+        summary = demo(PlainTracker(console))
+    else:
+        with RichTracker(console) as tracker:
+            summary = demo(tracker)
     print_summary(console, summary)
 
 

@@ -6,20 +6,41 @@ import os
 import signal
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 
 from retention.core import settings
 
 CODE_LOCATION = "orchestration.definitions"
 
 
-def dagster_dev_command(host: str, port: int) -> list[str]:
-    """`dagster dev` from this venv on `host:port` with the project's code location."""
+def code_location_name() -> str:
+    """The code location's name: `[tool.dg.project] code_location_name` in pyproject.toml, so
+    `retention dev`, `make dev` and `dg dev` show the same location."""
+    with (settings.PROJECT_ROOT / "pyproject.toml").open("rb") as file:
+        return tomllib.load(file)["tool"]["dg"]["project"]["code_location_name"]
+
+
+def write_workspace(home: Path) -> Path:
+    """`home/workspace.yaml`: the project's code location under `code_location_name()`."""
+    location = {
+        "module_name": CODE_LOCATION,
+        "location_name": code_location_name(),
+        "working_directory": str(settings.PROJECT_ROOT),
+    }
+    path = home / "workspace.yaml"
+    path.write_text(yaml.safe_dump({"load_from": [{"python_module": location}]}))
+    return path
+
+
+def dagster_dev_command(host: str, port: int, workspace: Path) -> list[str]:
+    """`dagster dev` from this venv on `host:port` loading the code location of `workspace`."""
     dagster = Path(sys.executable).parent / "dagster"
-    return [str(dagster), "dev", "-h", host, "-p", str(port), "-m", CODE_LOCATION]
+    return [str(dagster), "dev", "-h", host, "-p", str(port), "-w", str(workspace)]
 
 
 def dev(
@@ -46,7 +67,7 @@ def dev(
     home = prepare_dagster_home()
     db_path = settings.prepare_environment()
     prepare_dbt_project()
-    command = dagster_dev_command(host, port)
+    command = dagster_dev_command(host, port, write_workspace(home))
     if not emulators:
         _serve(command, dict(os.environ), host, port, home)
         return

@@ -3,13 +3,14 @@
 Dagster swallows SIGINT/SIGTERM while it executes a run in the main thread (it only checks for
 them between steps), so `retention build` used to ignore SIGTERM for as long as dbt ran. The
 CLI therefore executes the run in a worker thread and keeps the signals for itself: on one it
-SIGKILLs its child processes (dbt) so nothing writes after it, marks its own Dagster runs failed
-and its sync runs interrupted, prints one line and exits at once (the kernel releases the
-warehouse lock; the next run resumes what was left pending).
+SIGKILLs its child processes and theirs (dbt and its helpers) so nothing writes after it,
+marks its own Dagster runs failed and its sync runs interrupted, prints one line and exits at
+once (the kernel releases the warehouse lock; the next run resumes what was left pending).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -18,11 +19,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from rich.control import Control
+from rich.segment import ControlType
+
 from retention.core import process
 
 T = TypeVar("T")
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 CHILD_EXIT_SECONDS = 3.0
+# the live progress bar's line erased and the cursor it hid shown again
+CLEAR_LIVE_LINE = "".join(
+    str(control)
+    for control in (
+        Control.move_to_column(0),
+        Control((ControlType.ERASE_IN_LINE, 2)),
+        Control.show_cursor(True),
+    )
+)
 
 
 def _await_exit(pids: list[int]) -> None:
@@ -31,6 +44,31 @@ def _await_exit(pids: list[int]) -> None:
     owners = [process.Owner(process.current().host, pid, None) for pid in pids]
     while any(process.alive(o) for o in owners) and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def _tracker_pid() -> int | None:
+    """Pid of this process's multiprocessing resource tracker (dbt's manifest creates locks).
+
+    It is killed last: killed first, the next lock this process frees relaunches it and the new
+    one prints a KeyError traceback; left alive, it warns about leaked semaphores once we exit.
+    """
+    from multiprocessing import resource_tracker
+
+    return getattr(resource_tracker._resource_tracker, "_pid", None)
+
+
+def _kill_descendants(spare: int | None = None) -> list[int]:
+    """SIGKILL this process's children and theirs (dbt and the helpers it started), except
+    `spare`; their pids."""
+    pending, found = [pid for pid in process.children() if pid != spare], []
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        pending.extend(process.children(pid))
+    for pid in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return found
 
 
 def _mark_own_runs(db: Path | None, reason: str) -> str:
@@ -73,10 +111,16 @@ def run_interruptible(work: Callable[[], T], *, db: Path | None = None) -> T:
 
     def stop(signum: int, _frame: object) -> None:
         name = signal.Signals(signum).name
-        _await_exit(process.kill_children())
+        tracker = _tracker_pid()
+        _await_exit(_kill_descendants(spare=tracker))
         detail = _mark_own_runs(db, name)
         line = f"error: interrupted by {name}: {detail}; the next run resumes from here\n"
+        if os.isatty(1):  # a live progress display hid the cursor and cannot stop cleanly now
+            os.write(1, CLEAR_LIVE_LINE.encode())
         os.write(2, line.encode())  # sys.stderr may point at the run's log file
+        if tracker is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(tracker, signal.SIGKILL)
         os._exit(128 + signum)
 
     if threading.current_thread() is not threading.main_thread():

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from orchestration.pipeline import (
-    BUILD_JOB,
-    FULL_PIPELINE_JOB,
-    FULL_REFRESH_JOB,
-    SYNC_COUNTS,
-    PipelineResult,
-    run_pipeline,
-)
 from retention.cli.console import make_console
 from retention.cli.interrupts import run_interruptible
+from retention.cli.progress import RunProgressView
 from retention.core.errors import InputError
 from retention.core.settings import duckdb_path
-from retention.ingest.options import IngestOptions
+
+if TYPE_CHECKING:  # Dagster and dbt load only when a command runs, so --help stays fast
+    from orchestration.pipeline import PipelineResult
 
 MAX_DETAIL_LINES = 20
 
@@ -72,17 +69,22 @@ def build(
     min_buyers: MinBuyers = None,
     min_repeat_buyers: MinRepeatBuyers = None,
     min_history_days: MinHistoryDays = None,
-) -> PipelineResult:
+) -> None:
     """Build models, churn scores, CLV and audiences through the Dagster asset graph."""
+    from orchestration.pipeline import BUILD_JOB, run_pipeline
+
     minimums = model_minimums(min_buyers, min_repeat_buyers, min_history_days)
-    result = run_interruptible(
-        lambda: run_pipeline(
-            BUILD_JOB, as_of=as_of, target=target, on_wait=_say, minimums=minimums
+    _run_with_progress(
+        lambda on_progress: run_pipeline(
+            BUILD_JOB,
+            as_of=as_of,
+            target=target,
+            on_wait=_say,
+            minimums=minimums,
+            on_progress=on_progress,
         ),
-        db=duckdb_path(),
+        label="build",
     )
-    _finish(result)
-    return result
 
 
 def run(
@@ -111,14 +113,17 @@ def run(
     min_buyers: MinBuyers = None,
     min_repeat_buyers: MinRepeatBuyers = None,
     min_history_days: MinHistoryDays = None,
-) -> PipelineResult:
+) -> None:
     """Ingest (with --raw), build, score and sync every audience through the asset graph."""
+    from orchestration.pipeline import FULL_PIPELINE_JOB, FULL_REFRESH_JOB, run_pipeline
+    from retention.ingest.options import IngestOptions
+
     job = FULL_PIPELINE_JOB if raw is not None else FULL_REFRESH_JOB
     options = IngestOptions(date_format=date_format, replace=replace)  # checks the flag now
     ingest = {"date_format": options.date_format, "replace": options.replace}
     minimums = model_minimums(min_buyers, min_repeat_buyers, min_history_days)
-    result = run_interruptible(
-        lambda: run_pipeline(
+    _run_with_progress(
+        lambda on_progress: run_pipeline(
             job,
             as_of=as_of,
             raw=raw,
@@ -127,11 +132,10 @@ def run(
             on_wait=_say,
             ingest=ingest,
             minimums=minimums,
+            on_progress=on_progress,
         ),
-        db=duckdb_path(),
+        label=job,
     )
-    _finish(result)
-    return result
 
 
 def parse() -> None:
@@ -156,14 +160,21 @@ def _say(message: str) -> None:
     make_console(stderr=True).print(f"[yellow]{message}[/yellow]")
 
 
-def _finish(result: PipelineResult) -> None:
-    print_summary(result, make_console())
+def _run_with_progress(work: Callable[[Callable], PipelineResult], label: str) -> None:
+    """Run `work(on_progress)` interruptibly with progress on stdout, then print its summary."""
+    # Bound to the real stdout: the run sends sys.stdout to its log file meanwhile.
+    console = make_console(file=sys.stdout)
+    with RunProgressView(console, label) as view:
+        result = run_interruptible(lambda: work(view), db=duckdb_path())
+    print_summary(result, console)
     if not result.success:
         raise typer.Exit(1)
 
 
 def print_summary(result: PipelineResult, console: Console) -> None:
     """A short rich summary: assets per layer, syncs, failed checks and steps."""
+    from orchestration.pipeline import SYNC_COUNTS
+
     status = "[green]succeeded[/green]" if result.success else "[red]failed[/red]"
     layers = ", ".join(f"{n} {group}" for group, n in result.groups().items()) or "nothing"
     console.print(f"[bold]{result.job}[/bold] {status}: materialized {layers}")
@@ -176,8 +187,8 @@ def print_summary(result: PipelineResult, console: Console) -> None:
                 name, str(meta.get("status")), *(str(meta.get(c, 0)) for c in SYNC_COUNTS)
             )
         console.print(table)
-    console.print(f"checks: {result.passed_checks} passed, {len(result.failed_checks)} failed")
-    for failure in result.failed_checks:
+    console.print(result.checks_line())
+    for failure in [*result.check_errors(), *result.check_warnings()]:
         detail = f": {failure.description}" if failure.description else ""
         console.print(
             f"  [{'red' if failure.severity == 'ERROR' else 'yellow'}]{failure.severity}[/] "

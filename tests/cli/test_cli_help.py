@@ -62,3 +62,28 @@ def test_subcommand_help_runs(name: str) -> None:
     done = subprocess.run([RETENTION, name, "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "Usage: retention" in done.stdout
+
+
+HEAVY_PACKAGES = {"dagster", "dagster_dbt", "dbt", "sklearn", "orchestration"}
+SHOW_HELP = """
+import sys
+from retention.cli.main import main
+sys.argv = ["retention", *sys.argv[1:], "--help"]
+try:
+    main()
+except SystemExit:
+    pass
+print(" ".join(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+@pytest.mark.parametrize("command", [[], ["build"]])
+def test_help_imports_no_dagster_dbt_or_ml(command: list[str]) -> None:
+    """`--help` loads each command's own module only (it took 5-19 s importing dagster_dbt)."""
+    done = subprocess.run(
+        [sys.executable, "-c", SHOW_HELP, *command], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Usage: retention" in done.stdout
+    loaded = set(done.stdout.splitlines()[-1].split())
+    assert not loaded & HEAVY_PACKAGES, loaded & HEAVY_PACKAGES

@@ -13,8 +13,13 @@ import pytest
 import requests
 from cli.cli_run import RETENTION
 
+from retention.cli.dev import code_location_name
+
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("orchestration_dev")]
-QUERY = {"query": "{ repositoriesOrError { ... on RepositoryConnection { nodes { name } } } }"}
+QUERY = {
+    "query": "{ repositoriesOrError { ... on RepositoryConnection { nodes { name "
+    "location { name } } } } }"
+}
 
 
 def _free_port() -> int:
@@ -47,13 +52,16 @@ def test_dev_serves_the_ui_with_emulators_running(tmp_path: Path) -> None:
             assert proc.poll() is None, "retention dev exited"
             try:
                 response = requests.post(f"http://127.0.0.1:{port}/graphql", json=QUERY, timeout=5)
-                if response.json()["data"]["repositoriesOrError"].get("nodes"):
+                nodes = response.json()["data"]["repositoriesOrError"].get("nodes")
+                if nodes:
                     break
             except (requests.ConnectionError, requests.Timeout, KeyError, ValueError):
                 pass
             assert time.monotonic() < deadline, "the UI did not load the project in time"
             time.sleep(2)
         assert (tmp_path / "home" / "dagster.yaml").is_file()
+        # the name `dg dev` gives it ([tool.dg.project] in pyproject.toml)
+        assert [node["location"]["name"] for node in nodes] == [code_location_name()]
         answer = requests.get(f"{emulators}/klaviyo/api/lists", timeout=5)
         assert answer.status_code in (200, 401, 403, 404), answer.status_code
     finally:

@@ -15,6 +15,7 @@ from activation import build_gate
 from activation.config import SyncConfig
 from activation.declarations import BrokenSync
 from orchestration.defs.activation.resources import destination_resource_key
+from orchestration.defs.errors import one_line_failure
 from orchestration.defs.metadata import report_link
 from orchestration.defs.warehouse_resource import WAREHOUSE_POOL
 from retention.core.settings import DBT_PROJECT_DIR
@@ -93,7 +94,7 @@ def build_sync_asset(
         latest = context.instance.get_latest_materialization_event(audience_key)
         built_here = latest is not None and latest.run_id == context.run_id
         gate = build_gate.within_build(context.run_id) if built_here else nullcontext()
-        with gate, context.resources.warehouse.write() as con:
+        with one_line_failure(), gate, context.resources.warehouse.write() as con:
             result = run_sync(
                 con,
                 sync,

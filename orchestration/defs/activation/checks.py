@@ -4,6 +4,8 @@ import dagster as dg
 from pydantic import Field
 
 ROW_COUNT = "dagster/row_count"
+# materializations read to find the last run of the same kind (as-of builds are occasional)
+MATERIALIZATIONS_READ = 20
 
 
 class SizeChangeConfig(dg.Config):
@@ -14,22 +16,38 @@ class SizeChangeConfig(dg.Config):
     )
 
 
+def run_as_of(run: dg.DagsterRun | None) -> str | None:
+    """The as-of date a run built at (`build_options.as_of_date`), None for a default build.
+
+    `build_options` is bound with no as-of date, so a run's config is the only place one is set.
+    """
+    resources = (run.run_config if run is not None else {}).get("resources") or {}
+    return ((resources.get("build_options") or {}).get("config") or {}).get("as_of_date")
+
+
 def row_counts(
     instance: dg.DagsterInstance, key: dg.AssetKey, current_run_id: str
 ) -> tuple[int | None, int | None]:
-    """`dagster/row_count` of `key` in this run and in the latest other run, where recorded.
+    """`dagster/row_count` of `key` in this run and in the latest other run of the same kind.
 
-    Read from the materializations (recorded on whichever engine built the audience), so the
-    check needs no warehouse connection.
+    Runs of the same kind built at the same as-of date (`run_as_of`): a default build compares
+    with the last default build, `--as-of 2025-06-01` with the last build as of that day, never
+    a past date with today. Read from the materializations (recorded on whichever engine built
+    the audience), so the check needs no warehouse connection.
     """
+    as_of = run_as_of(instance.get_run_by_id(current_run_id))
     current = previous = None
-    for record in instance.fetch_materializations(key, limit=5).records:
+    kinds: dict[str, str | None] = {}
+    for record in instance.fetch_materializations(key, limit=MATERIALIZATIONS_READ).records:
         value = record.asset_materialization.metadata.get(ROW_COUNT)
         if value is None:
             continue
         if record.run_id == current_run_id:
             current = int(value.value) if current is None else current
-        elif previous is None:
+            continue
+        if record.run_id not in kinds:
+            kinds[record.run_id] = run_as_of(instance.get_run_by_id(record.run_id))
+        if previous is None and kinds[record.run_id] == as_of:
             previous = int(value.value)
     return current, previous
 
@@ -48,7 +66,8 @@ def build_size_change_check(audience_key: dg.AssetKey) -> dg.AssetChecksDefiniti
         asset=audience_key,
         name="size_change_vs_last_run",
         description="The audience did not grow or shrink by more than max_change_share "
-        "since the last run.",
+        "since the last run of the same kind (a default build vs the last default build, an "
+        "--as-of build vs the last one at that date).",
     )
     def _check(
         context: dg.AssetCheckExecutionContext, config: SizeChangeConfig
@@ -57,7 +76,8 @@ def build_size_change_check(audience_key: dg.AssetKey) -> dg.AssetChecksDefiniti
         if current is None or previous is None:
             return dg.AssetCheckResult(
                 passed=True,
-                description="first run: nothing to compare with"
+                description="first run of its kind (default or this --as-of date): nothing to "
+                "compare with"
                 if current is not None
                 else "no row count recorded in this run",
                 metadata={"current": current or 0},

@@ -8,6 +8,7 @@ import dagster as dg
 
 from activation.declarations import load_sync_declarations
 from orchestration.defs.activation.assets import (
+    ACTIVATION_GROUP,
     broken_sync_keys,
     build_broken_sync_asset,
     build_sync_assets,
@@ -41,8 +42,21 @@ broken_assets = [
     )
 ]
 
+# the tables the sync engine writes, which dbt models read as source('activation', ...)
+engine_tables = [
+    dg.AssetSpec(
+        key=RetentionDbtTranslator().get_asset_key(source),
+        group_name=ACTIVATION_GROUP,
+        description=" ".join((source.get("description") or "").split()) or None,
+        kinds={"duckdb"},
+    )
+    for source in dbt_manifest["sources"].values()
+    if source["source_name"] == ACTIVATION_GROUP
+]
+
 syncs_defs = dg.Definitions(
     assets=[
+        *engine_tables,
         *build_sync_assets(
             syncs,
             {name: a.key for name, a in audiences.items()},

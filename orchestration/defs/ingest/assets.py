@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 from pydantic import Field
 
+from orchestration.defs.errors import one_line_failure
 from orchestration.defs.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
 from retention.core.raw_contract import LOAD_ORDER
 from retention.core.settings import drop_dir
@@ -65,13 +66,14 @@ def raw_tables(
     from retention.ingest import ingest_path
     from retention.ingest.options import IngestOptions
 
-    options = IngestOptions(
-        date_format=config.date_format,
-        replace=config.replace,
-        files=tuple(config.files) if config.files is not None else None,
-    )
-    with warehouse.write_lock():
-        report = ingest_path(config.path, config.format, warehouse.path, options)
+    with one_line_failure():
+        options = IngestOptions(
+            date_format=config.date_format,
+            replace=config.replace,
+            files=tuple(config.files) if config.files is not None else None,
+        )
+        with warehouse.write_lock():
+            report = ingest_path(config.path, config.format, warehouse.path, options)
     context.log.info(
         f"ingested {report.rows_read} rows from {config.path}: {report.rows_loaded} loaded, "
         f"{report.rows_quarantined} quarantined; {len(report.unchanged_files)} files unchanged"
