@@ -15,6 +15,7 @@ from orchestration.defs.activation import definitions as activation
 from orchestration.defs.dbt import definitions as dbt
 from orchestration.defs.ingest import definitions as ingest
 from orchestration.defs.ml import definitions as ml
+from orchestration.defs.triggered import definitions as triggered
 from orchestration.defs.warehouse_resource import WarehouseResource
 
 defs = dg.Definitions.merge(
@@ -22,5 +23,6 @@ defs = dg.Definitions.merge(
     dbt.defs,
     ml.defs,
     activation.defs,
+    triggered.defs,
     dg.Definitions(resources={"warehouse": WarehouseResource()}),
 )
