@@ -109,9 +109,11 @@ def test_a_new_order_file_reaches_the_emulator_through_retention_trigger(
     shutil.copy(pipeline.db_path, db)
     with duckdb.connect(str(db), read_only=True) as con:
         customer_id, email = con.execute(
-            "select customer_id, email from audiences.int_audience_contacts "
-            "where has_email_consent and customer_id not in "
-            "(select customer_id from audiences.aud_order_confirmation) order by 1 limit 1"
+            "select customer_id, email from marts.dim_customers "
+            "where email_consent = 'subscribed' and is_email_valid and email in "
+            "(select email from marts.dim_customers group by 1 having count(*) = 1) "
+            "and customer_id not in (select customer_id from audiences.aud_order_confirmation) "
+            "order by 1 limit 1"
         ).fetchone()
     drop = tmp_path / "orders_2026-10-31-late.csv"
     columns = ["order_id", "customer_id", "ordered_at", "status", "currency", "subtotal"]
