@@ -15,7 +15,7 @@ import pytest
 from activation import build_gate
 from orchestration.defs.ingest.assets import raw_key
 from orchestration.defs.triggered.as_of import pinned_as_of, refuse_pinned
-from orchestration.defs.triggered.definitions import raw_landed_sensor, run_key
+from orchestration.defs.triggered.definitions import raw_landed_sensor, run_key, synced_by
 from orchestration.defs.triggered.selection import fast_path_selection
 from retention.core.errors import UserError
 
@@ -45,6 +45,18 @@ def test_fast_path_selects_triggered_audiences_their_marts_and_syncs_only(defs) 
 def test_run_key_names_the_newest_materialization() -> None:
     assert run_key([]) is None
     assert run_key([3, 11, 7]) == "raw-11"
+
+
+def test_raw_from_a_run_that_synced_itself_needs_no_fast_run() -> None:
+    from dagster._core.test_utils import create_run_for_test
+
+    with dg.instance_for_test() as instance:
+        jobs = ("ingest_and_trigger", "full_pipeline", "ingest_and_build")
+        runs = {job: create_run_for_test(instance, job_name=job).run_id for job in jobs}
+        assert synced_by(instance, runs["ingest_and_trigger"])
+        assert synced_by(instance, runs["full_pipeline"])
+        assert not synced_by(instance, runs["ingest_and_build"])
+        assert not synced_by(instance, "")
 
 
 def test_sensor_requests_one_run_per_new_raw_materialization(defs) -> None:
