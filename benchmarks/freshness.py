@@ -2,11 +2,12 @@
 
 A sample store of `--customers` is generated and taken through the full pipeline once (ingest,
 build, ML, every sync; timed as the full build). Then, for `--duration` seconds, every
-`--interval` seconds a batch lands in a drop folder as small files (`orders_<n>.csv`,
-`events_<n>.csv`, `shipment_events_<n>.csv`): for `--rows` consented customers a new order with
-its shipment event, and for as many others an abandoned cart. Meanwhile the fast path
-(`retention trigger --raw DROP`: the new files only, the triggered audiences and their marts, no
-ML, their syncs) runs back to back. A batch landing during a run waits for the next one.
+`--interval` seconds a batch lands in a drop folder as small files (`orders_<run>_<n>.csv`,
+`events_<run>_<n>.csv`, `shipment_events_<run>_<n>.csv`): for `--rows` consented customers a
+new order with its `in_transit` shipment event, and for as many others an abandoned cart.
+Meanwhile the fast path (`retention trigger --raw DROP`: the new files only, the triggered
+audiences and their marts, no ML, their syncs) runs back to back. A batch landing during a
+run waits for the next one.
 
 The landed rows are dated on the store's last day, so the as-of date (the day after the latest
 order) stays what the full build used, as in a live store where rows land on the current day.
@@ -89,12 +90,16 @@ def _write(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
     tmp.rename(path)
 
 
-def land_batch(drop: Path, n: int, buyers: list[str], carts: list[str], landings: Landings) -> None:
-    """Batch `n`: an order and its `shipped` event per buyer, an add_to_cart per cart customer."""
-    base = STORE_END + timedelta(seconds=60 * n)
+def land_batch(
+    drop: Path, n: int, buyers: list[str], carts: list[str], landings: Landings, tag: int
+) -> None:
+    """Batch `n` of run `tag`: an order and its `in_transit` shipment event per buyer, an
+    add_to_cart per cart customer (ids and times unique per run, so a reused warehouse gets
+    new events)."""
+    base = STORE_END + timedelta(seconds=60 * n + tag % 3600)
     orders, shipments, events = [], [], []
     for i, customer in enumerate(buyers):
-        order_id = f"OF{n}-{i}"
+        order_id = f"OF{tag}{n:03d}-{i}"
         ordered = (base + timedelta(hours=1, seconds=i)).isoformat(sep=" ")
         shipped = (base + timedelta(hours=2, seconds=i)).isoformat(sep=" ")
         orders.append(
@@ -114,7 +119,7 @@ def land_batch(drop: Path, n: int, buyers: list[str], carts: list[str], landings
         shipments.append(
             {
                 "order_id": order_id,
-                "status": "shipped",
+                "status": "in_transit",
                 "occurred_at": shipped,
                 "carrier": "USPS",
                 "tracking_number": f"TRF{n}{i:04d}US",
@@ -133,9 +138,9 @@ def land_batch(drop: Path, n: int, buyers: list[str], carts: list[str], landings
             }
         )
         cart_keys.append(f"{customer}:{occurred}")
-    _write(drop / f"orders_{n:04d}.csv", list(orders[0]), orders)
-    _write(drop / f"shipment_events_{n:04d}.csv", list(shipments[0]), shipments)
-    _write(drop / f"events_{n:04d}.csv", list(events[0]), events)
+    _write(drop / f"orders_{tag}_{n:04d}.csv", list(orders[0]), orders)
+    _write(drop / f"shipment_events_{tag}_{n:04d}.csv", list(shipments[0]), shipments)
+    _write(drop / f"events_{tag}_{n:04d}.csv", list(events[0]), events)
     now = time.time()
     with landings.lock:
         landings.at.update({o["order_id"]: now for o in orders})
@@ -149,10 +154,13 @@ def lander(
 
     def run() -> None:
         began = time.monotonic()
+        tag = int(time.time()) % 10**6
+        start = tag * 7919 % len(customers)
+        pool = customers[start:] + customers[:start]
         n = 0
         while time.monotonic() - began < args.duration:
-            picked = customers[n * 2 * args.rows : (n + 1) * 2 * args.rows]
-            land_batch(drop, n, picked[: args.rows], picked[args.rows :], landings)
+            picked = pool[n * 2 * args.rows : (n + 1) * 2 * args.rows]
+            land_batch(drop, n, picked[: args.rows], picked[args.rows :], landings, tag)
             n += 1
             time.sleep(max(0.0, began + n * args.interval - time.monotonic()))
 
