@@ -19,6 +19,7 @@ from orchestration.defs.dbt import definitions as dbt
 from orchestration.defs.ingest import definitions as ingest
 from orchestration.defs.ml import definitions as ml
 from orchestration.defs.policies import apply_policies
+from orchestration.defs.triggered import definitions as triggered
 from orchestration.defs.warehouse_resource import WarehouseResource
 
 # map_asset_specs warns that it is in preview: dagster is pinned <1.14 and
@@ -30,5 +31,6 @@ with warnings.catch_warnings():
         dbt.defs,
         ml.defs,
         activation.defs,
+        triggered.defs,
         dg.Definitions(resources={"warehouse": WarehouseResource()}),
     ).map_asset_specs(func=apply_policies)

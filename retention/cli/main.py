@@ -34,8 +34,17 @@ def _register() -> None:
     from retention.cli import dev as cli_dev
     from retention.cli import pipeline as cli_pipeline
     from retention.cli import sync as activation_cli
+    from retention.cli import trigger as cli_trigger
 
-    for module in (cli_data, cli_pipeline, activation_cli, cli_demo, cli_dev, cli_audiences):
+    for module in (
+        cli_data,
+        cli_pipeline,
+        activation_cli,
+        cli_demo,
+        cli_dev,
+        cli_audiences,
+        cli_trigger,
+    ):
         module.register(app)
 
 

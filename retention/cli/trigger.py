@@ -1,0 +1,45 @@
+"""`retention trigger`: the fast path for triggered audiences after new raw rows land."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from orchestration.defs.triggered.as_of import refuse_pinned
+from orchestration.defs.triggered.selection import INGEST_AND_TRIGGER_JOB, TRIGGERED_JOB
+from orchestration.pipeline import PipelineResult, run_pipeline
+from retention.cli.interrupts import run_interruptible
+from retention.cli.pipeline import _finish, _say
+from retention.core import lock as warehouse_lock
+from retention.core.settings import duckdb_path
+
+
+def trigger(
+    raw: Annotated[
+        Path | None, typer.Option("--raw", help="Append this file or folder to raw first.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Format of --raw: canonical, shopify, ...")
+    ] = "canonical",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Plan the triggered syncs without sending.")
+    ] = False,
+) -> PipelineResult:
+    """Rebuild the triggered audiences from fresh marts (no ML) and sync them now."""
+    db = duckdb_path()
+    if db.exists():
+        with warehouse_lock.connect(db, on_wait=_say) as con:
+            refuse_pinned(con)
+    job = INGEST_AND_TRIGGER_JOB if raw is not None else TRIGGERED_JOB
+    result = run_interruptible(
+        lambda: run_pipeline(job, raw=raw, fmt=fmt, dry_run=dry_run, on_wait=_say), db=db
+    )
+    _finish(result)
+    return result
+
+
+def register(app: typer.Typer) -> None:
+    """Add `trigger` to the `retention` app."""
+    app.command("trigger")(trigger)
