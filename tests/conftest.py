@@ -59,6 +59,8 @@ LONGEST_FIRST = (
     "orchestration_dev",
     "tests/ux/test_dbt_failures.py",
     "audiences",
+    "tests/cli/test_demo_interrupt.py",
+    "warehouse_incremental",
     "consent_ledger_e2e",
     "ml_sample",
 )
