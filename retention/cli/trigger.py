@@ -7,11 +7,7 @@ from typing import Annotated
 
 import typer
 
-from orchestration.defs.triggered.as_of import refuse_pinned
-from orchestration.defs.triggered.selection import INGEST_AND_TRIGGER_JOB, TRIGGERED_JOB
-from orchestration.pipeline import PipelineResult, run_pipeline
-from retention.cli.interrupts import run_interruptible
-from retention.cli.pipeline import _finish, _say
+from retention.cli.pipeline import _run_with_progress, _say
 from retention.core import lock as warehouse_lock
 from retention.core.settings import duckdb_path
 
@@ -26,18 +22,23 @@ def trigger(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Plan the triggered syncs without sending.")
     ] = False,
-) -> PipelineResult:
+) -> None:
     """Rebuild the triggered audiences from fresh marts (no ML) and sync them now."""
+    from orchestration.defs.triggered.as_of import refuse_pinned
+    from orchestration.defs.triggered.selection import INGEST_AND_TRIGGER_JOB, TRIGGERED_JOB
+    from orchestration.pipeline import run_pipeline
+
     db = duckdb_path()
     if db.exists():
         with warehouse_lock.connect(db, on_wait=_say) as con:
             refuse_pinned(con)
     job = INGEST_AND_TRIGGER_JOB if raw is not None else TRIGGERED_JOB
-    result = run_interruptible(
-        lambda: run_pipeline(job, raw=raw, fmt=fmt, dry_run=dry_run, on_wait=_say), db=db
+    _run_with_progress(
+        lambda on_progress: run_pipeline(
+            job, raw=raw, fmt=fmt, dry_run=dry_run, on_wait=_say, on_progress=on_progress
+        ),
+        label=job,
     )
-    _finish(result)
-    return result
 
 
 def register(app: typer.Typer) -> None:
