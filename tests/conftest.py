@@ -6,6 +6,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,13 @@ class Pipeline:
 
 def _build(root: Path) -> DemoSummary:
     """Run the demo into `root`, leaving this process's environment as it was."""
+    from orchestration.defs.dbt.resources import BuildOptions
+    from retention.core.settings import DBT_PROJECT_DIR
+
+    db_path = root / "warehouse.duckdb"
+    # dbt's folder for this warehouse path may hold logs of an earlier session's run with the
+    # same temp path; the build starts from none, as on a fresh clone
+    shutil.rmtree(BuildOptions().dbt_target_path(DBT_PROJECT_DIR, db_path), ignore_errors=True)
     saved = dict(os.environ)
     os.environ["RETENTION_ARTIFACTS_DIR"] = str(root / "artifacts")
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
@@ -121,7 +129,7 @@ def _build(root: Path) -> DemoSummary:
             tracker=SilentTracker(),
             data_dir=root / "store",
             report_path=root / "report.html",
-            db_path=root / "warehouse.duckdb",
+            db_path=db_path,
         )
     finally:
         os.environ.clear()
