@@ -26,6 +26,7 @@ code { font:13px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; backgroun
        border-radius:4px; padding:0 4px; }
 header h1 { margin:0 0 4px; font-size:26px; }
 header p { margin:0; color:#cbd5e1; }
+header p.header-note { margin:10px 0 4px; max-width:60em; color:#fde68a; }
 nav { display:flex; flex-wrap:wrap; gap:6px 18px; padding:10px 40px; background:#1e293b; }
 nav a { color:#bfdbfe; text-decoration:none; font-size:14px; }
 main { max-width:1200px; margin:0 auto; padding:24px 24px 60px; }
@@ -214,6 +215,7 @@ def render(report: Report) -> str:
 <header>
 <h1>{html.escape(report.title)}</h1>
 <p>{markup(report.subtitle)}</p>
+{"".join(f'<p class="header-note">{markup(note)}</p>' for note in report.notes)}
 {_stats(report.stats)}
 </header>
 <nav>{nav}</nav>

@@ -9,7 +9,17 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from retention.report import audiences, churn_text, clv_text, curves, figures, labels, lift, queries
+from retention.report import (
+    audiences,
+    churn_text,
+    clv_text,
+    curves,
+    figures,
+    labels,
+    lift,
+    queries,
+    segments,
+)
 from retention.report.labels import Money
 from retention.report.model import NoRows, Section, Table
 from retention.report.reader import has_table
@@ -31,8 +41,8 @@ def rfm(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
         raise NoRows("marts.customer_rfm has no rows")
     section.lead = (
         f"Every customer placed in one of {len(df)} segments by recency, frequency and monetary "
-        "value (analysts edit the rules in the `rfm_segment_rules` seed). Box size = customers, "
-        "colour = revenue."
+        "value; the table says what each segment means and what to do next. Box size = "
+        "customers, colour = revenue."
     )
     section.figures.append(figures.rfm_treemap(df, money))
     top = df.sort_values("revenue", ascending=False).iloc[0]
@@ -44,6 +54,8 @@ def rfm(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
     table = df.assign(
         share=(df["customers"] / df["customers"].sum()).map("{:.1%}".format),
     )[["segment", "customers", "share", "revenue", "avg_recency_days"]]
+    table = table.merge(segments.segment_rules(con), on="segment", how="left")
+    table = table.fillna({"meaning": "", "next_action": ""})
     section.tables.append(
         Table(
             "Customers and revenue per segment",
