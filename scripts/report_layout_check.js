@@ -64,15 +64,40 @@
               Math.round(Math.max(r.right - box.right, box.left - r.left)) + 'px');
         }
       });
-      if (window.innerWidth >= 1000) {
-        card.querySelectorAll('.table-wrap').forEach(function (wrap) {
-          if (wrap.scrollWidth > wrap.clientWidth + 1) {
-            var caption = wrap.querySelector('caption');
-            add('table-scrolls', wrap, (caption ? caption.textContent : 'table') +
-                ' needs ' + wrap.scrollWidth + 'px in ' + wrap.clientWidth + 'px');
-          }
-        });
-      }
+      // A table that scrolls sideways hides columns on a phone as well as on a laptop.
+      card.querySelectorAll('.table-wrap').forEach(function (wrap) {
+        if (wrap.scrollWidth > wrap.clientWidth + 1) {
+          var caption = wrap.querySelector('caption');
+          add('table-scrolls', wrap, (caption ? caption.textContent : 'table') +
+              ' needs ' + wrap.scrollWidth + 'px in ' + wrap.clientWidth + 'px');
+        }
+      });
+      // A cell whose text is wider than the cell is cut off (overflow hidden or ellipsis).
+      card.querySelectorAll('td, th').forEach(function (cell) {
+        if (cell.scrollWidth > cell.clientWidth + 1) {
+          add('clipped-label', cell, '"' + cell.textContent.trim() + '" needs ' +
+              cell.scrollWidth + 'px in a ' + cell.clientWidth + 'px cell');
+        }
+      });
+    });
+
+    // Chart text (tick labels, legend entries, titles) drawn partly outside its chart is cut
+    // off by the chart's edge: plotly does not wrap or shrink labels to fit a narrow screen.
+    document.querySelectorAll('.figure').forEach(function (fig) {
+      var svg = fig.querySelector('svg.main-svg');
+      if (!svg) return;
+      var box = svg.getBoundingClientRect();
+      fig.querySelectorAll('svg text').forEach(function (t) {
+        var text = t.textContent.trim();
+        var r = t.getBoundingClientRect();
+        if (!text || r.width === 0 || r.height === 0) return;
+        if (window.getComputedStyle(t).visibility === 'hidden') return;
+        var cut = Math.max(box.left - r.left, r.right - box.right);
+        if (cut > 2) {
+          add('clipped-label', fig, '"' + text + '" is cut off by ' + Math.round(cut) +
+              'px at the chart edge');
+        }
+      });
     });
 
     visibleText(document.body).forEach(function (item) {
