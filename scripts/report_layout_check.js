@@ -139,6 +139,28 @@
       });
     });
 
+    // Category labels drawn over each other (too many bars for the chart's height); only y
+    // labels: rotated x labels have overlapping boxes without touching.
+    document.querySelectorAll('.figure').forEach(function (fig) {
+      ['ytick', 'y2tick'].forEach(function (cls) {
+        var boxes = Array.prototype.map.call(fig.querySelectorAll('g.' + cls + ' text'),
+          function (t) { return {text: t.textContent, r: t.getBoundingClientRect()}; })
+          .filter(function (b) { return b.text && b.r.width > 0 && b.r.height > 0; });
+        for (var i = 0; i < boxes.length; i++) {
+          for (var j = i + 1; j < boxes.length; j++) {
+            var a = boxes[i].r, b = boxes[j].r;
+            var dx = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+            var dy = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+            if (dx > 2 && dy > 2) {
+              add('overlapping-labels', fig, '"' + boxes[i].text + '" and "' + boxes[j].text +
+                  '" are drawn over each other');
+              return;
+            }
+          }
+        }
+      });
+    });
+
     var out = document.createElement('pre');
     out.id = 'layout-check';
     out.textContent = JSON.stringify({

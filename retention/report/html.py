@@ -74,8 +74,7 @@ footer { color:var(--muted); font-size:13px; text-align:center; padding:20px; }
 """
 
 # On a phone, long category labels of horizontal bar charts are wrapped onto lines (plotly
-# clips what does not fit its margin), so are menu entries, and a legend at the side moves below
-# the chart.
+# clips what does not fit its margin), so are menu entries, and a legend at the side goes.
 _RENDER_JS = """
 var NARROW = 640, LABEL_CHARS = 22;
 function wrapLabel(text) {
@@ -91,9 +90,15 @@ function fitNarrow(el, fig) {
   if (el.clientWidth >= NARROW) return;
   var layout = fig.layout;
   var legend = layout.legend || {};
+  var named = fig.data.every(function (trace) {
+    return (trace.y || []).every(function (y) { return String(y).indexOf(trace.name) >= 0; });
+  });
   if (legend.orientation === 'v' || (legend.x !== undefined && legend.x > 1)) {
-    layout.legend = Object.assign({}, legend,
-      {orientation: 'h', x: 0, xanchor: 'left', y: -0.15, yanchor: 'top'});
+    // A legend at the side takes half a phone's width: drop it when every label already names
+    // its trace (as `list · destination` does), else move it below the chart.
+    if (named) layout.showlegend = false;
+    else layout.legend = Object.assign({}, legend, {orientation: 'h', x: 0, xanchor: 'left',
+      y: -0.15, yanchor: 'top', title: Object.assign({}, legend.title, {side: 'top'})});
     layout.margin = Object.assign({}, layout.margin, {r: 10});
   }
   (layout.updatemenus || []).forEach(function (menu) {
@@ -106,10 +111,14 @@ function fitNarrow(el, fig) {
   });
   if (!categories.length) return;
   var texts = categories.map(wrapLabel);
-  var extra = texts.reduce(function (n, t) { return n + t.split('<br>').length - 1; }, 0);
+  var lines = Math.max.apply(null, texts.map(function (t) { return t.split('<br>').length; }));
   layout.yaxis = Object.assign({}, layout.yaxis,
     {tickmode: 'array', tickvals: categories, ticktext: texts});
-  layout.height = (layout.height || 450) + 16 * extra;
+  // Bars are evenly spaced: each needs room for the longest wrapped label (16 px a line, 8
+  // between), plus the axes and any legend below (one entry a row).
+  var legendRows = layout.showlegend === false ? 0 : fig.data.length + 1;
+  var needed = (16 * lines + 8) * categories.length + 130 + 22 * legendRows;
+  layout.height = Math.max(layout.height || 450, needed);
 }
 document.querySelectorAll('script.figure-spec').forEach(function (spec) {
   var fig = JSON.parse(spec.textContent);
