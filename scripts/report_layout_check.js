@@ -106,9 +106,12 @@
       if (item.text.indexOf('`') >= 0) add('backtick', item.el, item.text);
     });
 
-    visibleText(document.querySelector('header')).forEach(function (item) {
-      if (PATH.test(item.text)) add('path-in-header', item.el, item.text);
-    });
+    var header = document.querySelector('header');
+    if (header) {
+      visibleText(header).forEach(function (item) {
+        if (PATH.test(item.text)) add('path-in-header', item.el, item.text);
+      });
+    }
 
     document.querySelectorAll('.figure svg text').forEach(function (t) {
       var text = t.textContent.trim();
