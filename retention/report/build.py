@@ -76,7 +76,7 @@ def _currency(con) -> tuple[Money, str, list[str]]:
     )
     return (
         Money(main),
-        f" · amounts in {main}; {share:.0%} of orders are in {others}, added without conversion",
+        f" · amounts in {main}, mixed with {others} (see below)",
         [advice],
     )
 

@@ -168,6 +168,10 @@ def first_entry(con: duckdb.DuckDBPyConnection) -> date | None:
     return pd.Timestamp(day).date() if day is not None else None
 
 
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
 def why_no_lift(df: pd.DataFrame, entered: date | None) -> str:
     """Why no group has a lift yet (no holdout, or no window over) and when numbers appear."""
     if not df["is_holdout"].any():
@@ -182,8 +186,8 @@ def why_no_lift(df: pd.DataFrame, entered: date | None) -> str:
             "(the window in which a purchase counts). Numbers appear once they have."
         )
     first = (
-        f" The first members entered on {entered:%d %B %Y}, so the first numbers appear in the "
-        f"first build on or after {entered + timedelta(days=WINDOW_DAYS):%d %B %Y}."
+        f" The first members entered on {_day(entered)}, so the first numbers appear in the "
+        f"first build on or after {_day(entered + timedelta(days=WINDOW_DAYS))}."
         if entered
         else ""
     )

@@ -15,6 +15,7 @@ _ASSIGNED = re.compile(rf"\b{_NAME}(?: =|,) ({_NUMBER})\b")
 # `(birthday_window 'this_week')`, `('this_month')`: how a setting is spelt, not what it means
 _SPELLING = re.compile(rf"\s?\((?:{_NAME} )?'[\w ]+'\)")
 _IDENTIFIER = re.compile(rf"\b{_NAME}\b")
+_TERMS = {"as_of": "as-of", "p_alive": "P(alive)"}  # names whose plain words would mislead
 _UNITS = {"days": "day", "hours": "hour", "minutes": "minute", "weeks": "week", "months": "month"}
 
 
@@ -36,4 +37,6 @@ def in_words(text: str) -> str:
     text = _SETTING.sub(lambda m: _value(m.group(1), m.group(2)), text)
     text = _ASSIGNED.sub(r"\1", text)
     text = _SPELLING.sub("", text)
-    return _IDENTIFIER.sub(lambda m: labels.words(m.group(0), capital=False), text)
+    return _IDENTIFIER.sub(
+        lambda m: _TERMS.get(m.group(0)) or labels.words(m.group(0), capital=False), text
+    )

@@ -108,7 +108,8 @@ Abandoned cart reminder</td></tr></table>
 <text x="5" y="20" style="font-size:6px">tiny</text>
 <g class="ytick"><text x="5" y="60">401</text></g><g class="ytick"><text x="5" y="80">601</text></g>
 <g class="ytick"><text x="5" y="100">1,002</text></g>
-<g class="y2tick"><text x="300" y="40">10</text></g><g class="y2tick"><text x="300" y="42">20</text></g>
+<g class="y2tick"><text x="300" y="40">10</text></g>
+<g class="y2tick"><text x="300" y="42">20</text></g>
 <text x="700" y="110">Helpdesk detractor follow up</text></svg></div>
 </section></main></body></html>""",
         encoding="utf-8",
