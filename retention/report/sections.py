@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -286,6 +287,14 @@ SPECS: tuple[SectionSpec, ...] = (
 )
 
 
+_NAME = re.compile(r"(?<![`\w.])([a-z][a-z0-9]*(?:[._][a-z0-9]+)+)(?![`\w])")
+
+
+def _names(text: str) -> str:
+    """Table and column names in an explanation as code: the data team's words, quoted."""
+    return _NAME.sub(lambda m: f"`{m[1]}`" if "_" in m[1] else m[1], text)
+
+
 def build_sections(con: duckdb.DuckDBPyConnection, money: Money) -> list[Section]:
     """Every section in reading order; absent or empty sources are explained, not fatal."""
     sections = []
@@ -293,11 +302,12 @@ def build_sections(con: duckdb.DuckDBPyConnection, money: Money) -> list[Section
         section = Section(key=spec.key, title=spec.title, lead=spec.lead)
         absent = [s for s in spec.sources if not has_table(con, *s.split("."))]
         if absent:
-            section.missing = f"No data: table {', '.join(absent)} does not exist yet; {spec.how}."
+            tables = _names(", ".join(absent))
+            section.missing = f"Nothing to show yet: table {tables} does not exist yet; {spec.how}."
         else:
             try:
                 spec.builder(con, section, money)
             except NoRows as exc:
-                section.missing = f"No data: {exc}; {spec.how}."
+                section.missing = f"Nothing to show yet: {_names(str(exc))}; {spec.how}."
         sections.append(section)
     return sections

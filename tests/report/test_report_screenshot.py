@@ -148,3 +148,20 @@ def test_layout_check_finds_only_clipped_labels_and_sideways_tables_on_a_phone(
     assert {p["check"] for p in problems} == {"table-scrolls", "clipped-label"}
     (clipped,) = [p for p in problems if p["check"] == "clipped-label"]
     assert "Abandoned cart reminder" in clipped["detail"]
+
+
+@needs_browser
+def test_a_report_before_any_build_explains_itself_without_layout_problems(
+    tmp_path: Path,
+) -> None:
+    """Empty sections say why in words; table names there are quoted as code, not prose."""
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.customer_rfm "
+            "(customer_id varchar, rfm_segment varchar, monetary double, recency_days int)"
+        )
+    report = write_report(db, tmp_path / "report.html")
+    assert set(report.sections_missing) >= {"rfm", "lift"}
+    assert shots.check_layout(report.path, 420)["problems"] == []
