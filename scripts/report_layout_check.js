@@ -64,15 +64,40 @@
               Math.round(Math.max(r.right - box.right, box.left - r.left)) + 'px');
         }
       });
-      if (window.innerWidth >= 1000) {
-        card.querySelectorAll('.table-wrap').forEach(function (wrap) {
-          if (wrap.scrollWidth > wrap.clientWidth + 1) {
-            var caption = wrap.querySelector('caption');
-            add('table-scrolls', wrap, (caption ? caption.textContent : 'table') +
-                ' needs ' + wrap.scrollWidth + 'px in ' + wrap.clientWidth + 'px');
-          }
-        });
-      }
+      // A table that scrolls sideways hides columns on a phone as well as on a laptop.
+      card.querySelectorAll('.table-wrap').forEach(function (wrap) {
+        if (wrap.scrollWidth > wrap.clientWidth + 1) {
+          var caption = wrap.querySelector('caption');
+          add('table-scrolls', wrap, (caption ? caption.textContent : 'table') +
+              ' needs ' + wrap.scrollWidth + 'px in ' + wrap.clientWidth + 'px');
+        }
+      });
+      // A cell whose text is wider than the cell is cut off (overflow hidden or ellipsis).
+      card.querySelectorAll('td, th').forEach(function (cell) {
+        if (cell.scrollWidth > cell.clientWidth + 1) {
+          add('clipped-label', cell, '"' + cell.textContent.trim() + '" needs ' +
+              cell.scrollWidth + 'px in a ' + cell.clientWidth + 'px cell');
+        }
+      });
+    });
+
+    // Chart text (tick labels, legend entries, titles) drawn partly outside its chart is cut
+    // off by the chart's edge: plotly does not wrap or shrink labels to fit a narrow screen.
+    document.querySelectorAll('.figure').forEach(function (fig) {
+      var svg = fig.querySelector('svg.main-svg');
+      if (!svg) return;
+      var box = svg.getBoundingClientRect();
+      fig.querySelectorAll('svg text').forEach(function (t) {
+        var text = t.textContent.trim();
+        var r = t.getBoundingClientRect();
+        if (!text || r.width === 0 || r.height === 0) return;
+        if (window.getComputedStyle(t).visibility === 'hidden') return;
+        var cut = Math.max(box.left - r.left, r.right - box.right);
+        if (cut > 2) {
+          add('clipped-label', fig, '"' + text + '" is cut off by ' + Math.round(cut) +
+              'px at the chart edge');
+        }
+      });
     });
 
     visibleText(document.body).forEach(function (item) {
@@ -81,9 +106,12 @@
       if (item.text.indexOf('`') >= 0) add('backtick', item.el, item.text);
     });
 
-    visibleText(document.querySelector('header')).forEach(function (item) {
-      if (PATH.test(item.text)) add('path-in-header', item.el, item.text);
-    });
+    var header = document.querySelector('header');
+    if (header) {
+      visibleText(header).forEach(function (item) {
+        if (PATH.test(item.text)) add('path-in-header', item.el, item.text);
+      });
+    }
 
     document.querySelectorAll('.figure svg text').forEach(function (t) {
       var text = t.textContent.trim();
@@ -109,6 +137,28 @@
           if (step > 0 && !niceStep(step)) {
             add('odd-ticks', fig, cls + ' ticks ' + labels.join(' / '));
             break;
+          }
+        }
+      });
+    });
+
+    // Category labels drawn over each other (too many bars for the chart's height); only y
+    // labels: rotated x labels have overlapping boxes without touching.
+    document.querySelectorAll('.figure').forEach(function (fig) {
+      ['ytick', 'y2tick'].forEach(function (cls) {
+        var boxes = Array.prototype.map.call(fig.querySelectorAll('g.' + cls + ' text'),
+          function (t) { return {text: t.textContent, r: t.getBoundingClientRect()}; })
+          .filter(function (b) { return b.text && b.r.width > 0 && b.r.height > 0; });
+        for (var i = 0; i < boxes.length; i++) {
+          for (var j = i + 1; j < boxes.length; j++) {
+            var a = boxes[i].r, b = boxes[j].r;
+            var dx = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+            var dy = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+            if (dx > 2 && dy > 2) {
+              add('overlapping-labels', fig, '"' + boxes[i].text + '" and "' + boxes[j].text +
+                  '" are drawn over each other');
+              return;
+            }
           }
         }
       });

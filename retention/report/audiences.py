@@ -7,11 +7,10 @@ import re
 import duckdb
 import pandas as pd
 
-from retention.report import figures, labels, queries
+from retention.report import figures, labels, plain, queries
 from retention.report.labels import Money
 from retention.report.model import NoRows, Section, Table
 
-_IDENTIFIER = re.compile(r"'?(?<![`\w])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![`\w])'?")
 _SENTENCE_END = re.compile(r"(?<=[a-z0-9)])\.\s")
 OUTCOMES = ("added", "updated", "removed", "failed", "skipped_no_consent", "skipped_suppressed")
 DRIFT = ("missing_at_provider", "unexpected_at_provider")
@@ -29,8 +28,8 @@ def purpose(description: str | None) -> str:
     """Who an audience is for: the first sentence of its description after the `Name:` opening.
 
     A short leading grain statement (`one row per customer and abandonment.`) is skipped for the
-    sentence after it, and a `Who:` prefix dropped. Identifiers such as dbt var names are put in
-    backticks, so they render as code.
+    sentence after it, and a `Who:` prefix dropped. dbt variables become their values in words
+    (`trigger_lookback_days (7)` -> `7 days`), see `plain.in_words`.
     """
     text = " ".join((description or "").split())
     head, sep, rest = text.partition(":")
@@ -43,7 +42,7 @@ def purpose(description: str | None) -> str:
     first = sentences[0].strip().rstrip(".").removeprefix("Who: ")
     if not first:
         return ""
-    return _IDENTIFIER.sub(r"`\1`", first[0].upper() + first[1:] + ".")
+    return plain.in_words(first[0].upper() + first[1:] + ".")
 
 
 def _is_identifier(target: str) -> bool:

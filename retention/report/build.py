@@ -25,7 +25,7 @@ class ReportResult:
 def build_report(db_path: Path) -> Report:
     """Read the warehouse at `db_path` (read-only) and assemble the report."""
     with read_only(db_path) as con:
-        money, currency_note = _currency(con)
+        money, currency_note, notes = _currency(con)
         sections = build_sections(con, money)
         stats: list[tuple[str, str]] = []
         as_of = "unknown"
@@ -46,26 +46,38 @@ def build_report(db_path: Path) -> Report:
         subtitle=f"Data as of {as_of} · generated {generated}{currency_note}",
         stats=stats,
         sections=sections,
+        notes=notes,
     )
 
 
-def _currency(con) -> tuple[Money, str]:
-    """Money in the currency of most revenue, and a note when orders use several currencies.
+def _currency(con) -> tuple[Money, str, list[str]]:
+    """Money in the currency of most revenue, the subtitle's note and, for several currencies,
+    what that means for the figures and what to do about it.
 
     The marts add order amounts as they are (no exchange rates), so the note says so.
     """
     if not has_table(con, "marts", "fct_orders"):
-        return Money(None), ""
+        return Money(None), "", []
     df = queries.currencies(con)
     if df.empty:
-        return Money(None), ""
+        return Money(None), "", []
     main = str(df.iloc[0]["currency"])
     if len(df) == 1:
-        return Money(main), f" · amounts in {main}"
+        return Money(main), f" · amounts in {main}", []
     others = ", ".join(str(c) for c in df["currency"].iloc[1:] if c)
     share = 1 - float(df.iloc[0]["orders"]) / float(df["orders"].sum())
-    return Money(main), (
-        f" · amounts in {main}; {share:.0%} of orders are in {others}, added without conversion"
+    advice = (
+        f"Mixed currencies: {share:.0%} of orders were paid in {others} and are added to "
+        f"{main} amounts as they are, without exchange rates, so every revenue and value figure "
+        f"here is a mix of currencies and overstates or understates the true {main} total. "
+        f"Compare segments and audiences with each other rather than reading totals as {main}, "
+        "and ask the data team to add currency conversion to the order data (or to report "
+        "each currency separately) before using revenue for budgets."
+    )
+    return (
+        Money(main),
+        f" · amounts in {main}, mixed with {others} (see below)",
+        [advice],
     )
 
 

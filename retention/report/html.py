@@ -26,6 +26,7 @@ code { font:13px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; backgroun
        border-radius:4px; padding:0 4px; }
 header h1 { margin:0 0 4px; font-size:26px; }
 header p { margin:0; color:#cbd5e1; }
+header p.header-note { margin:10px 0 4px; max-width:60em; color:#fde68a; }
 nav { display:flex; flex-wrap:wrap; gap:6px 18px; padding:10px 40px; background:#1e293b; }
 nav a { color:#bfdbfe; text-decoration:none; font-size:14px; }
 main { max-width:1200px; margin:0 auto; padding:24px 24px 60px; }
@@ -59,15 +60,70 @@ svg.spark { display:block; }
   main { padding:12px 10px 40px; }
   section { padding:14px 12px; }
   .stat { min-width:0; flex:1 1 40%; }
-  td.prose { min-width:14em; }
+  /* Each table row becomes a card of "column: value" lines, so nothing scrolls sideways. */
+  table, tbody, tr, td, caption { display:block; width:100%; }
+  thead { display:none; }
+  tr { border-bottom:1px solid var(--line); padding:6px 0; }
+  td, td.num, td.when, td.prose { display:grid; grid-template-columns:minmax(0, 2fr) minmax(0, 3fr);
+       gap:8px; border:0; padding:2px 0; min-width:0; text-align:left; white-space:normal;
+       overflow-wrap:anywhere; }
+  td::before { content:attr(data-label); color:var(--muted); }
+  td:empty { display:none; }
 }
 footer { color:var(--muted); font-size:13px; text-align:center; padding:20px; }
 """
 
+# On a phone, long category labels of horizontal bar charts are wrapped onto lines (plotly
+# clips what does not fit its margin), so are menu entries, and a legend at the side goes.
 _RENDER_JS = """
+var NARROW = 640, LABEL_CHARS = 22;
+function wrapLabel(text) {
+  var lines = [], line = '';
+  String(text).split(' ').forEach(function (word) {
+    if (line && (line + ' ' + word).length > LABEL_CHARS) { lines.push(line); line = word; }
+    else { line = line ? line + ' ' + word : word; }
+  });
+  lines.push(line);
+  return lines.join('<br>');
+}
+function fitNarrow(el, fig) {
+  if (el.clientWidth >= NARROW) return;
+  var layout = fig.layout;
+  var legend = layout.legend || {};
+  var named = fig.data.every(function (trace) {
+    return (trace.y || []).every(function (y) { return String(y).indexOf(trace.name) >= 0; });
+  });
+  if (legend.orientation === 'v' || (legend.x !== undefined && legend.x > 1)) {
+    // A legend at the side takes half a phone's width: drop it when every label already names
+    // its trace (as `list · destination` does), else move it below the chart.
+    if (named) layout.showlegend = false;
+    else layout.legend = Object.assign({}, legend, {orientation: 'h', x: 0, xanchor: 'left',
+      y: -0.15, yanchor: 'top', title: Object.assign({}, legend.title, {side: 'top'})});
+    layout.margin = Object.assign({}, layout.margin, {r: 10});
+  }
+  (layout.updatemenus || []).forEach(function (menu) {
+    (menu.buttons || []).forEach(function (b) { b.label = wrapLabel(b.label); });
+  });
+  var categories = [];
+  fig.data.forEach(function (trace) {
+    if (trace.orientation !== 'h' || !trace.y) return;
+    trace.y.forEach(function (y) { if (categories.indexOf(y) < 0) categories.push(y); });
+  });
+  if (!categories.length) return;
+  var texts = categories.map(wrapLabel);
+  var lines = Math.max.apply(null, texts.map(function (t) { return t.split('<br>').length; }));
+  layout.yaxis = Object.assign({}, layout.yaxis,
+    {tickmode: 'array', tickvals: categories, ticktext: texts});
+  // Bars are evenly spaced: each needs room for the longest wrapped label (16 px a line, 8
+  // between), plus the axes and any legend below (one entry a row).
+  var legendRows = layout.showlegend === false ? 0 : fig.data.length + 1;
+  var needed = (16 * lines + 8) * categories.length + 130 + 22 * legendRows;
+  layout.height = Math.max(layout.height || 450, needed);
+}
 document.querySelectorAll('script.figure-spec').forEach(function (spec) {
   var fig = JSON.parse(spec.textContent);
   var el = document.getElementById(spec.dataset.target);
+  fitNarrow(el, fig);
   Plotly.newPlot(el, fig.data, fig.layout, {displaylogo: false, responsive: true});
 });
 """
@@ -142,16 +198,14 @@ def _table(table: Table) -> str:
         for c in df.columns
     }
     num = ' class="num"'
-    head = "".join(
-        f"<th{num if numeric[c] else ''}>{html.escape(labels.column(str(c)))}</th>"
-        for c in df.columns
-    )
+    names = {c: html.escape(labels.column(str(c))) for c in df.columns}
+    head = "".join(f"<th{num if numeric[c] else ''}>{names[c]}</th>" for c in df.columns)
     rows = []
     for record in df.to_dict("records"):
         cells = []
         for column, value in record.items():
             if column in table.sparklines:
-                cells.append(f"<td>{sparkline(list(value))}</td>")
+                cells.append(f'<td data-label="{names[column]}">{sparkline(list(value))}</td>')
                 continue
             text = table.formats[column](value) if column in table.formats else _cell(value)
             cls = num if numeric[column] else ""
@@ -159,7 +213,7 @@ def _table(table: Table) -> str:
                 cls = ' class="when"'
             elif not numeric[column] and len(text) > 60:
                 cls = ' class="prose"'
-            cells.append(f"<td{cls}>{markup(text)}</td>")
+            cells.append(f'<td{cls} data-label="{names[column]}">{markup(text)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     caption = html.escape(table.caption)
     return (
@@ -214,6 +268,7 @@ def render(report: Report) -> str:
 <header>
 <h1>{html.escape(report.title)}</h1>
 <p>{markup(report.subtitle)}</p>
+{"".join(f'<p class="header-note">{markup(note)}</p>' for note in report.notes)}
 {_stats(report.stats)}
 </header>
 <nav>{nav}</nav>

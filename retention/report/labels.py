@@ -36,6 +36,7 @@ _COLUMNS = {
     "skipped": "skipped: no consent, unsubscribed or suppressed",
     "drift_at_provider": "drift at the provider",
     "message": "error",
+    "next_action": "suggested next action",
 }
 DESTINATIONS = {
     "attentive": "Attentive",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import duckdb
 import pandas as pd
 import plotly.graph_objects as go
@@ -9,8 +11,10 @@ import plotly.graph_objects as go
 from retention.report.figures import PALETTE
 from retention.report.labels import Money, words
 from retention.report.model import NoRows, Section, Table
+from retention.report.reader import has_table
 
 SOURCE = "marts.rpt_audience_lift"
+WINDOW_DAYS = 30  # dbt var lift_window_days: a purchase counts within this many days of entry
 
 
 def lift_rows(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -138,16 +142,59 @@ def lift(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None
     section.figures.append(members_figure(df))
     significant = int(compared["is_purchase_rate_lift_significant"].fillna(False).sum())
     section.stats += [
-        ("audiences with a holdout", str(df["audience"].nunique())),
+        ("audiences with a holdout", str(df.loc[df["is_holdout"], "audience"].nunique())),
         ("members assigned", f"{int(df['members'].sum()):,}"),
         ("held out (never sent)", f"{int(df.loc[df['is_holdout'], 'members'].sum()):,}"),
-        ("significant lifts", f"{significant} of {len(compared)} measured groups"),
+        (
+            "significant lifts",
+            f"{significant} of {len(compared)} measured groups" if len(compared) else "none yet",
+        ),
     ]
     open_members = int(df["members_window_open"].sum())
     if open_members:
         section.stats.append(("window still open", f"{open_members:,} members"))
+    if compared.empty:
+        section.notes.append(why_no_lift(df, first_entry(con)))
     section.tables.append(
         Table("Purchase within the window, each group vs its holdout", _table(df))
+    )
+
+
+def first_entry(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The earliest day a member entered an experiment (activation.audience_assignments)."""
+    if not has_table(con, "activation", "audience_assignments"):
+        return None
+    (day,) = con.execute("SELECT min(entry_date) FROM activation.audience_assignments").fetchone()
+    return pd.Timestamp(day).date() if day is not None else None
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def why_no_lift(df: pd.DataFrame, entered: date | None) -> str:
+    """Why no group has a lift yet (no holdout, or no window over) and when numbers appear."""
+    if not df["is_holdout"].any():
+        return (
+            "No lift yet: these audiences have no holdout group, so there is no one to compare "
+            "with. Ask the data team to set a holdout share on the audience's sync; lift appears "
+            f"{WINDOW_DAYS} days after the next sync."
+        )
+    if df["members_measured"].sum():
+        return (
+            f"No lift yet: no holdout member has been in the audience for {WINDOW_DAYS} days "
+            "(the window in which a purchase counts). Numbers appear once they have."
+        )
+    first = (
+        f" The first members entered on {_day(entered)}, so the first numbers appear in the "
+        f"first build on or after {_day(entered + timedelta(days=WINDOW_DAYS))}."
+        if entered
+        else ""
+    )
+    return (
+        "No lift yet, and nothing is wrong: a member counts once they have been in the audience "
+        f"for {WINDOW_DAYS} days (the window in which a purchase counts), and no member has "
+        f"been in that long.{first} Until then the table shows how many people are in each group."
     )
 
 

@@ -43,9 +43,10 @@ class Section:
 
 @dataclass(frozen=True)
 class Report:
-    """The whole page: a header and the sections in reading order."""
+    """The whole page: a header (with notes on reading every number) and the sections."""
 
     title: str
     subtitle: str
     stats: list[tuple[str, str]]
     sections: list[Section]
+    notes: list[str] = field(default_factory=list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -9,7 +10,17 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from retention.report import audiences, churn_text, clv_text, curves, figures, labels, lift, queries
+from retention.report import (
+    audiences,
+    churn_text,
+    clv_text,
+    curves,
+    figures,
+    labels,
+    lift,
+    queries,
+    segments,
+)
 from retention.report.labels import Money
 from retention.report.model import NoRows, Section, Table
 from retention.report.reader import has_table
@@ -31,8 +42,8 @@ def rfm(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
         raise NoRows("marts.customer_rfm has no rows")
     section.lead = (
         f"Every customer placed in one of {len(df)} segments by recency, frequency and monetary "
-        "value (analysts edit the rules in the `rfm_segment_rules` seed). Box size = customers, "
-        "colour = revenue."
+        "value; the table says what each segment means and what to do next. Box size = "
+        "customers, colour = revenue."
     )
     section.figures.append(figures.rfm_treemap(df, money))
     top = df.sort_values("revenue", ascending=False).iloc[0]
@@ -44,6 +55,8 @@ def rfm(con: duckdb.DuckDBPyConnection, section: Section, money: Money) -> None:
     table = df.assign(
         share=(df["customers"] / df["customers"].sum()).map("{:.1%}".format),
     )[["segment", "customers", "share", "revenue", "avg_recency_days"]]
+    table = table.merge(segments.segment_rules(con), on="segment", how="left")
+    table = table.fillna({"meaning": "", "next_action": ""})
     section.tables.append(
         Table(
             "Customers and revenue per segment",
@@ -274,6 +287,14 @@ SPECS: tuple[SectionSpec, ...] = (
 )
 
 
+_NAME = re.compile(r"(?<![`\w.])([a-z][a-z0-9]*(?:[._][a-z0-9]+)+)(?![`\w])")
+
+
+def _names(text: str) -> str:
+    """Table and column names in an explanation as code: the data team's words, quoted."""
+    return _NAME.sub(lambda m: f"`{m[1]}`" if "_" in m[1] else m[1], text)
+
+
 def build_sections(con: duckdb.DuckDBPyConnection, money: Money) -> list[Section]:
     """Every section in reading order; absent or empty sources are explained, not fatal."""
     sections = []
@@ -281,11 +302,12 @@ def build_sections(con: duckdb.DuckDBPyConnection, money: Money) -> list[Section
         section = Section(key=spec.key, title=spec.title, lead=spec.lead)
         absent = [s for s in spec.sources if not has_table(con, *s.split("."))]
         if absent:
-            section.missing = f"No data: table {', '.join(absent)} does not exist yet; {spec.how}."
+            tables = _names(", ".join(absent))
+            section.missing = f"Nothing to show yet: table {tables} does not exist yet; {spec.how}."
         else:
             try:
                 spec.builder(con, section, money)
             except NoRows as exc:
-                section.missing = f"No data: {exc}; {spec.how}."
+                section.missing = f"Nothing to show yet: {_names(str(exc))}; {spec.how}."
         sections.append(section)
     return sections

@@ -23,7 +23,7 @@ from retention.report.build import write_report
 
 MODEL = "aud_vip"
 DESCRIPTION = (
-    "VIP early access: the most loyal customers, RFM segment in vip_rfm_segments. "
+    "VIP early access: the most loyal customers, RFM segment in vip_rfm_segments (Champions). "
     "Enter and leave with the daily refresh."
 )
 
@@ -104,8 +104,9 @@ def test_report_shows_each_audience_with_purpose_list_size_and_change(
     section = page.sections["audiences"]
     (row,) = table_dicts(section.tables["Audiences and the lists they fill"])
     assert row["Audience"] == "VIP early access"
-    assert row["What it is for"] == "The most loyal customers, RFM segment in vip_rfm_segments."
-    assert "vip_rfm_segments" in section.codes
+    # the dbt variable is shown as its value, in words, not as code
+    assert row["What it is for"] == "The most loyal customers, RFM segment in Champions."
+    assert "vip_rfm_segments" not in section.codes
     assert row["List or target"] == "VIP Early Access"
     assert row["Destination"] == "File export"
     assert row["Members now"] == "5"

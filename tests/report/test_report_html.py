@@ -177,9 +177,9 @@ def test_sections_without_source_tables_say_what_to_run(tmp_path: Path) -> None:
     result = write_report(db, tmp_path / "report.html")
     parsed = parse(result.path)
     assert parsed.status == dict.fromkeys(SECTION_KEYS, "missing")
-    assert "marts.customer_rfm has no rows" in result.sections_missing["rfm"]
+    assert "`marts.customer_rfm` has no rows" in result.sections_missing["rfm"]
     missing_history = result.sections_missing["audiences"]
-    assert "marts.rpt_sync_history does not exist" in missing_history
+    assert "`marts.rpt_sync_history` does not exist" in missing_history
     assert "retention build" in missing_history
     assert all("retention" in reason for reason in result.sections_missing.values())
 

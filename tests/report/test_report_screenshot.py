@@ -102,10 +102,15 @@ def test_layout_check_finds_each_kind_of_problem(tmp_path: Path) -> None:
 <main style="width:600px">
 <section id="s1" style="width:600px"><p>customers per rfm_segment, see `retention sync`</p>
 <div class="table-wrap"><table style="width:900px"><tr><td>wide</td></tr></table></div>
-<div class="figure" style="width:800px"><svg width="800" height="60">
+<table style="width:200px"><tr><td style="max-width:60px;overflow:hidden;white-space:nowrap">
+Abandoned cart reminder</td></tr></table>
+<div class="figure" style="width:800px"><svg class="main-svg" width="800" height="120">
 <text x="5" y="20" style="font-size:6px">tiny</text>
-<g class="ytick"><text x="5" y="40">401</text></g><g class="ytick"><text x="5" y="50">601</text></g>
-<g class="ytick"><text x="5" y="60">1,002</text></g></svg></div>
+<g class="ytick"><text x="5" y="60">401</text></g><g class="ytick"><text x="5" y="80">601</text></g>
+<g class="ytick"><text x="5" y="100">1,002</text></g>
+<g class="y2tick"><text x="300" y="40">10</text></g>
+<g class="y2tick"><text x="300" y="42">20</text></g>
+<text x="700" y="110">Helpdesk detractor follow up</text></svg></div>
 </section></main></body></html>""",
         encoding="utf-8",
     )
@@ -118,4 +123,45 @@ def test_layout_check_finds_each_kind_of_problem(tmp_path: Path) -> None:
         "table-scrolls",
         "tiny-text",
         "odd-ticks",
+        "clipped-label",
+        "overlapping-labels",
     }
+
+
+@needs_browser
+def test_layout_check_finds_only_clipped_labels_and_sideways_tables_on_a_phone(
+    tmp_path: Path,
+) -> None:
+    """At 420 px a chart label cut by the chart's edge and a table wider than its card are
+    problems (the issue: labels clipped while the check passed); a fitting page has none."""
+    page = tmp_path / "phone.html"
+    row = "".join(f"<td>column {i} value</td>" for i in range(8))
+    page.write_text(
+        f"""<!DOCTYPE html><html><body><main><section id="s1">
+<div class="table-wrap" style="overflow-x:auto"><table><tr>{row}</tr></table></div>
+<div class="figure"><svg class="main-svg" width="300" height="60">
+<g class="ytick"><text x="250" y="30">Abandoned cart reminder · WhatsApp</text></g></svg></div>
+</section></main></body></html>""",
+        encoding="utf-8",
+    )
+    problems = shots.check_layout(page, 420)["problems"]
+    assert {p["check"] for p in problems} == {"table-scrolls", "clipped-label"}
+    (clipped,) = [p for p in problems if p["check"] == "clipped-label"]
+    assert "Abandoned cart reminder" in clipped["detail"]
+
+
+@needs_browser
+def test_a_report_before_any_build_explains_itself_without_layout_problems(
+    tmp_path: Path,
+) -> None:
+    """Empty sections say why in words; table names there are quoted as code, not prose."""
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.customer_rfm "
+            "(customer_id varchar, rfm_segment varchar, monetary double, recency_days int)"
+        )
+    report = write_report(db, tmp_path / "report.html")
+    assert set(report.sections_missing) >= {"rfm", "lift"}
+    assert shots.check_layout(report.path, 420)["problems"] == []

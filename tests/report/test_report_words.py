@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
+import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 
 from ml.clv_backtest import choose
-from retention.report import churn_text, clv_text, labels
+from retention.report import churn_text, clv_text, labels, lift, segments
 from retention.report.audiences import audience_name, list_name, purpose
+from retention.report.build import build_report
 from retention.report.figures import shared_ticks
 from retention.report.html import markup
+from retention.report.plain import in_words
 
 # Metrics as ml.churn_model_runs stores them, with baselines this report has no names for.
 METRICS = {
@@ -70,9 +77,7 @@ def test_audience_description_becomes_name_and_purpose() -> None:
         "latest add_to_cart is at least abandoned_cart_hours (4) old. Enters after N hours."
     )
     assert audience_name("aud_abandoned_cart", description) == "Abandoned cart / checkout"
-    assert purpose(description) == (
-        "Customers whose latest `add_to_cart` is at least `abandoned_cart_hours` (4) old."
-    )
+    assert purpose(description) == "Customers whose latest add to cart is at least 4 hours old."
     assert audience_name("aud_ltv_tiers", None) == "LTV tiers"
     assert list_name("abandoned_cart_reminder", "x") == "`abandoned_cart_reminder`"
     assert list_name("VIP Early Access", "x") == "VIP Early Access"
@@ -123,3 +128,96 @@ def test_clv_backtest_reasons_read_as_words() -> None:
     words = " ".join(clv_text.notes(backtest)).split()
     assert [w for w in words if labels.is_snake_case(w.strip(".,:;()"))] == []
     assert "naive: last period's spend" in " ".join(clv_text.notes(backtest))
+
+
+@pytest.mark.parametrize(
+    ("description", "words"),
+    [
+        # the issue's example: a dbt variable in code font next to its value
+        (
+            "customers whose latest add_to_cart in the last abandoned_cart_lookback_days (7) "
+            "is at least abandoned_cart_hours (1) old",
+            "customers whose latest add to cart in the last 7 days is at least 1 hour old",
+        ),
+        ("no purchase in the last winback_days (120)", "no purchase in the last 120 days"),
+        ("on discount_seeker_min_affinity (50%) of orders", "on 50% of orders"),
+        ("split into aov_band_count (3) bands", "split into 3 bands"),
+        ("RFM segment in vip_rfm_segments (Champions)", "RFM segment in Champions"),
+        ("at least full_price_min_orders = 2 purchases", "at least 2 purchases"),
+        ("(BG/NBD p_alive > churn_min_p_alive, 0.3)", "(BG/NBD P(alive) > 0.3)"),
+        (
+            "in the next 7 days (birthday_window 'this_week') or in the as_of month ('this_month')",
+            "in the next 7 days or in the as-of month",
+        ),
+    ],
+)
+def test_dbt_variables_in_descriptions_read_as_their_values(description, words) -> None:
+    assert in_words(description) == words
+    assert not labels.is_snake_case(words) and "`" not in words
+
+
+def _seed(con: duckdb.DuckDBPyConnection, with_action: bool) -> None:
+    """A two-segment `rfm_segment_rules` seed, with or without a `next_action` column."""
+    action = ", 'Thank them' as next_action" if with_action else ""
+    con.execute("create schema seeds")
+    con.execute(
+        f"create table seeds.rfm_segment_rules as select *{action} from (values "
+        "(2, 'At Risk', 'Used to buy often but not for a long time'), "
+        "(1, 'Champions', 'Bought recently and often and spend the most')) "
+        "as t(priority, rfm_segment, description)"
+    )
+
+
+def test_segment_meaning_comes_from_the_seed_and_the_action_from_it_when_it_has_one() -> None:
+    with duckdb.connect() as con:
+        assert segments.segment_rules(con).empty  # no seed built yet: nothing invented
+        _seed(con, with_action=False)
+        rules = segments.segment_rules(con).set_index("segment")
+        assert list(rules.index) == ["Champions", "At Risk"]  # the seed's priority order
+        assert rules.loc["At Risk", "meaning"] == "Used to buy often but not for a long time"
+        assert rules.loc["At Risk", "next_action"] == segments.NEXT_ACTIONS["At Risk"]
+    with duckdb.connect() as con:
+        _seed(con, with_action=True)
+        assert set(segments.segment_rules(con)["next_action"]) == {"Thank them"}
+
+
+def test_every_seed_segment_has_a_suggested_action() -> None:
+    seed = pd.read_csv(Path(__file__).parents[2] / "dbt_project/seeds/rfm_segment_rules.csv")
+    assert set(seed["rfm_segment"]) == set(segments.NEXT_ACTIONS)
+
+
+def _lift_rows(holdout: bool, measured: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "audience": ["aud_winback_rule", "aud_winback_rule"],
+            "is_holdout": [False, holdout],
+            "members": [210, 55],
+            "members_measured": [measured, 0],
+        }
+    )
+
+
+def test_an_empty_lift_says_why_and_when_numbers_appear() -> None:
+    waiting = lift.why_no_lift(_lift_rows(holdout=True, measured=0), date(2026, 11, 1))
+    assert "no member has been in that long" in waiting
+    assert "first build on or after 1 December 2026" in waiting  # entry + 30 days
+    no_holdout = lift.why_no_lift(_lift_rows(holdout=False, measured=0), date(2026, 11, 1))
+    assert "no holdout group" in no_holdout and "holdout share" in no_holdout
+    holdout_open = lift.why_no_lift(_lift_rows(holdout=True, measured=12), None)
+    assert "no holdout member has been in the audience for 30 days" in holdout_open
+
+
+def test_mixed_currencies_say_what_it_means_and_what_to_do(tmp_path) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.fct_orders as select * from (values "
+            "('GBP', 30.0, true), ('GBP', 20.0, true), ('GBP', 10.0, true), ('USD', 25.0, true))"
+            " as t(currency, net_revenue, is_purchase)"
+        )
+    report = build_report(db)
+    assert "amounts in GBP, mixed with USD" in report.subtitle
+    (note,) = report.notes
+    assert "25% of orders were paid in USD" in note and "without exchange rates" in note
+    assert "currency conversion" in note  # what to do about it
