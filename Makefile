@@ -13,8 +13,10 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 # every `retention`, `dbt` and Dagster process would otherwise recompile ~12,000 files (~4 s).
 export UV_COMPILE_BYTECODE := 1
 # The suite's temp files (DuckDB files, Dagster homes with thousands of small SQLite commits,
-# ~1 GB per run) go to tmpfs when the machine has one.
-TEST_TMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm/retention-tests,$(CURDIR)/.pytest_tmp)
+# ~1 GB per run) go to tmpfs when the machine has one with 4 GB free (a container's default
+# 64 MB /dev/shm is too small), else to .pytest_tmp.
+SHM_TMPDIR := $(shell df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 && $$4 > 4000000 {print "/dev/shm/retention-tests"}')
+TEST_TMPDIR ?= $(or $(SHM_TMPDIR),$(CURDIR)/.pytest_tmp)
 
 .PHONY: install demo test test-fast dev docs lint format clean
 
