@@ -26,6 +26,9 @@ AsOf = Annotated[
     str | None,
     typer.Option("--as-of", help="Point-in-time date YYYY-MM-DD (default: day after last order)."),
 ]
+RawFormat = Annotated[
+    str, typer.Option("--format", help="Format of --raw: canonical, shopify, ...")
+]
 MinBuyers = Annotated[
     int | None,
     typer.Option("--min-buyers", help="Fit churn/CLV from this many buyers (default 500)."),
@@ -74,12 +77,12 @@ def build(
     from orchestration.pipeline import BUILD_JOB, run_pipeline
 
     minimums = model_minimums(min_buyers, min_repeat_buyers, min_history_days)
-    _run_with_progress(
+    run_with_progress(
         lambda on_progress: run_pipeline(
             BUILD_JOB,
             as_of=as_of,
             target=target,
-            on_wait=_say,
+            on_wait=say,
             minimums=minimums,
             on_progress=on_progress,
         ),
@@ -92,9 +95,7 @@ def run(
     raw: Annotated[
         Path | None, typer.Option("--raw", help="Load this file or folder first.")
     ] = None,
-    fmt: Annotated[
-        str, typer.Option("--format", help="Format of --raw: canonical, shopify, ...")
-    ] = "canonical",
+    fmt: RawFormat = "canonical",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Plan every sync without sending anything.")
     ] = False,
@@ -122,14 +123,14 @@ def run(
     options = IngestOptions(date_format=date_format, replace=replace)  # checks the flag now
     ingest = {"date_format": options.date_format, "replace": options.replace}
     minimums = model_minimums(min_buyers, min_repeat_buyers, min_history_days)
-    _run_with_progress(
+    run_with_progress(
         lambda on_progress: run_pipeline(
             job,
             as_of=as_of,
             raw=raw,
             fmt=fmt,
             dry_run=dry_run,
-            on_wait=_say,
+            on_wait=say,
             ingest=ingest,
             minimums=minimums,
             on_progress=on_progress,
@@ -156,11 +157,12 @@ def register(app: typer.Typer) -> None:
     app.command("parse")(parse)
 
 
-def _say(message: str) -> None:
+def say(message: str) -> None:
+    """A wait or notice for the user, in yellow on stderr (stdout keeps the summary)."""
     make_console(stderr=True).print(f"[yellow]{message}[/yellow]")
 
 
-def _run_with_progress(work: Callable[[Callable], PipelineResult], label: str) -> None:
+def run_with_progress(work: Callable[[Callable], PipelineResult], label: str) -> None:
     """Run `work(on_progress)` interruptibly with progress on stdout, then print its summary."""
     # Bound to the real stdout: the run sends sys.stdout to its log file meanwhile.
     console = make_console(file=sys.stdout)

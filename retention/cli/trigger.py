@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from retention.cli.pipeline import _run_with_progress, _say
+from retention.cli.pipeline import RawFormat, run_with_progress, say
 from retention.core import lock as warehouse_lock
 from retention.core.settings import duckdb_path
 
@@ -16,9 +16,7 @@ def trigger(
     raw: Annotated[
         Path | None, typer.Option("--raw", help="Append this file or folder to raw first.")
     ] = None,
-    fmt: Annotated[
-        str, typer.Option("--format", help="Format of --raw: canonical, shopify, ...")
-    ] = "canonical",
+    fmt: RawFormat = "canonical",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Plan the triggered syncs without sending.")
     ] = False,
@@ -30,12 +28,12 @@ def trigger(
 
     db = duckdb_path()
     if db.exists():
-        with warehouse_lock.connect(db, on_wait=_say) as con:
+        with warehouse_lock.connect(db, on_wait=say) as con:
             refuse_pinned(con)
     job = INGEST_AND_TRIGGER_JOB if raw is not None else TRIGGERED_JOB
-    _run_with_progress(
+    run_with_progress(
         lambda on_progress: run_pipeline(
-            job, raw=raw, fmt=fmt, dry_run=dry_run, on_wait=_say, on_progress=on_progress
+            job, raw=raw, fmt=fmt, dry_run=dry_run, on_wait=say, on_progress=on_progress
         ),
         label=job,
     )
