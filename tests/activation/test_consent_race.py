@@ -4,7 +4,7 @@ the very write that races the unsubscribe) must never resubscribe them."""
 from __future__ import annotations
 
 import pytest
-from sync_helpers import member, one_sync, write_audience
+from sync_helpers import VIP_MIRROR_SPECS, member, one_sync, write_audience
 
 from activation.destinations.klaviyo import KlaviyoDestination
 from activation.destinations.mailchimp import MailchimpDestination
@@ -12,25 +12,8 @@ from activation.emulators import DEFAULT_LIST_ID
 from activation.emulators.common import LoggedRequest
 from activation.engine import run_sync
 
-MAILCHIMP = {
-    "name": "vip_mc",
-    "destination": "mailchimp",
-    "target": "VIP",
-    "mode": "mirror",
-    "channel": "email",
-    "list_id": DEFAULT_LIST_ID,
-    "identifiers": {"email_address": "email"},
-    "fields": {"FNAME": "first_name"},
-}
-KLAVIYO = {
-    "name": "vip_klaviyo",
-    "destination": "klaviyo",
-    "target": "VIP",
-    "mode": "mirror",
-    "channel": "email",
-    "identifiers": {"email": "email"},
-    "fields": {"first_name": "first_name"},
-}
+MAILCHIMP = VIP_MIRROR_SPECS["mailchimp"]
+KLAVIYO = VIP_MIRROR_SPECS["klaviyo"]
 ROWS = [member(i) for i in range(12)]
 LATE = ROWS[10]  # in the third batch of four
 

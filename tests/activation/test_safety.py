@@ -5,20 +5,12 @@ from __future__ import annotations
 
 import logging
 
-from sync_helpers import member, one_sync, write_audience
+from sync_helpers import VIP_MIRROR_SPECS, member, one_sync, write_audience
 
 from activation.emulators import DEFAULT_LIST_ID
 from activation.engine import run_sync
 
-KLAVIYO = {
-    "name": "vip_klaviyo",
-    "destination": "klaviyo",
-    "target": "VIP",
-    "mode": "mirror",
-    "channel": "email",
-    "identifiers": {"email": "email"},
-    "fields": {"first_name": "first_name"},
-}
+KLAVIYO = VIP_MIRROR_SPECS["klaviyo"]
 
 
 def test_klaviyo_unsubscribed_and_suppressed_people_are_never_resubscribed(emus, db, tmp_path):
